@@ -1,0 +1,134 @@
+/*
+ * conf.h: the configuration file (getk.conf(5)).
+ *
+ * The syntax is msmtp's: one "keyword argument" per line, '#' comments,
+ * arguments optionally in double quotes, '~' at the start of a path
+ * expanded to $HOME; "defaults" starts the section whose settings every
+ * later account inherits, "account NAME [: NAME...]" starts an account
+ * (inheriting from the named ones), "account default : NAME" names the
+ * default account.  The parser is pure: text in, structure out.
+ */
+#ifndef GETK_CONF_H
+#define GETK_CONF_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* Where a key came from (INTERFACE.md SOURCE). */
+enum getk_source {
+	GETK_SOURCE_RELAY,
+	GETK_SOURCE_GETK,
+	GETK_SOURCE_WKD,
+	GETK_SOURCE_DANE,
+	GETK_SOURCE_CACHE
+};
+#define GETK_NSOURCES 4		/* sources a lookup can use (not cache) */
+
+/* Largest configuration file read. */
+#define GETK_CONFIG_MAX (1024 * 1024)
+
+/* One account: every keyword of getk.conf(5), inherited or set. */
+struct getk_account {
+	char *name;			/* NULL for the defaults */
+
+	/* Lookup and trust. */
+	enum getk_source sources[GETK_NSOURCES];	/* in order */
+	size_t nsources;
+	int key_trust_any;		/* key_trust any */
+	char **dns_servers;		/* "ADDR[@PORT]"; NULL-terminated */
+	char *dns_trust_anchor;		/* path, or NULL for none */
+	char **connect_to;		/* "H1:P1:H2:P2"; NULL-terminated */
+	char *tls_trust_file;		/* path, or NULL: system store */
+	int getk_port;			/* port asked at an MX */
+	long timeout;			/* seconds per network operation */
+	char *state_dir;		/* path, or NULL: XDG default */
+	long refresh_after;		/* seconds */
+	long negative_ttl;		/* seconds */
+
+	/* Sending. */
+	char *host;			/* relay host, or NULL */
+	int port;			/* 0: by tls_starttls */
+	int tls;			/* tls on/off */
+	int tls_starttls;		/* STARTTLS (1) or implicit TLS */
+	char *auth;			/* "on", "off" or a method; NULL: by user */
+	char *user;
+	char *password;
+	char *passwordeval;
+	char *from;
+	int missing_key_plaintext;	/* missing_key plaintext */
+	int encrypt_to_self;
+	char *self_key;			/* fingerprint */
+	int protect_subject;
+	char *logfile;
+	char *syslog;			/* facility, or NULL: off */
+};
+
+struct getk_config {
+	struct getk_account defaults;	/* the "defaults" section */
+	struct getk_account **accounts;	/* the accounts, in file order */
+	size_t naccounts;
+	char *default_account;		/* "account default : NAME" */
+};
+
+/*
+ * A configuration holding only the built-in defaults.  GETK_ERR_NOMEM.
+ */
+enum getk_err getk_config_new(struct getk_config **r_cfg);
+
+/*
+ * Parses LEN bytes of configuration text; FILENAME is used in messages
+ * and HOME for '~' expansion (NULL: no expansion).  On GETK_ERR_CONFIG,
+ * *R_MSG is a new string "FILE:LINE: what is wrong" (the caller frees it).
+ * GETK_ERR_NOMEM.
+ */
+enum getk_err getk_config_parse(const char *text, size_t len,
+    const char *filename, const char *home, struct getk_config **r_cfg,
+    char **r_msg);
+
+/*
+ * Reads and parses the file at PATH (at most GETK_CONFIG_MAX bytes).  A
+ * missing file is GETK_ERR_SYSTEM with errno ENOENT; other errors as
+ * getk_config_parse, with *R_MSG set.
+ */
+enum getk_err getk_config_load(const char *path, const char *home,
+    struct getk_config **r_cfg, char **r_msg);
+
+/*
+ * Reads the configuration a program uses: PATH when given (it must
+ * exist), else $XDG_CONFIG_HOME/getk/config (~/.config/getk/config), else
+ * SYSCONFDIR/getk.conf; the built-in defaults when neither exists.
+ * Errors as getk_config_load; a missing PATH is GETK_ERR_CONFIG with
+ * *R_MSG set.
+ */
+enum getk_err getk_config_read(const char *path, struct getk_config **r_cfg,
+    char **r_msg);
+
+/* Frees a configuration; NULL is a no-op. */
+void getk_config_free(struct getk_config *cfg);
+
+/*
+ * The account named NAME, or with NAME NULL the default account (the one
+ * "account default" names, else the defaults section).  NULL when there
+ * is no such account.
+ */
+const struct getk_account *getk_config_account(const struct getk_config *cfg,
+    const char *name);
+
+/*
+ * Parses a source list "getk,wkd" into SOURCES (room for GETK_NSOURCES).
+ * GETK_ERR_SYNTAX on an unknown or repeated name.
+ */
+enum getk_err getk_sources_parse(const char *s, enum getk_source *sources,
+    size_t *r_n);
+
+/* The INTERFACE.md name of a source ("getk", "cache", ...). */
+const char *getk_source_name(enum getk_source src);
+
+/*
+ * Parses a duration "90", "30s", "15m", "12h", "7d", "2w" into seconds.
+ * GETK_ERR_SYNTAX.
+ */
+enum getk_err getk_duration_parse(const char *s, long *r_seconds);
+
+#endif

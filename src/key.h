@@ -1,0 +1,49 @@
+/*
+ * key.h: checking an offered OpenPGP key with gpgme (GETK.md 6.5).
+ *
+ * The key is examined in a temporary GnuPG home of its own, never the
+ * user's keyring: only User IDs whose addr-spec is the queried mailbox
+ * are kept, and a key must be neither revoked nor expired and must have a
+ * usable encryption subkey.
+ */
+#ifndef GETK_KEY_H
+#define GETK_KEY_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "error.h"
+
+/* A verified key. */
+struct getk_key {
+	unsigned char *data;	/* binary transferable public key, other
+				   User IDs removed */
+	size_t len;
+	char fpr[41];		/* primary key fingerprint, upper-case hex */
+	time_t created;		/* newest self-signature on a kept UID */
+	time_t expires;		/* primary key expiry; 0: never */
+};
+
+/*
+ * Initialises gpgme.  Call once, from the main thread, before any other
+ * function of this module.  GETK_ERR_CRYPTO when GnuPG is unusable.
+ */
+enum getk_err getk_key_init(void);
+
+/*
+ * Verifies the LEN bytes at DATA (one or more transferable public keys)
+ * as keys for MAILBOX.  When several keys pass, the one with the newest
+ * self-signature wins.  TMPDIR is where the temporary GnuPG home goes
+ * (NULL: $TMPDIR or /tmp).  On success *R_KEY is a new key for
+ * getk_key_free.  GETK_ERR_BADKEY with *WHY saying why no key passed
+ * (e.g. "key has no usable encryption subkey"), GETK_ERR_CRYPTO when gpg
+ * could not be run, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_key_verify(const char *mailbox, const unsigned char *data,
+    size_t len, const char *tmpdir, struct getk_key **r_key, char *why,
+    size_t whysz);
+
+/* Frees a key; NULL is a no-op. */
+void getk_key_free(struct getk_key *key);
+
+#endif

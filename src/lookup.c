@@ -1,0 +1,633 @@
+/*
+ * lookup.c: the lookup engine.
+ *
+ * Phases, for one batch of addresses:
+ *   1. the MX records of every distinct domain, in one DNS batch;
+ *   2. domains whose MX host lists are equal form one group, so that
+ *      their addresses share each SMTP connection;
+ *   3. groups run in parallel worker threads (at most settings->jobs):
+ *      each tries its MX hosts in preference order, asking GETK for the
+ *      addresses still open, and verifies the keys it was offered.
+ * Every address belongs to exactly one group, so workers write disjoint
+ * results and need no lock but the one that hands out groups.
+ */
+#include <config.h>
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "dns.h"
+#include "getk.h"
+#include "lookup.h"
+#include "smtp.h"
+
+/* Most MX hosts tried for one domain. */
+#define MAX_MX 16
+
+struct mx_host {
+	unsigned pref;
+	char name[GETK_DNS_NAME_MAX];
+};
+
+/* A domain and what its MX lookup said. */
+struct domain {
+	const char *name;
+	struct mx_host mx[MAX_MX];
+	size_t nmx;
+	enum getk_status status;	/* FOUND: MX hosts to ask */
+	char why[200];
+	struct group *group;
+};
+
+/* Addresses whose domains share one MX host list. */
+struct group {
+	struct mx_host *mx;		/* the first domain's list */
+	size_t nmx;
+	size_t *addrs;			/* indices into the results */
+	size_t naddrs;
+};
+
+struct engine {
+	const struct getk_lookup_settings *s;
+	const char *const *mailboxes;
+	struct getk_result *results;
+	struct group *groups;
+	size_t ngroups;
+	size_t next_group;		/* guarded by lock */
+	pthread_mutex_t lock;
+};
+
+const char *
+getk_trust_name(enum getk_trust trust)
+{
+	switch (trust) {
+	case GETK_TRUST_NONE: return "none";
+	case GETK_TRUST_DNSSEC: return "dnssec";
+	case GETK_TRUST_MTA_STS: return "mta-sts";
+	case GETK_TRUST_WEBPKI: return "webpki";
+	case GETK_TRUST_RELAY: return "relay";
+	}
+	return "none";
+}
+
+int
+getk_source_available(enum getk_source src)
+{
+	return src == GETK_SOURCE_GETK;
+}
+
+void
+getk_results_free(struct getk_result *results, size_t n)
+{
+	size_t i;
+
+	if (!results)
+		return;
+	for (i = 0; i < n; i++) {
+		free(results[i].address);
+		free(results[i].reason);
+		getk_key_free(results[i].key);
+	}
+	free(results);
+}
+
+/* Sets a result's status and reason (formatted). */
+static void set_result(struct getk_result *r, enum getk_status status,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+set_result(struct getk_result *r, enum getk_status status, const char *fmt,
+    ...)
+{
+	char msg[512];
+	va_list ap;
+
+	r->status = status;
+	free(r->reason);
+	r->reason = NULL;
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->reason = strdup(msg);
+}
+
+static int
+mx_cmp(const void *a, const void *b)
+{
+	const struct mx_host *x = a, *y = b;
+
+	return x->pref < y->pref ? -1 : x->pref > y->pref;
+}
+
+/*
+ * Sorts MX hosts by preference and shuffles hosts of equal preference
+ * (RFC 5321 5.1), so that load spreads as the domain intends.
+ */
+static void
+order_mx(struct mx_host *mx, size_t n)
+{
+	size_t i, j;
+
+	qsort(mx, n, sizeof(*mx), mx_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && mx[j].pref == mx[i].pref; j++)
+			;
+		for (size_t k = j - 1; k > i; k--) {
+			unsigned int r = 0;
+			size_t pick;
+			struct mx_host tmp;
+
+			if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+				r = (unsigned int)time(NULL);
+			pick = i + r % (k - i + 1);
+			tmp = mx[k];
+			mx[k] = mx[pick];
+			mx[pick] = tmp;
+		}
+	}
+}
+
+/* Turns the MX answer for D into hosts to ask or a final status. */
+static void
+take_mx(const struct getk_lookup_settings *s, struct domain *d,
+    const struct getk_dns_query *q)
+{
+	size_t i;
+
+	d->status = GETK_STATUS_FOUND;
+	if (q->err == GETK_ERR_DNS_BOGUS || q->err) {
+		d->status = GETK_STATUS_TEMPFAIL;
+		snprintf(d->why, sizeof(d->why), "%s", q->why);
+		return;
+	}
+	if (q->nxdomain) {
+		d->status = GETK_STATUS_NOKEY;
+		snprintf(d->why, sizeof(d->why), "domain %s does not exist",
+		    d->name);
+		return;
+	}
+	for (i = 0; i < q->nrr; i++) {
+		struct mx_host h;
+
+		if (getk_dns_decode_mx(q->rdata[i], q->rdlen[i], &h.pref,
+		    h.name)) {
+			getk_log(s->log, GETK_LOG_INFO,
+			    "%s: ignoring a malformed MX record", d->name);
+			continue;
+		}
+		if (strcmp(h.name, ".") == 0) {
+			/* RFC 7505: a null MX means no mail at all. */
+			if (q->nrr == 1) {
+				d->status = GETK_STATUS_NOKEY;
+				snprintf(d->why, sizeof(d->why),
+				    "domain %s accepts no mail (null MX)",
+				    d->name);
+				return;
+			}
+			continue;
+		}
+		if (d->nmx < MAX_MX)
+			d->mx[d->nmx++] = h;
+	}
+	if (d->nmx == 0) {
+		/* GETK asks only hosts named by MX records (GETK.md 6.1):
+		 * no implicit MX. */
+		d->status = GETK_STATUS_NOKEY;
+		snprintf(d->why, sizeof(d->why), "domain %s has no MX records",
+		    d->name);
+		return;
+	}
+	order_mx(d->mx, d->nmx);
+}
+
+static int
+same_mx(const struct mx_host *a, size_t na, const struct mx_host *b,
+    size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i].pref != b[i].pref || strcmp(a[i].name, b[i].name))
+			return 0;
+	return 1;
+}
+
+/* Per-address state while a group works through its MX hosts. */
+struct pending {
+	size_t idx;			/* into results */
+	int open;			/* still to be asked */
+	int temp;			/* some MX failed temporarily */
+	char why[300];			/* the latest failure */
+	unsigned char *offered;		/* key data from a 250 reply */
+	size_t offered_len;
+	char from_mx[GETK_DNS_NAME_MAX];
+};
+
+/* Asks one MX host for the open addresses of a group. */
+static void
+ask_mx(struct engine *e, const struct mx_host *mx, struct pending *p,
+    size_t np)
+{
+	const struct getk_lookup_settings *s = e->s;
+	struct getk_smtp_settings ss;
+	struct getk_smtp *smtp = NULL;
+	struct getk_reply **replies = NULL;
+	const char **boxes = NULL;
+	size_t *which = NULL, nopen = 0, done = 0, i;
+	char why[300];
+	enum getk_err err;
+
+	for (i = 0; i < np; i++)
+		nopen += p[i].open;
+	if (!nopen)
+		return;
+	replies = calloc(nopen, sizeof(*replies));
+	boxes = calloc(nopen, sizeof(*boxes));
+	which = calloc(nopen, sizeof(*which));
+	if (!replies || !boxes || !which) {
+		snprintf(why, sizeof(why), "out of memory");
+		err = GETK_ERR_NOMEM;
+		goto fail_all;
+	}
+	nopen = 0;
+	for (i = 0; i < np; i++) {
+		if (!p[i].open)
+			continue;
+		which[nopen] = i;
+		boxes[nopen++] = e->mailboxes[p[i].idx];
+	}
+
+	memset(&ss, 0, sizeof(ss));
+	ss.host = mx->name;
+	ss.port = s->getk_port;
+	ss.ca_file = s->tls_trust_file;
+	ss.connect_to = s->connect_to;
+	ss.timeout_ms = s->timeout_ms;
+	ss.ehlo_name = s->ehlo_name;
+	ss.log = s->log;
+	getk_log(s->log, GETK_LOG_INFO, "asking %s (MX %u) for %zu address%s",
+	    mx->name, mx->pref, nopen, nopen == 1 ? "" : "es");
+	err = getk_smtp_open(&ss, &smtp, why, sizeof(why));
+	if (err)
+		goto fail_all;
+	if (!getk_smtp_getk_verb(smtp)) {
+		err = GETK_ERR_NOTSUPP;
+		snprintf(why, sizeof(why), "%s does not offer GETK after "
+		    "STARTTLS", mx->name);
+		goto fail_all;
+	}
+	err = getk_smtp_getk(smtp, boxes, nopen, s->max_octets, replies,
+	    &done, why, sizeof(why));
+	for (i = 0; i < done; i++) {
+		struct pending *pp = &p[which[i]];
+		struct getk_reply *r = replies[i];
+		int code = getk_reply_code(r);
+		const unsigned char *data;
+		size_t len;
+
+		if (code == 250) {
+			data = getk_reply_data(r, &len);
+			pp->offered = malloc(len);
+			if (!pp->offered) {
+				pp->temp = 1;
+				snprintf(pp->why, sizeof(pp->why),
+				    "out of memory");
+				continue;
+			}
+			memcpy(pp->offered, data, len);
+			pp->offered_len = len;
+			pp->temp = 0;
+			snprintf(pp->from_mx, sizeof(pp->from_mx), "%s",
+			    mx->name);
+			pp->open = 0;
+		} else if (code / 100 == 5) {
+			/* 5yz is final: this MX, and so the domain, has no key
+			 * for the address, whatever other MX hosts said. */
+			pp->open = 0;
+			pp->temp = 0;
+			snprintf(pp->why, sizeof(pp->why), "%s: %d%s%s %s",
+			    mx->name, code, *getk_reply_enhanced(r) ? " " : "",
+			    getk_reply_enhanced(r), getk_reply_text(r));
+		} else {
+			/* 4yz: the next MX may answer (GETK.md 6.8). */
+			pp->temp = 1;
+			snprintf(pp->why, sizeof(pp->why), "%s: %d%s%s %s",
+			    mx->name, code, *getk_reply_enhanced(r) ? " " : "",
+			    getk_reply_enhanced(r), getk_reply_text(r));
+		}
+	}
+	if (err == GETK_ERR_TOOBIG && done < nopen) {
+		/* The key is over the limit: offered, but not usable. */
+		struct pending *pp = &p[which[done]];
+
+		pp->open = 0;
+		pp->offered_len = 0;
+		snprintf(pp->why, sizeof(pp->why), "%s", why);
+		snprintf(pp->from_mx, sizeof(pp->from_mx), "%s", mx->name);
+		done++;
+	}
+	if (err) {
+		getk_log(s->log, GETK_LOG_INFO, "%s", why);
+		for (i = done; i < nopen; i++) {
+			struct pending *pp = &p[which[i]];
+
+			pp->temp = 1;
+			snprintf(pp->why, sizeof(pp->why), "%s", why);
+		}
+	}
+	goto leave;
+
+fail_all:
+	getk_log(s->log, GETK_LOG_INFO, "%s", why);
+	for (i = 0; i < nopen; i++) {
+		struct pending *pp = &p[which[i]];
+
+		/* An MX without STARTTLS or GETK has no key to give; any
+		 * other failure may pass. */
+		if (err != GETK_ERR_NOTSUPP)
+			pp->temp = 1;
+		snprintf(pp->why, sizeof(pp->why), "%s", why);
+	}
+leave:
+	for (i = 0; replies && i < nopen; i++)
+		getk_reply_free(replies[i]);
+	free(replies);
+	free(boxes);
+	free(which);
+	getk_smtp_close(smtp);
+}
+
+/* Verifies what the MX offered and settles one address's result. */
+static void
+settle(struct engine *e, struct group *g, struct pending *pp)
+{
+	struct getk_result *r = &e->results[pp->idx];
+	struct getk_key *key = NULL;
+	char why[300];
+	enum getk_err err;
+
+	(void)g;
+	if (pp->from_mx[0] && !pp->offered_len) {
+		set_result(r, GETK_STATUS_BADKEY, "a key was offered by %s "
+		    "but failed verification: %s", pp->from_mx, pp->why);
+		return;
+	}
+	if (!pp->offered) {
+		if (pp->temp)
+			set_result(r, GETK_STATUS_TEMPFAIL, "%s", pp->why);
+		else if (pp->why[0])
+			set_result(r, GETK_STATUS_NOKEY, "no key: %s", pp->why);
+		else
+			set_result(r, GETK_STATUS_NOKEY, "no key");
+		return;
+	}
+	err = getk_key_verify(r->address, pp->offered, pp->offered_len,
+	    e->s->tmpdir, &key, why, sizeof(why));
+	if (err == GETK_ERR_BADKEY) {
+		set_result(r, GETK_STATUS_BADKEY, "a key was offered by %s but "
+		    "failed verification: %s", pp->from_mx, why);
+		return;
+	}
+	if (err) {
+		set_result(r, GETK_STATUS_TEMPFAIL, "cannot verify the key "
+		    "from %s: %s", pp->from_mx, why[0] ? why :
+		    getk_strerror(err));
+		return;
+	}
+	getk_log(e->s->log, GETK_LOG_INFO, "%s: key %s from %s verified",
+	    r->address, key->fpr, pp->from_mx);
+	set_result(r, GETK_STATUS_FOUND, NULL);
+	r->key = key;
+	r->source = GETK_SOURCE_GETK;
+	r->trust = GETK_TRUST_NONE;
+	r->fetched = time(NULL);
+}
+
+static void
+run_group(struct engine *e, struct group *g)
+{
+	struct pending *p;
+	size_t i, m;
+
+	p = calloc(g->naddrs, sizeof(*p));
+	if (!p) {
+		for (i = 0; i < g->naddrs; i++)
+			set_result(&e->results[g->addrs[i]],
+			    GETK_STATUS_TEMPFAIL, "out of memory");
+		return;
+	}
+	for (i = 0; i < g->naddrs; i++) {
+		p[i].idx = g->addrs[i];
+		p[i].open = 1;
+	}
+	for (m = 0; m < g->nmx; m++)
+		ask_mx(e, &g->mx[m], p, g->naddrs);
+	for (i = 0; i < g->naddrs; i++) {
+		settle(e, g, &p[i]);
+		free(p[i].offered);
+	}
+	free(p);
+}
+
+static void *
+worker(void *arg)
+{
+	struct engine *e = arg;
+
+	for (;;) {
+		struct group *g = NULL;
+
+		pthread_mutex_lock(&e->lock);
+		if (e->next_group < e->ngroups)
+			g = &e->groups[e->next_group++];
+		pthread_mutex_unlock(&e->lock);
+		if (!g)
+			return NULL;
+		run_group(e, g);
+	}
+}
+
+/* Finds the domains, resolves their MX records, forms the groups. */
+static enum getk_err
+plan(struct engine *e, struct domain **r_domains, size_t *r_nd, char **r_msg)
+{
+	const struct getk_lookup_settings *s = e->s;
+	struct getk_dns_settings ds;
+	struct getk_dns *dns = NULL;
+	struct getk_dns_query *q = NULL;
+	struct domain *d = NULL;
+	size_t n = 0, i, k, nd = 0;
+	enum getk_err err;
+
+	for (n = 0; e->mailboxes[n]; n++)
+		;
+	d = calloc(n ? n : 1, sizeof(*d));
+	q = calloc(n ? n : 1, sizeof(*q));
+	e->groups = calloc(n ? n : 1, sizeof(*e->groups));
+	if (!d || !q || !e->groups) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (i = 0; i < n; i++) {
+		const char *dom = getk_mailbox_domain(e->mailboxes[i]);
+
+		for (k = 0; k < nd; k++)
+			if (strcmp(d[k].name, dom) == 0)
+				break;
+		if (k == nd) {
+			d[nd].name = dom;
+			q[nd].name = dom;
+			q[nd].type = GETK_RR_MX;
+			nd++;
+		}
+	}
+	memset(&ds, 0, sizeof(ds));
+	ds.servers = s->dns_servers;
+	ds.trust_anchor = s->dns_trust_anchor;
+	err = getk_dns_new(&ds, &dns, r_msg);
+	if (err)
+		goto leave;
+	err = getk_dns_resolve(dns, q, nd, s->timeout_ms);
+	if (err)
+		goto leave;
+	for (k = 0; k < nd; k++) {
+		take_mx(s, &d[k], &q[k]);
+		getk_log(s->log, GETK_LOG_DEBUG, "%s: %zu MX host%s%s%s",
+		    d[k].name, d[k].nmx, d[k].nmx == 1 ? "" : "s",
+		    d[k].why[0] ? ": " : "", d[k].why);
+	}
+
+	/* Every address either settles now or joins its domain's group. */
+	for (i = 0; i < n; i++) {
+		const char *dom = getk_mailbox_domain(e->mailboxes[i]);
+		struct domain *dd = NULL;
+		struct group *g;
+
+		for (k = 0; k < nd; k++)
+			if (strcmp(d[k].name, dom) == 0)
+				dd = &d[k];
+		if (dd->status != GETK_STATUS_FOUND) {
+			set_result(&e->results[i], dd->status, "%s", dd->why);
+			continue;
+		}
+		if (!dd->group) {
+			for (k = 0; k < e->ngroups; k++)
+				if (same_mx(e->groups[k].mx, e->groups[k].nmx,
+				    dd->mx, dd->nmx))
+					dd->group = &e->groups[k];
+		}
+		if (!dd->group) {
+			dd->group = &e->groups[e->ngroups++];
+			dd->group->mx = dd->mx;
+			dd->group->nmx = dd->nmx;
+			dd->group->addrs = calloc(n, sizeof(size_t));
+			if (!dd->group->addrs) {
+				err = GETK_ERR_NOMEM;
+				goto leave;
+			}
+		}
+		g = dd->group;
+		g->addrs[g->naddrs++] = i;
+	}
+	*r_domains = d;
+	*r_nd = nd;
+	d = NULL;
+leave:
+	for (k = 0; q && k < nd; k++)
+		getk_dns_query_clear(&q[k]);
+	free(q);
+	free(d);
+	getk_dns_free(dns);
+	return err;
+}
+
+enum getk_err
+getk_lookup(const struct getk_lookup_settings *settings,
+    const char *const *mailboxes, size_t n, struct getk_result **r_results,
+    char **r_msg)
+{
+	struct engine e;
+	struct domain *domains = NULL;
+	pthread_t *threads = NULL;
+	const char **boxes = NULL;
+	size_t nd = 0, nthreads = 0, i, started = 0;
+	int use_getk = 0;
+	enum getk_err err = GETK_OK;
+
+	*r_results = NULL;
+	*r_msg = NULL;
+	memset(&e, 0, sizeof(e));
+	e.s = settings;
+	pthread_mutex_init(&e.lock, NULL);
+	e.results = calloc(n ? n : 1, sizeof(*e.results));
+	boxes = calloc(n + 1, sizeof(*boxes));
+	if (!e.results || !boxes) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (i = 0; i < n; i++) {
+		boxes[i] = mailboxes[i];
+		e.results[i].address = strdup(mailboxes[i]);
+		if (!e.results[i].address) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+		set_result(&e.results[i], GETK_STATUS_NOKEY,
+		    "no configured source has a key");
+	}
+	e.mailboxes = boxes;
+	for (i = 0; i < settings->nsources; i++) {
+		if (settings->sources[i] == GETK_SOURCE_GETK)
+			use_getk = 1;
+		else
+			getk_log(settings->log, GETK_LOG_DEBUG, "source %s is "
+			    "not available in this version",
+			    getk_source_name(settings->sources[i]));
+	}
+	if (!use_getk || n == 0)
+		goto done;
+
+	err = plan(&e, &domains, &nd, r_msg);
+	if (err)
+		goto leave;
+	nthreads = settings->jobs ? settings->jobs : 8;
+	if (nthreads > e.ngroups)
+		nthreads = e.ngroups;
+	threads = calloc(nthreads ? nthreads : 1, sizeof(*threads));
+	if (!threads) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (started = 0; started < nthreads; started++)
+		if (pthread_create(&threads[started], NULL, worker, &e))
+			break;
+	if (started == 0 && nthreads > 0)
+		worker(&e);	/* no thread could start: do it here */
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+done:
+	*r_results = e.results;
+	e.results = NULL;
+leave:
+	for (i = 0; i < e.ngroups; i++)
+		free(e.groups[i].addrs);
+	free(e.groups);
+	free(domains);
+	free(threads);
+	free(boxes);
+	getk_results_free(e.results, n);
+	pthread_mutex_destroy(&e.lock);
+	return err;
+}

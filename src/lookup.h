@@ -1,0 +1,86 @@
+/*
+ * lookup.h: the lookup engine: finds, verifies and rates keys for a batch
+ * of mailboxes.
+ *
+ * The engine takes all addresses at once: it resolves every domain's MX
+ * concurrently, groups the domains that share the same MX hosts so that
+ * their addresses share one SMTP connection, and works on the groups in
+ * parallel threads.
+ */
+#ifndef GETK_LOOKUP_H
+#define GETK_LOOKUP_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+#include "error.h"
+#include "key.h"
+#include "log.h"
+
+/* The outcome for one address. */
+enum getk_status {
+	GETK_STATUS_FOUND,	/* a verified key */
+	GETK_STATUS_NOKEY,	/* no key exists (exit 67) */
+	GETK_STATUS_BADKEY,	/* a key was offered but failed (exit 65) */
+	GETK_STATUS_TEMPFAIL,	/* a lookup failed temporarily (exit 75) */
+	GETK_STATUS_CONFLICT	/* sources or pin disagree (exit 65) */
+};
+
+/* How well the path a key came by is authenticated (INTERFACE.md). */
+enum getk_trust {
+	GETK_TRUST_NONE,
+	GETK_TRUST_DNSSEC,
+	GETK_TRUST_MTA_STS,
+	GETK_TRUST_WEBPKI,
+	GETK_TRUST_RELAY
+};
+
+struct getk_lookup_settings {
+	const enum getk_source *sources;	/* in order of preference */
+	size_t nsources;
+	char *const *dns_servers;	/* NULL-terminated, or NULL */
+	const char *dns_trust_anchor;	/* NULL: no DNSSEC validation */
+	char *const *connect_to;	/* NULL-terminated, or NULL */
+	const char *tls_trust_file;	/* NULL: system store */
+	int getk_port;			/* port asked at an MX */
+	long timeout_ms;		/* per network operation */
+	size_t max_octets;		/* largest key accepted */
+	size_t jobs;			/* most parallel connections */
+	const char *ehlo_name;		/* NULL: "localhost" */
+	const char *tmpdir;		/* for GnuPG homes; NULL: $TMPDIR */
+	const struct getk_logger *log;	/* or NULL */
+};
+
+/* What the engine found for one address. */
+struct getk_result {
+	char *address;			/* the mailbox looked up */
+	enum getk_status status;
+	char *reason;			/* English: why not found, or NULL */
+	struct getk_key *key;		/* GETK_STATUS_FOUND only */
+	enum getk_source source;	/* where the key came from */
+	enum getk_trust trust;
+	time_t fetched;
+};
+
+/*
+ * Looks up the N normalised MAILBOXES (see getk_addr_parse).  *R_RESULTS
+ * receives a new array of N results in the same order, to be freed with
+ * getk_results_free.  Failures of single lookups are results, not
+ * errors; the function fails only with GETK_ERR_NOMEM, GETK_ERR_SYSTEM
+ * (threads) or GETK_ERR_CONFIG (resolver settings refused, *R_MSG set).
+ */
+enum getk_err getk_lookup(const struct getk_lookup_settings *settings,
+    const char *const *mailboxes, size_t n, struct getk_result **r_results,
+    char **r_msg);
+
+/* Frees N results; NULL is a no-op. */
+void getk_results_free(struct getk_result *results, size_t n);
+
+/* The INTERFACE.md name of a trust level ("dnssec", "none", ...). */
+const char *getk_trust_name(enum getk_trust trust);
+
+/* Non-zero when SRC is implemented by this version of the engine. */
+int getk_source_available(enum getk_source src);
+
+#endif

@@ -1,0 +1,571 @@
+/*
+ * smtp.c: an SMTP client session over libcurl, for GETK.
+ *
+ * The session's life is a small state machine: CONNECTING while libcurl
+ * does greeting, EHLO, TLS, EHLO and AUTH; READY while GETK commands may
+ * be sent; BROKEN once the framing of the connection is lost (timeout,
+ * malformed reply, connection closed), after which nothing more is sent;
+ * CLOSED after QUIT.  set_state() is the one place the state changes.
+ */
+#include <config.h>
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "buf.h"
+#include "smtp.h"
+
+/* Longest server line accepted in EHLO replies and in GETK replies. */
+#define SMTP_MAX_LINE 1000
+/* Most capability text kept from one EHLO reply. */
+#define SMTP_MAX_CAPS 16384
+/* Most GETK commands written ahead of their replies (PIPELINING). */
+#define SMTP_PIPELINE_MAX 32
+
+enum smtp_state {
+	SMTP_CONNECTING,
+	SMTP_READY,
+	SMTP_BROKEN,
+	SMTP_CLOSED
+};
+
+static const char *const state_names[] = {
+	"CONNECTING", "READY", "BROKEN", "CLOSED"
+};
+
+struct getk_smtp {
+	CURL *curl;
+	enum smtp_state state;
+	const struct getk_logger *log;
+	char *host;
+	long timeout_ms;
+	/* Capabilities of the latest complete 250 reply: NUL-separated. */
+	struct getk_buf caps;
+	struct getk_buf caps_next;	/* the 250 reply being read */
+	int in_250;			/* a 250 reply is being read */
+	int in_reply;			/* a multi-line reply continues */
+	char last_line[SMTP_MAX_LINE + 1];	/* last line from the server */
+	/* Bytes received but not yet consumed as lines. */
+	char in[SMTP_MAX_LINE * 8];
+	size_t inlen;
+};
+
+static void
+set_state(struct getk_smtp *s, enum smtp_state state)
+{
+	if (s->state == state)
+		return;
+	getk_log(s->log, GETK_LOG_PROTO, "smtp %s: %s -> %s", s->host,
+	    state_names[s->state], state_names[state]);
+	s->state = state;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * libcurl hands every server line to this callback while it connects.
+ * The capability list is that of the last complete 250 reply, which is the
+ * EHLO that follows TLS: greeting (220), EHLO (250), STARTTLS (220), EHLO
+ * (250), then AUTH replies (334/235) that are not 250.
+ */
+static size_t
+header_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct getk_smtp *s = arg;
+	size_t len = size * nitems, n = len;
+	int starts;
+
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (n > SMTP_MAX_LINE)
+		n = SMTP_MAX_LINE;
+	memcpy(s->last_line, buf, n);
+	s->last_line[n] = '\0';
+	getk_log(s->log, GETK_LOG_PROTO, "%s <- %s", s->host, s->last_line);
+	starts = !s->in_reply;
+	s->in_reply = n > 3 && buf[3] == '-';
+	if (n < 3)
+		return len;
+	if (starts) {
+		s->in_250 = strncmp(buf, "250", 3) == 0;
+		getk_buf_free(&s->caps_next);
+	}
+	if (!s->in_250)
+		return len;
+	/* A capability list too long to keep is cut, not an error. */
+	if (n > 4 && getk_buf_add(&s->caps_next, buf + 4, n - 4) == GETK_OK)
+		getk_buf_add(&s->caps_next, "", 1);
+	if (!s->in_reply) {
+		getk_buf_free(&s->caps);
+		s->caps = s->caps_next;
+		getk_buf_init(&s->caps_next, SMTP_MAX_CAPS);
+	}
+	return len;
+}
+
+static size_t
+discard_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	(void)buf;
+	(void)arg;
+	return size * nitems;
+}
+
+static enum getk_err
+map_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return GETK_OK;
+	case CURLE_OUT_OF_MEMORY:
+		return GETK_ERR_NOMEM;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return GETK_ERR_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return GETK_ERR_TIMEOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+		return GETK_ERR_TLS;
+	case CURLE_USE_SSL_FAILED:
+		return GETK_ERR_NOTSUPP;
+	case CURLE_LOGIN_DENIED:
+		return GETK_ERR_AUTH;
+	default:
+		return GETK_ERR_PROTO;
+	}
+}
+
+/* Classifies a refusal by the server from the last reply line's code. */
+static enum getk_err
+classify_reply(const char *line, enum getk_err dflt)
+{
+	if (line[0] == '4')
+		return GETK_ERR_TEMPFAIL;
+	if (line[0] == '5')
+		return GETK_ERR_PERMFAIL;
+	return dflt;
+}
+
+enum getk_err
+getk_smtp_open(const struct getk_smtp_settings *settings,
+    struct getk_smtp **r_smtp, char *why, size_t whysz)
+{
+	struct getk_smtp *s = NULL;
+	struct curl_slist *connect_to = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct getk_buf url;
+	enum getk_err err = GETK_OK;
+	CURLcode rc;
+	size_t i;
+
+	*r_smtp = NULL;
+	why[0] = '\0';
+	getk_buf_init(&url, 1024);
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->host = strdup(settings->host))) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	s->state = SMTP_CONNECTING;
+	s->log = settings->log;
+	s->timeout_ms = settings->timeout_ms;
+	getk_buf_init(&s->caps, SMTP_MAX_CAPS);
+	getk_buf_init(&s->caps_next, SMTP_MAX_CAPS);
+	s->curl = curl_easy_init();
+	if (!s->curl) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	if (getk_buf_printf(&url, "%s://%s:%d/%s",
+	    settings->implicit_tls ? "smtps" : "smtp", settings->host,
+	    settings->port, settings->ehlo_name ? settings->ehlo_name :
+	    "localhost")) {
+		err = GETK_ERR_INVAL;
+		goto leave;
+	}
+	for (i = 0; settings->connect_to && settings->connect_to[i]; i++) {
+		struct curl_slist *l = curl_slist_append(connect_to,
+		    settings->connect_to[i]);
+
+		if (!l) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+		connect_to = l;
+	}
+
+	curl_easy_setopt(s->curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(s->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(s->curl, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (settings->ca_file)
+		curl_easy_setopt(s->curl, CURLOPT_CAINFO, settings->ca_file);
+	if (connect_to)
+		curl_easy_setopt(s->curl, CURLOPT_CONNECT_TO, connect_to);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    settings->timeout_ms);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, settings->timeout_ms);
+	curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard_cb);
+	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (settings->user) {
+		curl_easy_setopt(s->curl, CURLOPT_USERNAME, settings->user);
+		curl_easy_setopt(s->curl, CURLOPT_PASSWORD,
+		    settings->password ? settings->password : "");
+		if (settings->auth_method)
+			curl_easy_setopt(s->curl, CURLOPT_LOGIN_OPTIONS,
+			    settings->auth_method);
+	}
+
+	getk_log(s->log, GETK_LOG_DEBUG, "connecting to %s port %d",
+	    settings->host, settings->port);
+	rc = curl_easy_perform(s->curl);
+	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (rc != CURLE_OK) {
+		err = map_curl(rc);
+		if (rc == CURLE_WEIRD_SERVER_REPLY || rc == CURLE_LOGIN_DENIED)
+			err = classify_reply(s->last_line, err);
+		if (rc == CURLE_USE_SSL_FAILED)
+			snprintf(why, whysz, "%s does not offer STARTTLS",
+			    settings->host);
+		else if (rc == CURLE_WEIRD_SERVER_REPLY && s->last_line[0])
+			snprintf(why, whysz, "%s said: %s", settings->host,
+			    s->last_line);
+		else
+			snprintf(why, whysz, "%s: %s", settings->host,
+			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		goto leave;
+	}
+	if (settings->user && !getk_smtp_has(s, "AUTH")) {
+		/* libcurl silently skips AUTH when it is not offered. */
+		err = GETK_ERR_NOTSUPP;
+		snprintf(why, whysz, "%s does not offer AUTH", settings->host);
+		goto leave;
+	}
+	set_state(s, SMTP_READY);
+	*r_smtp = s;
+	s = NULL;
+leave:
+	curl_slist_free_all(connect_to);
+	getk_buf_free(&url);
+	if (s && s->curl)
+		set_state(s, SMTP_BROKEN);
+	getk_smtp_close(s);
+	return err;
+}
+
+/* The capability line for KEYWORD, or NULL. */
+static const char *
+find_cap(const struct getk_smtp *s, const char *keyword)
+{
+	size_t klen = strlen(keyword), pos = 0;
+
+	while (s->caps.data && pos < s->caps.len) {
+		const char *line = s->caps.data + pos;
+		size_t len = strlen(line);
+
+		if (len >= klen && strncasecmp(line, keyword, klen) == 0 &&
+		    (line[klen] == '\0' || line[klen] == ' ' ||
+		    line[klen] == '='))
+			return line;
+		pos += len + 1;
+	}
+	return NULL;
+}
+
+int
+getk_smtp_has(const struct getk_smtp *smtp, const char *keyword)
+{
+	return find_cap(smtp, keyword) != NULL;
+}
+
+/* Non-zero when capability line LINE lists key format OPENPGP. */
+static int
+has_openpgp(const char *line)
+{
+	const char *p = strchr(line, ' ');
+
+	while (p) {
+		p++;
+		if (strncasecmp(p, "OPENPGP", 7) == 0 &&
+		    (p[7] == '\0' || p[7] == ' '))
+			return 1;
+		p = strchr(p, ' ');
+	}
+	return 0;
+}
+
+const char *
+getk_smtp_getk_verb(const struct getk_smtp *smtp)
+{
+	const char *line;
+
+	line = find_cap(smtp, "GETK");
+	if (line && has_openpgp(line))
+		return "GETK";
+	line = find_cap(smtp, "XGETK");
+	if (line && has_openpgp(line))
+		return "XGETK";
+	return NULL;
+}
+
+/* Waits until the socket is readable (or writable) or the deadline. */
+static enum getk_err
+wait_socket(struct getk_smtp *s, int for_write, long deadline)
+{
+	curl_socket_t sock;
+	struct pollfd pfd;
+	long left;
+	int ret;
+
+	if (curl_easy_getinfo(s->curl, CURLINFO_ACTIVESOCKET, &sock) !=
+	    CURLE_OK || sock == CURL_SOCKET_BAD)
+		return GETK_ERR_CONNECT;
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return GETK_ERR_TIMEOUT;
+		pfd.fd = sock;
+		pfd.events = for_write ? POLLOUT : POLLIN;
+		pfd.revents = 0;
+		ret = poll(&pfd, 1, (int)left);
+		if (ret > 0)
+			return GETK_OK;
+		if (ret == 0)
+			return GETK_ERR_TIMEOUT;
+		if (errno != EINTR)
+			return GETK_ERR_SYSTEM;
+	}
+}
+
+static enum getk_err
+send_all(struct getk_smtp *s, const char *p, size_t len)
+{
+	long deadline = now_ms() + s->timeout_ms;
+	enum getk_err err;
+
+	while (len) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(s->curl, p, len, &n);
+
+		if (rc == CURLE_AGAIN) {
+			err = wait_socket(s, 1, deadline);
+			if (err)
+				return err;
+			continue;
+		}
+		if (rc != CURLE_OK)
+			return GETK_ERR_CONNECT;
+		p += n;
+		len -= n;
+	}
+	return GETK_OK;
+}
+
+/*
+ * Reads one line (without its CRLF) into LINE, of at most SMTP_MAX_LINE
+ * bytes, by DEADLINE.  A line that does not end in CRLF within the limit
+ * is a protocol error.
+ */
+static enum getk_err
+read_line(struct getk_smtp *s, char *line, size_t *r_len, long deadline)
+{
+	for (;;) {
+		char *nl = memchr(s->in, '\n', s->inlen);
+		CURLcode rc;
+		size_t n = 0;
+		enum getk_err err;
+
+		if (nl) {
+			size_t len = (size_t)(nl - s->in), used = len + 1;
+
+			if (len && s->in[len - 1] == '\r')
+				len--;
+			if (len > SMTP_MAX_LINE)
+				return GETK_ERR_PROTO;
+			memcpy(line, s->in, len);
+			line[len] = '\0';
+			memmove(s->in, s->in + used, s->inlen - used);
+			s->inlen -= used;
+			*r_len = len;
+			return GETK_OK;
+		}
+		if (s->inlen > SMTP_MAX_LINE + 1)
+			return GETK_ERR_PROTO;
+		rc = curl_easy_recv(s->curl, s->in + s->inlen,
+		    sizeof(s->in) - s->inlen, &n);
+		if (rc == CURLE_AGAIN) {
+			err = wait_socket(s, 0, deadline);
+			if (err)
+				return err;
+			continue;
+		}
+		if (rc != CURLE_OK || n == 0)
+			return GETK_ERR_CONNECT;
+		s->inlen += n;
+	}
+}
+
+/* Reads one whole GETK reply into the parser REPLY. */
+static enum getk_err
+read_reply(struct getk_smtp *s, struct getk_reply *reply, char *why,
+    size_t whysz)
+{
+	long deadline = now_ms() + s->timeout_ms;
+	char line[SMTP_MAX_LINE + 1];
+	size_t len, lines = 0;
+	int done = 0;
+	enum getk_err err;
+
+	while (!done) {
+		err = read_line(s, line, &len, deadline);
+		if (err == GETK_ERR_TIMEOUT) {
+			snprintf(why, whysz, "%s: timed out waiting for the "
+			    "GETK reply", s->host);
+			return err;
+		}
+		if (err == GETK_ERR_PROTO) {
+			snprintf(why, whysz, "%s: reply line too long",
+			    s->host);
+			return err;
+		}
+		if (err) {
+			snprintf(why, whysz, "%s: connection lost during the "
+			    "GETK reply", s->host);
+			return err;
+		}
+		if (lines++ == 0 || len < 80)
+			getk_log(s->log, GETK_LOG_PROTO, "%s <- %s", s->host,
+			    line);
+		err = getk_reply_feed(reply, line, len, &done);
+		if (err) {
+			snprintf(why, whysz, "%s: %s", s->host,
+			    getk_reply_problem(reply));
+			return err;
+		}
+	}
+	return GETK_OK;
+}
+
+enum getk_err
+getk_smtp_getk(struct getk_smtp *smtp, const char *const *mailboxes,
+    size_t n, size_t max_octets, struct getk_reply **replies,
+    size_t *r_done, char *why, size_t whysz)
+{
+	const char *verb = getk_smtp_getk_verb(smtp);
+	size_t window = getk_smtp_has(smtp, "PIPELINING") ?
+	    SMTP_PIPELINE_MAX : 1;
+	size_t sent = 0, done = 0, i;
+	struct getk_buf cmd;
+	enum getk_err err = GETK_OK;
+
+	*r_done = 0;
+	why[0] = '\0';
+	for (i = 0; i < n; i++)
+		replies[i] = NULL;
+	if (smtp->state != SMTP_READY || !verb) {
+		snprintf(why, whysz, "%s: session cannot take GETK",
+		    smtp->host);
+		return GETK_ERR_INTERNAL;
+	}
+	getk_buf_init(&cmd, 0);
+	while (done < n) {
+		/* Keep up to WINDOW commands in flight. */
+		getk_buf_free(&cmd);
+		for (; sent < n && sent - done < window; sent++) {
+			getk_log(smtp->log, GETK_LOG_PROTO, "%s -> %s <%s>",
+			    smtp->host, verb, mailboxes[sent]);
+			err = getk_buf_printf(&cmd, "%s <%s>\r\n", verb,
+			    mailboxes[sent]);
+			if (err)
+				goto leave;
+		}
+		if (cmd.len) {
+			err = send_all(smtp, cmd.data, cmd.len);
+			if (err) {
+				snprintf(why, whysz, "%s: %s while sending GETK",
+				    smtp->host, getk_strerror(err));
+				goto leave;
+			}
+		}
+		err = getk_reply_new(max_octets, &replies[done]);
+		if (err)
+			goto leave;
+		err = read_reply(smtp, replies[done], why, whysz);
+		if (err)
+			goto leave;
+		/* 421: the server closes the connection after this reply. */
+		if (getk_reply_code(replies[done]) == 421) {
+			done++;
+			err = done < n ? GETK_ERR_TEMPFAIL : GETK_OK;
+			if (err)
+				snprintf(why, whysz, "%s closed the session: 421 %s",
+				    smtp->host, getk_reply_text(replies[done - 1]));
+			set_state(smtp, SMTP_BROKEN);
+			goto leave;
+		}
+		done++;
+	}
+leave:
+	getk_buf_free(&cmd);
+	if (err)
+		set_state(smtp, SMTP_BROKEN);
+	*r_done = done;
+	return err;
+}
+
+void
+getk_smtp_close(struct getk_smtp *smtp)
+{
+	if (!smtp)
+		return;
+	if (smtp->state == SMTP_READY) {
+		char line[SMTP_MAX_LINE + 1];
+		size_t len;
+		long deadline = now_ms() + (smtp->timeout_ms < 2000 ?
+		    smtp->timeout_ms : 2000);
+
+		/* QUIT is a courtesy: a slow or rude server is not waited
+		 * for long. */
+		getk_log(smtp->log, GETK_LOG_PROTO, "%s -> QUIT", smtp->host);
+		if (send_all(smtp, "QUIT\r\n", 6) == GETK_OK &&
+		    read_line(smtp, line, &len, deadline) == GETK_OK)
+			getk_log(smtp->log, GETK_LOG_PROTO, "%s <- %s",
+			    smtp->host, line);
+		set_state(smtp, SMTP_CLOSED);
+	}
+	if (smtp->curl)
+		curl_easy_cleanup(smtp->curl);
+	getk_buf_free(&smtp->caps);
+	getk_buf_free(&smtp->caps_next);
+	free(smtp->host);
+	free(smtp);
+}

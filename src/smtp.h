@@ -1,0 +1,78 @@
+/*
+ * smtp.h: an SMTP client session over libcurl, for GETK.
+ *
+ * libcurl does the greeting, EHLO, STARTTLS (or implicit TLS) with
+ * certificate checks, the second EHLO and AUTH (CURLOPT_CONNECT_ONLY);
+ * this module then speaks GETK itself over curl_easy_send/curl_easy_recv,
+ * because Debian's libcurl 7.88 fails on multi-line replies of more than
+ * about 6 KB to custom commands (see DESIGN.md).  The capability list is
+ * read from the EHLO reply that follows TLS, never from the one before.
+ */
+#ifndef GETK_SMTP_H
+#define GETK_SMTP_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "getk.h"
+#include "log.h"
+
+struct getk_smtp_settings {
+	const char *host;		/* server name, checked against the
+					   certificate */
+	int port;
+	int implicit_tls;		/* smtps (1) or STARTTLS (0) */
+	const char *ca_file;		/* CA certificates; NULL: system */
+	char *const *connect_to;	/* curl --connect-to rules,
+					   NULL-terminated; or NULL */
+	long timeout_ms;		/* per network operation */
+	const char *ehlo_name;		/* our name in EHLO; NULL: localhost */
+	const char *user;		/* AUTH user, or NULL: no AUTH */
+	const char *password;
+	const char *auth_method;	/* curl login option, or NULL */
+	const struct getk_logger *log;	/* or NULL */
+};
+
+struct getk_smtp;
+
+/*
+ * Connects, does TLS and EHLO (and AUTH when a user is set).  On failure
+ * *WHY (WHYSZ bytes) says what happened.  Errors: GETK_ERR_CONNECT,
+ * GETK_ERR_TIMEOUT, GETK_ERR_TLS (handshake or certificate),
+ * GETK_ERR_NOTSUPP (no STARTTLS offered; no AUTH offered while a user is
+ * set), GETK_ERR_AUTH, GETK_ERR_PROTO, GETK_ERR_TEMPFAIL and
+ * GETK_ERR_PERMFAIL (the server refused us), GETK_ERR_NOMEM.
+ */
+enum getk_err getk_smtp_open(const struct getk_smtp_settings *settings,
+    struct getk_smtp **r_smtp, char *why, size_t whysz);
+
+/*
+ * The GETK verb the post-TLS EHLO advertised with format OPENPGP: "GETK",
+ * "XGETK" (only when GETK is not there), or NULL.
+ */
+const char *getk_smtp_getk_verb(const struct getk_smtp *smtp);
+
+/* Non-zero when the post-TLS EHLO advertised KEYWORD (case-insensitive). */
+int getk_smtp_has(const struct getk_smtp *smtp, const char *keyword);
+
+/*
+ * Asks GETK for each of the N MAILBOXES (pipelined when the server
+ * offers PIPELINING) and parses each reply with a parser limited to
+ * MAX_OCTETS.  REPLIES[i] receives the parser holding reply i; *R_DONE
+ * the number of replies read completely.  GETK_OK when all N were read
+ * (each may still be a failure reply); otherwise the session is broken:
+ * GETK_ERR_TIMEOUT, GETK_ERR_CONNECT (connection lost), GETK_ERR_PROTO
+ * (malformed reply: REPLIES[*R_DONE] then holds the parser that failed)
+ * or GETK_ERR_TOOBIG, with *WHY saying which.  The caller frees REPLIES.
+ */
+enum getk_err getk_smtp_getk(struct getk_smtp *smtp,
+    const char *const *mailboxes, size_t n, size_t max_octets,
+    struct getk_reply **replies, size_t *r_done, char *why, size_t whysz);
+
+/*
+ * Sends QUIT when the session is still sound, closes the connection and
+ * frees the session.  NULL is a no-op.
+ */
+void getk_smtp_close(struct getk_smtp *smtp);
+
+#endif

@@ -1,0 +1,243 @@
+# tests/lib.sh: the integration test harness, sourced by tests/*.test.
+#
+# It gives each test a private world on loopback: a test CA and server
+# certificates (tests/mkcerts.sh), test keys in a private GNUPGHOME
+# (tests/mkkeys.sh), a DNS server (dnsmasq) serving the test domains, GETK
+# servers (tests/peers/getk-server.py) on free ports, and a getk
+# configuration that points at all of them.  Everything started is
+# stopped by the EXIT trap.  Results are reported as TAP.
+#
+# Test domains are example.org/.net/.com: libunbound refuses the RFC 6761
+# special-use names (test., invalid., ...) without asking the forwarder.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${PYTHON3:=/usr/bin/python3}"
+# Test peers need Debian's python3 (python3-aiosmtpd), not one on PATH.
+[ -x /usr/bin/python3 ] && PYTHON3=/usr/bin/python3
+
+GETK_FETCH="$top_builddir/getk-fetch"
+T=$(mktemp -d "${TMPDIR:-/tmp}/getk-test.XXXXXX")
+export GNUPGHOME="$T/gnupg"
+CONF="$T/getk.conf"
+PIDS=""
+TAP_N=0
+TAP_FAILED=0
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	gpgconf --homedir "$GNUPGHOME" --kill gpg-agent >/dev/null 2>&1
+	if [ "${KEEP_TEST_DIR:-}" ]; then
+		echo "# test directory kept: $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM
+
+# --- TAP -----------------------------------------------------------------
+
+ok() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $*"
+}
+
+not_ok() {
+	TAP_N=$((TAP_N + 1))
+	TAP_FAILED=$((TAP_FAILED + 1))
+	echo "not ok $TAP_N - $*"
+}
+
+# Prints the plan; call last.
+done_testing() {
+	echo "1..$TAP_N"
+	exit 0
+}
+
+# Fails the whole script when the world cannot be set up.
+bail() {
+	echo "Bail out! $*"
+	exit 99
+}
+
+# check DESC CMD...: ok when CMD succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# --- fixtures ------------------------------------------------------------
+
+# make_certs NAME...: test CA in $T/pki plus a certificate per NAME.
+make_certs() {
+	sh "$top_srcdir/tests/mkcerts.sh" "$T/pki" "$@" >"$T/mkcerts.log" 2>&1 ||
+		bail "cannot make certificates: $(cat "$T/mkcerts.log")"
+}
+
+# make_keys: the test keys of tests/mkkeys.sh in $T/keys.
+make_keys() {
+	sh "$top_srcdir/tests/mkkeys.sh" "$@" "$GNUPGHOME" "$T/keys" \
+		>"$T/mkkeys.log" 2>&1 ||
+		bail "cannot make keys: $(cat "$T/mkkeys.log")"
+}
+
+# fpr_of MAILBOX: the primary fingerprint tests/mkkeys.sh recorded.
+fpr_of() {
+	awk -v m="$1" '$1 == m { print $2 }' "$T/keys/fingerprints"
+}
+
+# --- peers ---------------------------------------------------------------
+
+# free_port: a port that was free a moment ago (UDP and TCP).
+free_port() {
+	"$PYTHON3" -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+t = socket.socket()
+port = s.getsockname()[1]
+t.bind(("127.0.0.1", port))
+print(port)'
+}
+
+# wait_file FILE: until FILE exists (10 s at most).
+wait_file() {
+	i=0
+	while [ ! -s "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
+# start_dns ARGS...: dnsmasq answering for the test domains, with the given
+# extra dnsmasq options (--mx-host=..., --host-record=...).  Names of the
+# test domains that are not configured get NXDOMAIN.  Sets DNS_PORT.
+start_dns() {
+	for attempt in 1 2 3 4 5; do
+		DNS_PORT=$(free_port)
+		dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
+			--no-hosts --bind-interfaces --listen-address=127.0.0.1 \
+			--port="$DNS_PORT" --pid-file= --user="$(id -un)" \
+			--log-facility="$T/dnsmasq.log" --log-queries \
+			--local=/example.org/example.net/example.com/ \
+			"$@" 2>>"$T/dnsmasq.err" &
+		pid=$!
+		sleep 0.2
+		if kill -0 "$pid" 2>/dev/null; then
+			PIDS="$PIDS $pid"
+			return 0
+		fi
+	done
+	bail "cannot start dnsmasq: $(cat "$T/dnsmasq.err")"
+}
+
+# start_getk NAME [SWITCH...]: a GETK server for MX host NAME, with its own
+# certificate (or the one given by --cert-name OTHER), serving $T/keys.
+# Adds a connect_to line NAME:25 -> the server's port to the config.
+start_getk() {
+	name=$1
+	shift
+	certname=$name
+	if [ "${1:-}" = "--cert-name" ]; then
+		certname=$2
+		shift 2
+	fi
+	rm -f "$T/$name.port"
+	"$PYTHON3" "$top_srcdir/tests/peers/getk-server.py" \
+		--hostname "$name" --cert "$T/pki/$certname.pem" \
+		--key "$T/pki/$certname.key" --keys "$T/keys" \
+		--port-file "$T/$name.port" --log "$T/$name.log" "$@" \
+		2>>"$T/$name.err" &
+	PIDS="$PIDS $!"
+	wait_file "$T/$name.port" || bail "GETK server $name did not start: $(cat "$T/$name.err")"
+	echo "connect_to $name:25:127.0.0.1:$(cat "$T/$name.port")" >>"$T/connect_to"
+}
+
+# start_blackhole NAME: accepts TCP for MX host NAME and never answers.
+start_blackhole() {
+	start_getk "$1" --hang
+}
+
+# write_config [EXTRA LINES]: the configuration for getk-fetch.
+write_config() {
+	{
+		echo "# written by tests/lib.sh"
+		echo "defaults"
+		echo "dns_server 127.0.0.1@$DNS_PORT"
+		echo "dns_trust_anchor none"
+		echo "tls_trust_file $T/pki/ca.pem"
+		echo "timeout ${TEST_TIMEOUT:-5}"
+		echo "sources getk"
+		[ -f "$T/connect_to" ] && cat "$T/connect_to"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} >"$CONF"
+}
+
+# --- running -------------------------------------------------------------
+
+# fetch ARGS...: runs getk-fetch with the test config; stdout in $T/out,
+# stderr in $T/err, exit status in $RC, seconds taken in $SECS.
+fetch() {
+	start=$(date +%s.%N)
+	"$GETK_FETCH" -C "$CONF" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	SECS=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+}
+
+# expect_rc DESC CODE: ok when the last fetch exited with CODE.
+expect_rc() {
+	if [ "$RC" = "$2" ]; then
+		ok "$1 (exit $2)"
+	else
+		not_ok "$1 (exit $RC, expected $2)"
+		sed 's/^/#   stderr: /' "$T/err"
+	fi
+}
+
+# expect_err DESC TEXT: ok when the last fetch's stderr contains TEXT.
+expect_err() {
+	if grep -qF -- "$2" "$T/err"; then
+		ok "$1"
+	else
+		not_ok "$1: stderr lacks \"$2\""
+		sed 's/^/#   stderr: /' "$T/err"
+	fi
+}
+
+# expect_out DESC TEXT: ok when the last fetch's stdout contains TEXT.
+expect_out() {
+	if grep -qF -- "$2" "$T/out"; then
+		ok "$1"
+	else
+		not_ok "$1: stdout lacks \"$2\""
+		sed 's/^/#   stdout: /' "$T/out"
+	fi
+}
+
+# expect_no_key DESC: ok when the last fetch printed no key at all.
+expect_no_key() {
+	if [ ! -s "$T/out" ]; then
+		ok "$1: no key printed"
+	else
+		not_ok "$1: something was printed"
+		head -5 "$T/out" | sed 's/^/#   stdout: /'
+	fi
+}
+
+# expect_faster DESC SECONDS: ok when the last fetch took less.
+expect_faster() {
+	if awk -v a="$SECS" -v b="$2" 'BEGIN { exit !(a < b) }'; then
+		ok "$1 (${SECS}s < $2s)"
+	else
+		not_ok "$1 (took ${SECS}s, limit $2s)"
+	fi
+}

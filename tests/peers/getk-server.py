@@ -1,0 +1,944 @@
+#!/usr/bin/python3
+"""getk-server.py: a GETK test peer for getk's integration tests and benchmark.
+
+This is a small SMTP server, meant to listen on loopback only, that speaks
+the GETK extension exactly as /work/shared/GETK.md (the wire contract) and
+getk(7) describe it: STARTTLS, then EHLO again, then any number of
+"GETK <mailbox>" commands, answered with the base64 of a key file taken from a
+directory.  Besides the correct behaviour it has one switch per kind of
+hostile or broken server the client must survive (no GETK, GETK in clear
+text, bad octet count, bad base64, oversize reply, lines without CRLF,
+hanging, ...); see --help and tests/peers/README.
+
+It is not a mail server: MAIL/RCPT/DATA are accepted and the message is
+thrown away.  It uses only the Python standard library (Debian's
+/usr/bin/python3, 3.11) and plain asyncio streams.
+
+Typical use (the port is picked by the kernel and written to the port file):
+
+    tests/peers/getk-server.py --hostname mx1.example.org \\
+        --cert mx1.pem --key mx1.key --keys keys/ --port-file port \\
+        --log commands.log
+"""
+
+import argparse
+import asyncio
+import base64
+import os
+import re
+import signal
+import socket
+import ssl
+import sys
+import traceback
+
+PROG = "getk-server"
+
+# RFC 5321 4.5.3.1.4: command line limit, CRLF included.
+MAX_COMMAND_LINE = 512
+# RFC 5321 4.5.3.1.6 is 1000 for text lines; DATA lines are discarded, so be
+# generous rather than strict there.
+MAX_DATA_LINE = 1 << 20
+# GETK.md section 3 and 5: largest key a server may hand out.
+MAX_KEY_OCTETS = 65536
+# --oversize: announced and sent size, above every client's default limit.
+OVERSIZE_OCTETS = 70000
+# --oversize: largest key file still served (as is, without padding).
+OVERSIZE_FILE_LIMIT = 16 << 20
+# GETK.md section 3: every data line but the last holds exactly 76 characters.
+BASE64_LINE = 76
+# How much to read from the socket at a time.
+READ_CHUNK = 65536
+
+
+class Reply(Exception):
+    """A single-line SMTP reply, raised by parsers to abort a command.
+
+    code is the three-digit reply code, enh the enhanced status code
+    ("5.1.3") that is dropped under --no-enhanced, text the human text.
+    """
+
+    def __init__(self, code, enh, text):
+        super().__init__(f"{code} {enh} {text}")
+        self.code = code
+        self.enh = enh
+        self.text = text
+
+
+class KeyDirUnavailable(Exception):
+    """The keys directory cannot be read (answered with 451 4.4.3)."""
+
+
+# --------------------------------------------------------------------------
+# Command log
+# --------------------------------------------------------------------------
+
+class CommandLog:
+    """Append-only log of every command line received, for test assertions.
+
+    One line per command, as received (raw octets, CRLF removed), prefixed
+    with "[TLS] " when the line arrived over TLS.  Every line is written with
+    a single os.write() on an O_APPEND descriptor, so lines from concurrent
+    sessions never interleave and nothing is buffered.
+    """
+
+    def __init__(self, path):
+        self.fd = None
+        if path:
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                              0o644)
+
+    def record(self, line, tls):
+        """Append one received line (bytes, without its terminator)."""
+        if self.fd is None:
+            return
+        prefix = b"[TLS] " if tls else b""
+        try:
+            os.write(self.fd, prefix + line + b"\n")
+        except OSError as exc:
+            err(f"cannot write command log: {exc}")
+
+    def close(self):
+        """Close the log file."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+# --------------------------------------------------------------------------
+# GETK argument parsing and key lookup (pure functions, no I/O but the file)
+# --------------------------------------------------------------------------
+
+_ATEXT = r"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
+_NONASCII = r"\u0080-\U0010ffff"
+
+
+def _mailbox_regex(utf8):
+    """Compile the RFC 5321 (or, with utf8, RFC 6531) Mailbox grammar."""
+    extra = _NONASCII if utf8 else ""
+    atom = f"[{_ATEXT}{extra}]+"
+    dot_string = f"{atom}(?:\\.{atom})*"
+    qtext = f"[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e{extra}]"
+    quoted_string = f'"(?:{qtext}|\\\\[\\x20-\\x7e])*"'
+    let_dig = f"[A-Za-z0-9{extra}]"
+    sub_domain = f"{let_dig}(?:[A-Za-z0-9\\-{extra}]*{let_dig})?"
+    domain = f"{sub_domain}(?:\\.{sub_domain})*"
+    address_literal = r"\[[\x21-\x5a\x5e-\x7e]+\]"
+    return re.compile(
+        f"(?P<local>{dot_string}|{quoted_string})"
+        f"@(?P<domain>{domain}|{address_literal})\\Z")
+
+
+MAILBOX_ASCII = _mailbox_regex(False)
+MAILBOX_UTF8 = _mailbox_regex(True)
+
+
+def _find_unquoted(data, char, start):
+    """Index of byte char in data at or after start, outside "quotes"; -1."""
+    quoted = False
+    i = start
+    while i < len(data):
+        c = data[i:i + 1]
+        if quoted and c == b"\\":
+            i += 2
+            continue
+        if c == b'"':
+            quoted = not quoted
+        elif c == char and not quoted:
+            return i
+        i += 1
+    return -1
+
+
+def split_getk_argument(arg):
+    """Split the GETK argument (bytes) into (mailbox bytes, [param bytes]).
+
+    Accepts "<mailbox> params..." and, like VRFY, "mailbox params...".
+    Raises Reply for a missing argument or unbalanced brackets.
+    """
+    arg = arg.strip(b" \t")
+    if not arg:
+        raise Reply(501, "5.5.2", "Syntax error")
+    if arg.startswith(b"<"):
+        end = _find_unquoted(arg, b">", 1)
+        if end < 0:
+            raise Reply(501, "5.1.3", "Bad address syntax")
+        mailbox, rest = arg[1:end], arg[end + 1:]
+        if rest and not rest.startswith(b" "):
+            raise Reply(501, "5.5.2", "Syntax error")
+    else:
+        end = _find_unquoted(arg, b" ", 0)
+        if end < 0:
+            end = len(arg)
+        mailbox, rest = arg[:end], arg[end:]
+    return mailbox, rest.split()
+
+
+def parse_getk_params(params):
+    """Check GETK parameters; return True if SMTPUTF8 was given.
+
+    FORMAT=OPENPGP (any case) is the only format; SMTPUTF8 takes no value.
+    Raises Reply 504 for another format, 501 for anything else.
+    """
+    utf8 = False
+    for param in params:
+        name, eq, value = param.partition(b"=")
+        name = name.upper()
+        if name == b"FORMAT" and eq:
+            if value.upper() == b"OPENPGP":
+                continue
+            if not value:
+                raise Reply(501, "5.5.2", "Syntax error")
+            raise Reply(504, "5.5.4", "Key format not supported")
+        if name == b"SMTPUTF8" and not eq:
+            utf8 = True
+            continue
+        raise Reply(501, "5.5.4", "Unknown parameter")
+    return utf8
+
+
+def parse_mailbox(raw, utf8):
+    """Validate a mailbox (bytes); return (local part, domain) as str.
+
+    Without utf8, a non-ASCII mailbox is refused with 553 5.6.7; with it,
+    the mailbox must be valid UTF-8 in the RFC 6531 grammar.  Anything not
+    matching the grammar, or longer than RFC 5321's limits, is 501 5.1.3.
+    """
+    bad = Reply(501, "5.1.3", "Bad address syntax")
+    if any(b >= 0x80 for b in raw):
+        if not utf8:
+            raise Reply(553, "5.6.7", "Non-ASCII address not permitted")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad from None
+    else:
+        text = raw.decode("ascii")
+    match = (MAILBOX_UTF8 if utf8 else MAILBOX_ASCII).match(text)
+    if not match:
+        raise bad
+    local, domain = match.group("local"), match.group("domain")
+    if len(local.encode()) > 64 or len(domain.encode()) > 255:
+        raise bad
+    return local, domain
+
+
+def ascii_lower(text):
+    """Lowercase ASCII letters only (GETK.md 6.5: local part comparison)."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                             "abcdefghijklmnopqrstuvwxyz")
+
+
+def find_key(keys_dir, local, domain, max_octets):
+    """Return the key bytes for local@domain from keys_dir, or None.
+
+    The file is keys_dir/<local>@<domain lowercased>; the exact local part
+    is tried first, then its ASCII-lowercased form.  Files that are empty
+    or larger than max_octets count as "no key".  Raises KeyDirUnavailable
+    when the directory (or a key file) cannot be read.
+    """
+    if keys_dir is None:
+        return None
+    if not os.path.isdir(keys_dir):
+        raise KeyDirUnavailable(f"{keys_dir}: not a directory")
+    domain = domain.lower()
+    names = [f"{local}@{domain}"]
+    lowered = f"{ascii_lower(local)}@{domain}"
+    if lowered != names[0]:
+        names.append(lowered)
+    for name in names:
+        # Quoted local parts may hold anything; never leave the directory.
+        if "/" in name or "\0" in name:
+            continue
+        path = os.path.join(keys_dir, name)
+        try:
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size > max_octets:
+                    return None
+                data = f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise KeyDirUnavailable(f"{path}: {exc}") from None
+        if not data or len(data) > max_octets:
+            return None
+        return data
+    return None
+
+
+# --------------------------------------------------------------------------
+# One SMTP session
+# --------------------------------------------------------------------------
+
+class Session:
+    """One client connection: reads commands, writes replies.
+
+    State: self.tls (TLS is active), self.ehlo (EHLO, not HELO, was given
+    since the connection or the last STARTTLS), self.helo (HELO or EHLO),
+    the mail transaction (self.mail, self.rcpts) and the number of GETK
+    commands seen on this connection (for --close-after).
+    """
+
+    def __init__(self, server, reader, writer):
+        self.server = server
+        self.opts = server.opts
+        self.reader = reader
+        self.writer = writer
+        self.buf = bytearray()
+        self.tls = False
+        self.helo = False
+        self.ehlo = False
+        self.mail = False
+        self.rcpts = 0
+        self.getk_count = 0
+        self.done = False       # stop reading commands, close the connection
+        self.mute = False       # keep the connection open, answer nothing
+        self.fragment = b""     # --no-crlf: unterminated octets to send last
+        self.verb = "XGETK" if self.opts.xgetk else "GETK"
+        self.peer = writer.get_extra_info("peername")
+
+    # ---------------------------------------------------------------- I/O
+
+    def fmt(self, code, enh, text, last=True):
+        """Format one reply line; enh is dropped under --no-enhanced."""
+        sep = " " if last else "-"
+        if enh and not self.opts.no_enhanced:
+            return f"{code}{sep}{enh} {text}"
+        return f"{code}{sep}{text}"
+
+    def send(self, *lines):
+        """Queue complete reply lines (str, without CRLF) for sending."""
+        self.send_raw("".join(line + "\r\n" for line in lines).encode())
+
+    def send_raw(self, data):
+        """Queue raw octets for sending (used for the --no-crlf fragment)."""
+        self.writer.write(data)
+
+    def reply(self, code, enh, text):
+        """Send a single-line reply."""
+        self.send(self.fmt(code, enh, text))
+
+    async def next_line(self, limit=MAX_COMMAND_LINE):
+        """Return (line, too_long) for the next line, or None at EOF.
+
+        line is the raw octets without CR LF (or bare LF).  A line longer
+        than limit octets (terminator included) is returned cut to limit
+        octets with too_long set; the rest of it is read and thrown away.
+        Pending replies are flushed before blocking on the socket, so
+        pipelined commands get their replies in one write.
+        """
+        discarding = None
+        while True:
+            idx = self.buf.find(b"\n")
+            if discarding is not None:
+                if idx >= 0:
+                    del self.buf[:idx + 1]
+                    return discarding, True
+                self.buf.clear()
+            elif idx >= 0:
+                line = bytes(self.buf[:idx + 1])
+                del self.buf[:idx + 1]
+                if len(line) > limit:
+                    return line[:limit], True
+                return line.rstrip(b"\n").rstrip(b"\r"), False
+            elif len(self.buf) >= limit:
+                discarding = bytes(self.buf[:limit])
+                self.buf.clear()
+            await self.writer.drain()
+            data = await self.reader.read(READ_CHUNK)
+            if not data:
+                return None
+            self.buf += data
+
+    async def swallow(self):
+        """Answer nothing, log what arrives, return when the client leaves.
+
+        Used by --hang, --hang-after-ehlo and --no-crlf: the connection
+        stays open until the client closes it (or the server stops).
+        """
+        await self.writer.drain()
+        while True:
+            item = await self.next_line(MAX_DATA_LINE)
+            if item is None:
+                return
+            self.server.log.record(item[0], self.tls)
+
+    # ------------------------------------------------------------ session
+
+    async def run(self):
+        """Serve the connection until QUIT, EOF, a 421 or a fatal error."""
+        if self.opts.hang:
+            await self.swallow()
+            return
+        self.send(f"220 {self.opts.hostname} ESMTP getk-test")
+        while not self.done:
+            if self.mute:
+                await self.swallow()
+                return
+            item = await self.next_line()
+            if item is None:
+                return
+            line, too_long = item
+            self.server.log.record(line, self.tls)
+            # Stop at once if the client is gone, rather than answering the
+            # rest of its pipelined commands into a dead socket: yielding
+            # once lets asyncio deliver connection_lost, then drain() raises.
+            await asyncio.sleep(0)
+            await self.writer.drain()
+            if too_long:
+                self.reply(500, "5.5.2", "Line too long")
+                continue
+            await self.dispatch(line)
+        await self.writer.drain()
+
+    async def dispatch(self, line):
+        """Run one command line (bytes, without CRLF)."""
+        verb, _, arg = line.partition(b" ")
+        verb = verb.decode("ascii", "replace").upper()
+        if verb in ("GETK", "XGETK"):
+            if verb == self.verb:
+                await self.cmd_getk(arg)
+            else:
+                self.reply(500, "5.5.2", "Command unrecognized")
+            return
+        handler = {
+            "EHLO": self.cmd_ehlo,
+            "HELO": self.cmd_helo,
+            "STARTTLS": self.cmd_starttls,
+            "NOOP": self.cmd_noop,
+            "RSET": self.cmd_rset,
+            "QUIT": self.cmd_quit,
+            "MAIL": self.cmd_mail,
+            "RCPT": self.cmd_rcpt,
+            "DATA": self.cmd_data,
+        }.get(verb)
+        if handler is None:
+            self.reply(500, "5.5.2", "Command unrecognized")
+        else:
+            await handler(arg)
+
+    # ------------------------------------------------ what is offered now
+
+    def starttls_offered(self):
+        """True if STARTTLS is advertised and accepted in this state."""
+        return (not self.tls and not self.opts.no_starttls
+                and self.server.tls_context is not None)
+
+    def getk_offered(self):
+        """True if GETK is advertised, and answered, in this state."""
+        opts = self.opts
+        if opts.no_getk or opts.getk_code_500:
+            return False
+        if opts.getk_before_tls:
+            return not self.tls
+        if opts.no_starttls:
+            return True
+        return self.tls
+
+    def reset_transaction(self):
+        """Forget MAIL and RCPT (RSET, EHLO, HELO, STARTTLS)."""
+        self.mail = False
+        self.rcpts = 0
+
+    # --------------------------------------------------------- commands
+
+    async def cmd_ehlo(self, arg):
+        """EHLO: list the extensions valid in the current state."""
+        if not arg.strip():
+            self.reply(501, "5.5.4", "Syntax: EHLO hostname")
+            return
+        self.helo = self.ehlo = True
+        self.reset_transaction()
+        exts = ["PIPELINING"]
+        if self.starttls_offered():
+            exts.append("STARTTLS")
+        if not self.opts.no_enhanced:
+            exts.append("ENHANCEDSTATUSCODES")
+        exts += ["8BITMIME", "SMTPUTF8"]
+        if self.getk_offered():
+            exts.append(f"{self.verb} OPENPGP")
+        lines = [self.opts.hostname] + exts
+        self.send(*(f"250-{x}" for x in lines[:-1]), f"250 {lines[-1]}")
+
+    async def cmd_helo(self, arg):
+        """HELO: plain SMTP greeting; GETK then still needs EHLO."""
+        if not arg.strip():
+            self.reply(501, "5.5.4", "Syntax: HELO hostname")
+            return
+        self.helo = True
+        self.ehlo = False
+        self.reset_transaction()
+        self.send(f"250 {self.opts.hostname}")
+
+    async def cmd_starttls(self, arg):
+        """STARTTLS: 220, then the TLS handshake, then a fresh session.
+
+        Nothing is awaited between queueing the 220 and handing the
+        transport to TLS, so the client's ClientHello is never read as
+        SMTP.  Plain text the client pipelined after STARTTLS is logged and
+        discarded (RFC 3207 section 4.2), never carried into the TLS session.
+        """
+        if self.opts.no_starttls:
+            self.reply(502, "5.5.1", "Command not implemented")
+            return
+        if self.tls:
+            self.reply(503, "5.5.1", "TLS already active")
+            return
+        if self.server.tls_context is None:
+            self.reply(454, "4.7.0", "TLS not available")
+            return
+        if arg.strip():
+            self.reply(501, "5.5.4", "Syntax error (no parameters allowed)")
+            return
+        await self.writer.drain()
+        pending = bytes(self.buf)
+        self.buf.clear()
+        # asyncio has no public API to empty a StreamReader's buffer.
+        reader_buf = getattr(self.reader, "_buffer", None)
+        if reader_buf:
+            pending += bytes(reader_buf)
+            reader_buf.clear()
+        if pending:
+            for piece in pending.splitlines():
+                self.server.log.record(piece, False)
+            err(f"{self.peer}: discarded {len(pending)} octets sent in clear "
+                "text after STARTTLS")
+        self.reply(220, "2.0.0", "Ready to start TLS")
+        try:
+            await self.writer.start_tls(self.server.tls_context)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError,
+                ConnectionError) as exc:
+            err(f"{self.peer}: TLS handshake failed: {exc!r}")
+            self.done = True
+            return
+        self.tls = True
+        self.helo = self.ehlo = False
+        self.reset_transaction()
+
+    async def cmd_noop(self, arg):
+        """NOOP."""
+        self.reply(250, "2.0.0", "OK")
+
+    async def cmd_rset(self, arg):
+        """RSET: drop the mail transaction."""
+        self.reset_transaction()
+        self.reply(250, "2.0.0", "OK")
+
+    async def cmd_quit(self, arg):
+        """QUIT: 221 and close."""
+        self.reply(221, "2.0.0", "Bye")
+        self.done = True
+
+    async def cmd_mail(self, arg):
+        """MAIL FROM: minimal acceptance (GETK may run inside a transaction)."""
+        if not self.helo:
+            self.reply(503, "5.5.1", "Send HELO/EHLO first")
+        elif self.mail:
+            self.reply(503, "5.5.1", "Nested MAIL command")
+        elif not arg.upper().startswith(b"FROM:"):
+            self.reply(501, "5.5.4", "Syntax: MAIL FROM:<address>")
+        else:
+            self.mail = True
+            self.reply(250, "2.1.0", "Ok")
+
+    async def cmd_rcpt(self, arg):
+        """RCPT TO: minimal acceptance."""
+        if not self.mail:
+            self.reply(503, "5.5.1", "Need MAIL command")
+        elif not arg.upper().startswith(b"TO:"):
+            self.reply(501, "5.5.4", "Syntax: RCPT TO:<address>")
+        else:
+            self.rcpts += 1
+            self.reply(250, "2.1.5", "Ok")
+
+    async def cmd_data(self, arg):
+        """DATA: read the message up to the lone dot and throw it away."""
+        if not self.mail:
+            self.reply(503, "5.5.1", "Need MAIL command")
+            return
+        if not self.rcpts:
+            self.reply(503, "5.5.1", "Need RCPT command")
+            return
+        self.send("354 End data with <CR><LF>.<CR><LF>")
+        while True:
+            item = await self.next_line(MAX_DATA_LINE)
+            if item is None:
+                self.done = True
+                return
+            if item == (b".", False):
+                break
+        self.reset_transaction()
+        self.reply(250, "2.0.0", "Ok: message discarded")
+
+    # ---------------------------------------------------------------- GETK
+
+    async def cmd_getk(self, arg):
+        """GETK (or XGETK under --xgetk): look a key up and answer it.
+
+        Order of checks: switches that disable GETK, EHLO, TLS state,
+        --close-after, --fail, syntax, domain, key file.  --delay-ms is
+        applied before whatever reply results.
+        """
+        opts = self.opts
+        if opts.hang_after_ehlo:
+            self.mute = True
+            return
+        if opts.no_getk:
+            lines = [self.fmt(502, "5.5.1", "Command not implemented")]
+        elif opts.getk_code_500:
+            lines = [self.fmt(500, "5.5.2", "Command unrecognized")]
+        elif not self.ehlo:
+            lines = [self.fmt(503, "5.5.1", "Send EHLO first")]
+        elif not self.getk_offered():
+            if self.tls or opts.getk_before_tls:
+                lines = [self.fmt(502, "5.5.1", "Command not implemented")]
+            else:
+                lines = [self.fmt(530, "5.7.0",
+                                  "Must issue a STARTTLS command first")]
+        else:
+            self.getk_count += 1
+            if (opts.close_after is not None
+                    and self.getk_count > opts.close_after):
+                lines = [self.fmt(421, "4.7.0",
+                                  "Too many lookups, closing connection")]
+                self.done = True
+            elif opts.fail is not None:
+                lines = [opts.fail]
+                self.done = opts.fail.startswith("421")
+            else:
+                lines = self.lookup(arg)
+        if opts.delay_ms:
+            await self.writer.drain()
+            await asyncio.sleep(opts.delay_ms / 1000)
+        self.send(*lines)
+        if self.fragment:
+            self.send_raw(self.fragment)
+            self.fragment = b""
+
+    def lookup(self, arg):
+        """Answer a GETK that passed the state checks: return reply lines.
+
+        Under --no-crlf the lines are followed by self.fragment (half a
+        data line, no CRLF) and the session is muted.
+        """
+        opts = self.opts
+        try:
+            raw, params = split_getk_argument(arg)
+            utf8 = parse_getk_params(params)
+            local, domain = parse_mailbox(raw, utf8)
+            if (self.server.domains is not None
+                    and domain.lower() not in self.server.domains):
+                raise Reply(550, "5.1.2", "Domain not served here")
+            limit = OVERSIZE_FILE_LIMIT if opts.oversize else MAX_KEY_OCTETS
+            key = find_key(opts.keys, local, domain, limit)
+            if key is None:
+                raise Reply(550, "5.7.0", "No key available")
+        except Reply as r:
+            return [self.fmt(r.code, r.enh, r.text)]
+        except KeyDirUnavailable as exc:
+            err(f"key directory unavailable: {exc}")
+            return [self.fmt(451, "4.4.3",
+                             "Key directory temporarily unavailable")]
+        return self.key_reply(key)
+
+    def key_reply(self, key):
+        """Build the 250 success reply for key, bent by the hostile switches."""
+        opts = self.opts
+        if opts.oversize and len(key) < OVERSIZE_OCTETS:
+            key += os.urandom(OVERSIZE_OCTETS - len(key))
+        announced = len(key) + (1 if opts.bad_octets else 0)
+        b64 = base64.b64encode(key).decode("ascii")
+        chunks = [b64[i:i + BASE64_LINE]
+                  for i in range(0, len(b64), BASE64_LINE)]
+        if opts.bad_base64:
+            first = chunks[0]
+            mid = len(first) // 2
+            chunks[0] = first[:mid] + "*" + first[mid + 1:]
+        head = self.fmt(250, "2.0.0", f"OPENPGP {announced}", last=False)
+        if opts.no_crlf:
+            partial = self.fmt(250, "2.0.0", chunks[0], last=False)
+            self.fragment = partial[:len(partial) // 2].encode()
+            self.mute = True
+            return [head]
+        code = 251 if opts.mixed_codes else 250
+        return ([head]
+                + [self.fmt(code, "2.0.0", c, last=False) for c in chunks]
+                + [self.fmt(250, "2.0.0", "END")])
+
+
+# --------------------------------------------------------------------------
+# The server: listening socket, sessions, shutdown
+# --------------------------------------------------------------------------
+
+class GetkServer:
+    """Listening socket plus the set of running sessions."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.tls_context = make_tls_context(opts.cert, opts.key)
+        self.domains = None
+        if opts.domains is not None:
+            self.domains = {d.strip().lower()
+                            for d in opts.domains.split(",") if d.strip()}
+        self.log = CommandLog(opts.log)
+        self.sessions = set()
+        self.server = None
+        self.stopping = False
+
+    async def start(self):
+        """Bind and listen; return the port actually bound."""
+        sock = bind_socket(self.opts.listen, self.opts.port)
+        self.server = await asyncio.start_server(
+            self.handle, sock=sock, backlog=1024, limit=READ_CHUNK * 2)
+        return sock.getsockname()[1]
+
+    async def handle(self, reader, writer):
+        """Run one session; never let a client's misbehaviour escape."""
+        task = asyncio.current_task()
+        self.sessions.add(task)
+        session = Session(self, reader, writer)
+        try:
+            await session.run()
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError,
+                asyncio.TimeoutError, OSError):
+            pass  # the client went away, possibly in the middle of TLS
+        except asyncio.CancelledError:
+            pass  # server shutting down
+        except Exception:  # a bug in this script: report, keep serving
+            err(f"{session.peer}: internal error:\n{traceback.format_exc()}")
+        finally:
+            self.sessions.discard(task)
+            if self.stopping:
+                abort_writer(writer)
+            else:
+                await close_writer(writer)
+
+    async def stop(self):
+        """Stop listening, end every session, close the log."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.sessions):
+            task.cancel()
+        if self.sessions:
+            await asyncio.wait(list(self.sessions), timeout=5)
+        self.log.close()
+
+
+async def close_writer(writer):
+    """Close a stream, without waiting long for a TLS close_notify.
+
+    Errors are ignored: the peer may have reset the connection already.
+    """
+    try:
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), timeout=2)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        abort_writer(writer)
+    except Exception:
+        pass
+
+
+def abort_writer(writer):
+    """Drop a connection at once (server shutdown, close timeout)."""
+    try:
+        writer.transport.abort()
+    except Exception:  # Python 3.11's SSL transport may be half gone
+        pass
+
+
+def bind_socket(host, port):
+    """Create a listening TCP socket on the first address host resolves to.
+
+    (asyncio would bind every address of a name like "localhost", each on
+    its own ephemeral port; a test needs exactly one.)
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                               flags=socket.AI_PASSIVE)
+    family, type_, proto, _, addr = infos[0]
+    sock = socket.socket(family, type_, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(addr)
+    sock.setblocking(False)
+    return sock
+
+
+def make_tls_context(cert, key):
+    """Server TLS context from PEM files, or None without --cert."""
+    if not cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def write_file_atomically(path, text):
+    """Write text to path.tmp, then rename it over path."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def remove_quietly(path):
+    """Remove path if it exists."""
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def err(message):
+    """Print a message to stderr."""
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+def exception_handler(loop, context):
+    """asyncio exception handler: ignore errors caused by clients leaving.
+
+    Anything else (a bug) goes to asyncio's default handler, on stderr.
+    """
+    exc = context.get("exception")
+    if isinstance(exc, (ConnectionError, ssl.SSLError, OSError)):
+        return
+    loop.default_exception_handler(context)
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+def parse_args(argv):
+    """Parse the command line (see --help)."""
+    p = argparse.ArgumentParser(
+        prog="getk-server.py",
+        description="SMTP server speaking GETK (see GETK.md), with switches "
+                    "for hostile behaviour. For tests; listen on loopback.")
+    g = p.add_argument_group("normal operation")
+    g.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
+                   help="address to listen on (default 127.0.0.1)")
+    g.add_argument("--port", type=int, default=0, metavar="N",
+                   help="port (default 0: let the kernel pick one)")
+    g.add_argument("--port-file", metavar="FILE",
+                   help="write the bound port and a newline here "
+                        "(atomically) once listening")
+    g.add_argument("--pid-file", metavar="FILE", help="write the pid here")
+    g.add_argument("--hostname", default="localhost", metavar="NAME",
+                   help="name in the greeting and EHLO reply")
+    g.add_argument("--cert", metavar="FILE",
+                   help="PEM certificate (chain) for STARTTLS")
+    g.add_argument("--key", metavar="FILE",
+                   help="PEM private key for --cert")
+    g.add_argument("--keys", metavar="DIR",
+                   help="key directory: files named local@domain, binary "
+                        "OpenPGP keys")
+    g.add_argument("--domains", metavar="LIST",
+                   help="comma-separated domains served (default: any)")
+    g.add_argument("--log", metavar="FILE",
+                   help="append every command line received; '[TLS] ' "
+                        "prefix once TLS is active")
+    g.add_argument("--delay-ms", type=int, default=0, metavar="N",
+                   help="sleep N ms before each GETK reply")
+
+    h = p.add_argument_group("hostile or abnormal behaviour")
+    h.add_argument("--no-getk", action="store_true",
+                   help="never advertise GETK; GETK gets 502")
+    h.add_argument("--getk-code-500", action="store_true",
+                   help="never advertise GETK; GETK gets 500")
+    h.add_argument("--getk-before-tls", action="store_true",
+                   help="advertise and answer GETK only before STARTTLS; "
+                        "after TLS GETK gets 502")
+    h.add_argument("--no-starttls", action="store_true",
+                   help="no STARTTLS (502); GETK advertised and answered "
+                        "in clear text")
+    h.add_argument("--xgetk", action="store_true",
+                   help="advertise XGETK and accept only XGETK "
+                        "(GETK gets 500)")
+    h.add_argument("--no-enhanced", action="store_true",
+                   help="no ENHANCEDSTATUSCODES, no x.y.z in replies")
+    h.add_argument("--fail", metavar="REPLY",
+                   help="answer every GETK with this single line; a 421 "
+                        "closes the connection")
+    h.add_argument("--close-after", type=int, metavar="N",
+                   help="answer N GETKs per connection, then 421 and close")
+    h.add_argument("--bad-octets", action="store_true",
+                   help="announce one octet more than sent")
+    h.add_argument("--bad-base64", action="store_true",
+                   help="put '*' in the middle of the first data line")
+    h.add_argument("--oversize", action="store_true",
+                   help=f"pad the key with random bytes to "
+                        f"{OVERSIZE_OCTETS} octets (and serve keys over "
+                        f"{MAX_KEY_OCTETS})")
+    h.add_argument("--no-crlf", action="store_true",
+                   help="after the OPENPGP line send half a data line "
+                        "without CRLF, then nothing")
+    h.add_argument("--mixed-codes", action="store_true",
+                   help="data lines use 251 instead of 250")
+    h.add_argument("--hang", action="store_true",
+                   help="accept connections, never send anything")
+    h.add_argument("--hang-after-ehlo", action="store_true",
+                   help="normal until the first GETK, then silence")
+    h.add_argument("--tls-cert-mismatch", action="store_true",
+                   help="no effect (the test passes a wrong --cert)")
+
+    opts = p.parse_args(argv)
+    if opts.no_getk and opts.getk_code_500:
+        p.error("--no-getk and --getk-code-500 exclude each other")
+    if bool(opts.cert) != bool(opts.key):
+        p.error("--cert and --key go together")
+    if opts.fail is not None and ("\r" in opts.fail or "\n" in opts.fail):
+        p.error("--fail must be a single line")
+    if opts.close_after is not None and opts.close_after < 0:
+        p.error("--close-after must be >= 0")
+    if opts.delay_ms < 0:
+        p.error("--delay-ms must be >= 0")
+    if not 0 <= opts.port <= 65535:
+        p.error("--port out of range")
+    return opts
+
+
+async def serve(opts):
+    """Run the server until SIGTERM or SIGINT; return the exit status."""
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(exception_handler)
+    try:
+        server = GetkServer(opts)
+    except (OSError, ssl.SSLError) as exc:
+        err(f"cannot load TLS certificate or open log: {exc}")
+        return 1
+    try:
+        port = await server.start()
+    except OSError as exc:
+        err(f"cannot listen on {opts.listen} port {opts.port}: {exc}")
+        return 1
+    if opts.cert is None and not opts.no_starttls:
+        err("warning: no --cert, STARTTLS unavailable; GETK will get 530")
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if opts.pid_file:
+        write_file_atomically(opts.pid_file, f"{os.getpid()}\n")
+    if opts.port_file:
+        write_file_atomically(opts.port_file, f"{port}\n")
+    err(f"listening on {opts.listen} port {port}")
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        remove_quietly(opts.port_file)
+        remove_quietly(opts.pid_file)
+    return 0
+
+
+def main(argv=None):
+    """Entry point."""
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    return asyncio.run(serve(opts))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
