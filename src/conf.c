@@ -755,11 +755,14 @@ parse_line(struct parse *ps, char *line)
 	enum getk_err err;
 	size_t i;
 
+	/* Comments and blank lines are recognised before any quoting. */
+	for (kw = line; *kw == ' ' || *kw == '\t'; kw++)
+		;
+	if (*kw == '\0' || *kw == '#')
+		return GETK_OK;
 	err = split_line(ps, line, &kw, &arg);
 	if (err)
 		return err;
-	if (*kw == '\0' || *kw == '#')
-		return GETK_OK;
 	if (strcmp(kw, "defaults") == 0) {
 		if (*arg)
 			return parse_fail(ps, "defaults takes no argument");

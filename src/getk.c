@@ -145,10 +145,12 @@ parse_header(struct getk_reply *reply, const char *p, size_t len)
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "success reply does not start with OPENPGP <octets>");
 	for (i = 8; i < len; i++) {
-		if (!is_digit(p[i]) || i - 8 >= 6)
+		if (!is_digit(p[i]))
 			return reply_fail(reply, GETK_ERR_PROTO,
 			    "bad octet count in GETK reply");
-		n = n * 10 + (size_t)(p[i] - '0');
+		/* Any count past the limit is "too big", however long. */
+		if (n <= GETK_MAX_OCTETS)
+			n = n * 10 + (size_t)(p[i] - '0');
 	}
 	if (n == 0 || p[8] == '0')
 		return reply_fail(reply, GETK_ERR_PROTO,

@@ -121,24 +121,26 @@ set_result(struct getk_result *r, enum getk_status status, const char *fmt,
 	r->reason = strdup(msg);
 }
 
+/* Orders MX hosts by preference, then by name (a canonical order). */
 static int
 mx_cmp(const void *a, const void *b)
 {
 	const struct mx_host *x = a, *y = b;
 
-	return x->pref < y->pref ? -1 : x->pref > y->pref;
+	if (x->pref != y->pref)
+		return x->pref < y->pref ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 /*
- * Sorts MX hosts by preference and shuffles hosts of equal preference
- * (RFC 5321 5.1), so that load spreads as the domain intends.
+ * Shuffles hosts of equal preference in a sorted list (RFC 5321 5.1), so
+ * that load spreads as the domain intends.
  */
 static void
-order_mx(struct mx_host *mx, size_t n)
+shuffle_mx(struct mx_host *mx, size_t n)
 {
 	size_t i, j;
 
-	qsort(mx, n, sizeof(*mx), mx_cmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && mx[j].pref == mx[i].pref; j++)
 			;
@@ -207,7 +209,9 @@ take_mx(const struct getk_lookup_settings *s, struct domain *d,
 		    d->name);
 		return;
 	}
-	order_mx(d->mx, d->nmx);
+	/* Sorted, not yet shuffled, so that domains with the same hosts
+	 * compare equal and share a group; the group shuffles. */
+	qsort(d->mx, d->nmx, sizeof(*d->mx), mx_cmp);
 }
 
 static int
@@ -541,6 +545,8 @@ plan(struct engine *e, struct domain **r_domains, size_t *r_nd, char **r_msg)
 		g = dd->group;
 		g->addrs[g->naddrs++] = i;
 	}
+	for (k = 0; k < e->ngroups; k++)
+		shuffle_mx(e->groups[k].mx, e->groups[k].nmx);
 	*r_domains = d;
 	*r_nd = nd;
 	d = NULL;

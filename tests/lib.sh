@@ -134,6 +134,7 @@ start_dns() {
 		sleep 0.2
 		if kill -0 "$pid" 2>/dev/null; then
 			PIDS="$PIDS $pid"
+			DNS_PID=$pid
 			return 0
 		fi
 	done
@@ -158,8 +159,29 @@ start_getk() {
 		--port-file "$T/$name.port" --log "$T/$name.log" "$@" \
 		2>>"$T/$name.err" &
 	PIDS="$PIDS $!"
+	PEER_PIDS="${PEER_PIDS:-} $!"
 	wait_file "$T/$name.port" || bail "GETK server $name did not start: $(cat "$T/$name.err")"
 	echo "connect_to $name:25:127.0.0.1:$(cat "$T/$name.port")" >>"$T/connect_to"
+}
+
+# stop_dns: stops the DNS server of start_dns.
+stop_dns() {
+	kill "$DNS_PID" 2>/dev/null
+	wait "$DNS_PID" 2>/dev/null
+}
+
+# scenario DNSMASQ-ARGS...: a fresh world of peers: the previous DNS and
+# GETK servers are stopped, DNS restarts with the given records.  Start
+# the GETK servers, then call write_config.
+scenario() {
+	for p in ${PEER_PIDS:-}; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PEER_PIDS=""
+	rm -f "$T/connect_to" "$T"/*.log
+	[ "${DNS_PID:-}" ] && stop_dns
+	start_dns "$@"
 }
 
 # start_blackhole NAME: accepts TCP for MX host NAME and never answers.

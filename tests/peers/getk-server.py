@@ -327,8 +327,7 @@ class Session:
         line is the raw octets without CR LF (or bare LF).  A line longer
         than limit octets (terminator included) is returned cut to limit
         octets with too_long set; the rest of it is read and thrown away.
-        Pending replies are flushed before blocking on the socket, so
-        pipelined commands get their replies in one write.
+        Write flow control (drain) is applied before blocking on a read.
         """
         discarding = None
         while True:
@@ -343,7 +342,10 @@ class Session:
                 del self.buf[:idx + 1]
                 if len(line) > limit:
                     return line[:limit], True
-                return line.rstrip(b"\n").rstrip(b"\r"), False
+                line = line[:-1]
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                return line, False
             elif len(self.buf) >= limit:
                 discarding = bytes(self.buf[:limit])
                 self.buf.clear()
