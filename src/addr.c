@@ -167,7 +167,7 @@ is_space(char c)
 enum getk_err
 getk_addr_parse(const char *in, char **r_mailbox, const char **r_why)
 {
-	const char *start, *end, *lt, *at, *why;
+	const char *start, *end, *lt, *gt, *p, *at, *why;
 	char *out;
 	size_t len, i;
 
@@ -185,24 +185,43 @@ getk_addr_parse(const char *in, char **r_mailbox, const char **r_why)
 		start++;
 	while (end > start && is_space(end[-1]))
 		end--;
-	if (end > start && end[-1] == '>') {
-		lt = NULL;
-		for (const char *p = end - 1; p > start; p--) {
-			if (p[-1] == '<') {
-				lt = p - 1;
-				break;
+	/*
+	 * Find angle brackets outside quoted strings, so that a quoted
+	 * display name or local part may hold '<' and '>'.  The form with
+	 * brackets must end with the '>' that closes the last '<'.
+	 */
+	lt = NULL;
+	gt = NULL;
+	for (p = start; p < end; p++) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\' && p + 1 < end)
+					p++;
+			if (p >= end) {
+				*r_why = "unterminated quoted string";
+				return GETK_ERR_SYNTAX;
 			}
+		} else if (*p == '<') {
+			if (lt) {
+				*r_why = "unbalanced angle brackets";
+				return GETK_ERR_SYNTAX;
+			}
+			lt = p;
+		} else if (*p == '>') {
+			if (!lt || gt) {
+				*r_why = "unbalanced angle brackets";
+				return GETK_ERR_SYNTAX;
+			}
+			gt = p;
 		}
-		if (!lt) {
+	}
+	if (lt) {
+		if (!gt || gt != end - 1) {
 			*r_why = "unbalanced angle brackets";
 			return GETK_ERR_SYNTAX;
 		}
 		start = lt + 1;
-		end--;
-	} else if (memchr(start, '<', (size_t)(end - start)) ||
-	    memchr(start, '>', (size_t)(end - start))) {
-		*r_why = "unbalanced angle brackets";
-		return GETK_ERR_SYNTAX;
+		end = gt;
 	}
 	len = (size_t)(end - start);
 	why = getk_mailbox_check(start, len);
@@ -216,8 +235,8 @@ getk_addr_parse(const char *in, char **r_mailbox, const char **r_why)
 	memcpy(out, start, len);
 	out[len] = '\0';
 	at = find_at(out, len);
-	for (char *p = out + (at - out) + 1; *p; p++)
-		*p = lower(*p);
+	for (char *c = out + (at - out) + 1; *c; c++)
+		*c = lower(*c);
 	*r_mailbox = out;
 	return GETK_OK;
 }

@@ -54,7 +54,7 @@ static const char *check_connect_to(const char *arg);
 
 #define F(field) offsetof(struct getk_account, field)
 static const struct keyword keywords[] = {
-	{ "sources", KW_SOURCES, 0, NULL },
+	{ "sources", KW_SOURCES, F(sources), NULL },
 	{ "key_trust", KW_TRUST, F(key_trust_any), NULL },
 	{ "dns_server", KW_LIST, F(dns_servers), check_dns_server },
 	{ "dns_trust_anchor", KW_PATH_NONE, F(dns_trust_anchor), NULL },
@@ -215,6 +215,29 @@ check_connect_to(const char *arg)
 	}
 	if (colons != 3 || bracket)
 		return "expected HOST1:PORT1:HOST2:PORT2";
+	/* The ports: fields 2 and 4, each empty or 1 to 65535. */
+	colons = 0;
+	bracket = 0;
+	for (p = arg; *p; p++) {
+		if (*p == '[')
+			bracket++;
+		else if (*p == ']')
+			bracket--;
+		else if (*p == ':' && bracket == 0 && (++colons == 1 ||
+		    colons == 3)) {
+			long port = 0;
+			const char *q = p + 1;
+
+			for (; *q && *q != ':'; q++) {
+				if (*q < '0' || *q > '9' || port > 65535)
+					return "ports must be numbers from 1 "
+					    "to 65535";
+				port = port * 10 + (*q - '0');
+			}
+			if (q > p + 1 && (port < 1 || port > 65535))
+				return "ports must be numbers from 1 to 65535";
+		}
+	}
 	return NULL;
 }
 
@@ -348,6 +371,60 @@ account_copy(struct getk_account *dst, const struct getk_account *src)
 
 			if (s && !(*(char **)to = strdup(s)))
 				return GETK_ERR_NOMEM;
+		}
+	}
+	return GETK_OK;
+}
+
+/*
+ * Copies into DST the settings that SRC was given (its "set" bits), as
+ * msmtp does for "account NAME : PARENT": a parent overrides only what it
+ * sets itself or inherited from its own parents.
+ */
+static enum getk_err
+account_merge(struct getk_account *dst, const struct getk_account *src)
+{
+	size_t i, k;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		const void *from = (const char *)src + keywords[i].offset;
+		void *to = (char *)dst + keywords[i].offset;
+
+		if (!(src->set & (1ULL << i)))
+			continue;
+		dst->set |= 1ULL << i;
+		switch (keywords[i].type) {
+		case KW_STR: case KW_PATH: case KW_PATH_NONE: case KW_AUTH:
+		case KW_SYSLOG: {
+			const char *str = *(char *const *)from;
+			char *copy = NULL;
+
+			if (str && !(copy = strdup(str)))
+				return GETK_ERR_NOMEM;
+			free(*(char **)to);
+			*(char **)to = copy;
+			break;
+		}
+		case KW_LIST: {
+			char *const *list = *(char *const *const *)from;
+
+			list_free(*(char ***)to);
+			*(char ***)to = NULL;
+			for (k = 0; list && list[k]; k++)
+				if (list_add((char ***)to, list[k]))
+					return GETK_ERR_NOMEM;
+			break;
+		}
+		case KW_SOURCES:
+			memcpy(dst->sources, src->sources, sizeof(dst->sources));
+			dst->nsources = src->nsources;
+			break;
+		case KW_SECONDS: case KW_DURATION:
+			*(long *)to = *(const long *)from;
+			break;
+		case KW_PORT: case KW_BOOL: case KW_TRUST: case KW_MISSING:
+			*(int *)to = *(const int *)from;
+			break;
 		}
 	}
 	return GETK_OK;
@@ -556,6 +633,8 @@ set_keyword(struct parse *ps, size_t idx, const char *kw, const char *arg)
 	long n;
 	char *path;
 
+	a->set |= 1ULL << idx;
+
 	if (*arg == '\0' && k->type != KW_BOOL && k->type != KW_AUTH &&
 	    k->type != KW_SYSLOG && k->type != KW_STR)
 		return parse_fail(ps, "%s needs an argument", kw);
@@ -649,8 +728,14 @@ set_keyword(struct parse *ps, size_t idx, const char *kw, const char *arg)
 			*(char **)field = NULL;
 			return GETK_OK;
 		}
-		return set_string((char **)field,
-		    (*arg == '\0' || strcmp(arg, "on") == 0) ? "LOG_USER" : arg);
+		if (*arg == '\0' || strcmp(arg, "on") == 0)
+			arg = "LOG_USER";
+		if (strcmp(arg, "LOG_USER") != 0 && strcmp(arg, "LOG_MAIL") != 0 &&
+		    !(strncmp(arg, "LOG_LOCAL", 9) == 0 && arg[9] >= '0' &&
+		    arg[9] <= '7' && arg[10] == '\0'))
+			return parse_fail(ps, "%s: expected on, off, LOG_USER, "
+			    "LOG_MAIL or LOG_LOCAL0 to LOG_LOCAL7", kw);
+		return set_string((char **)field, arg);
 	}
 	return GETK_ERR_INTERNAL;
 }
@@ -725,7 +810,7 @@ start_account(struct parse *ps, char *arg)
 				    "named %s above", name, p);
 				break;
 			}
-			err = account_copy(a, parent);
+			err = account_merge(a, parent);
 			p = comma ? comma + 1 : p + strlen(p);
 		}
 	}

@@ -62,6 +62,11 @@ struct getk_account {
 	int protect_subject;
 	char *logfile;
 	char *syslog;			/* facility, or NULL: off */
+
+	unsigned long long set;		/* for the parser: bit i set when
+					   keyword i was given for this
+					   account or an account it
+					   inherits from */
 };
 
 struct getk_config {

@@ -217,6 +217,11 @@ getk_reply_feed(struct getk_reply *reply, const char *line, size_t len,
 	if (code < 200 || code > 599)
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "reply code out of range");
+	/* GETK has no intermediate reply: a 3yz server awaits data we
+	 * never send, and the session's framing is lost. */
+	if (code / 100 == 3)
+		return reply_fail(reply, GETK_ERR_PROTO,
+		    "unexpected intermediate reply to GETK");
 	last = len == 3 || line[3] == ' ';
 	p = line + (len > 3 ? 4 : 3);
 	len -= (size_t)(p - line);

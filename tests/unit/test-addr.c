@@ -138,6 +138,8 @@ test_check(void)
 	CHECK_BAD("\"a\"b\"@example.org", "bad character in quoted");
 	CHECK_BAD("\"tab\there\"@example.org", "bad character in quoted");
 	CHECK_BAD("\"a\\\"@example.org", "quoted pair");
+	CHECK_BAD("\"a\\\x01" "b\"@example.org", "quoted pair");
+	CHECK_BAD("\"a\\\xc3\xa9\"@example.org", "quoted pair");
 	CHECK_BAD("\"\xc3\xa9\"@example.org", "bad character in quoted");
 	CHECK_BAD("user@[192.0.2.1]", "address literal");
 	CHECK_BAD("user@[IPv6:2001:db8::1]", "address literal");
@@ -282,6 +284,43 @@ test_parse_idempotent(void)
 	}
 }
 
+/*
+ * A mailbox that getk_mailbox_check() accepts is accepted by the parser
+ * in each form users type, angle brackets inside a quoted local part
+ * included.
+ */
+static void
+test_parse_forms(void)
+{
+	static const char *const boxes[] = {
+		"user@example.org",
+		"\"quoted local\"@example.org",
+		"\"<\"@example.org",
+		"\"a>b\"@example.org",
+		"\"a<b>c\"@example.org",
+	};
+	static const char *const forms[] = { "%s", "<%s>", "Name <%s>" };
+	size_t i, k;
+
+	for (i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++) {
+		CHECK(getk_mailbox_check(boxes[i], strlen(boxes[i])) == NULL,
+		    "%s is a valid mailbox", boxes[i]);
+		for (k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+			char in[300], *mbox = NULL;
+			const char *why = NULL;
+
+			snprintf(in, sizeof(in), forms[k], boxes[i]);
+			if (!CHECK(getk_addr_parse(in, &mbox, &why) == GETK_OK,
+			    "parse accepts \"%s\"", in))
+				DIAG("reason: %s", why ? why : "(null)");
+			else
+				CHECK_STR(mbox, boxes[i], "and gives %s",
+				    boxes[i]);
+			free(mbox);
+		}
+	}
+}
+
 static void
 test_domain(void)
 {
@@ -341,6 +380,7 @@ main(void)
 	test_check();
 	test_parse();
 	test_parse_idempotent();
+	test_parse_forms();
 	test_domain();
 	test_match();
 	return done_testing();

@@ -433,6 +433,10 @@ test_success_bad(void)
 	expect_fail("octets 65537 with a parser limit over the maximum",
 	    1000000, GETK_ERR_TOOBIG, 1,
 	    L("250-OPENPGP 65537", "250-Zm9v", "250 END"));
+	expect_fail("more data than announced, at the parser's limit", 3,
+	    GETK_ERR_PROTO, 2, L("250-OPENPGP 3", "250-Zm9vYmFy", "250 END"));
+	expect_fail("more data than announced, under the limit", 0,
+	    GETK_ERR_PROTO, 2, L("250-OPENPGP 3", "250-Zm9vYmFy", "250 END"));
 	expect_fail("octets over the parser's limit", 100, GETK_ERR_TOOBIG, 1,
 	    L("250-2.0.0 OPENPGP 101", "250-Zm9v", "250 END"));
 	r = feed_lines(0, L("250-OPENPGP 99999999999999999999999", "250 END"),
