@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,9 +21,11 @@
 
 #include "../src/addr.h"
 #include "../src/buf.h"
+#include "../src/clock.h"
 #include "../src/codec.h"
 #include "../src/conf.h"
 #include "../src/lookup.h"
+#include "../src/store.h"
 
 #define PROG "getk-fetch"
 
@@ -34,6 +37,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: " PROG " [-v] [-C FILE] [-a ACCOUNT] [-o FORMAT] [-s SOURCES]\n"
 	    "                  [-j JOBS] [--no-cache] ADDRESS...\n"
+	    "       " PROG " --refresh [--all] [--spread DURATION] [-j JOBS] [-v]\n"
+	    "       " PROG " --list [-v] | --history ADDRESS\n"
+	    "       " PROG " --forget ADDRESS | --accept ADDRESS\n"
 	    "\n"
 	    "Looks up, verifies and prints the OpenPGP keys of mail addresses.\n"
 	    "\n"
@@ -43,6 +49,13 @@ usage(FILE *f)
 	    "  -s, --sources LIST    sources in order: getk,relay,wkd,dane\n"
 	    "  -j, --jobs N          at most N connections at once (default 8)\n"
 	    "      --no-cache        neither read nor write the key cache\n"
+	    "      --refresh         re-fetch cached addresses that are due\n"
+	    "      --all             with --refresh: every cached address\n"
+	    "      --spread DURATION with --refresh: start after a random delay\n"
+	    "      --list            list the cache (-v: with history)\n"
+	    "      --history ADDRESS show the key history of an address\n"
+	    "      --forget ADDRESS  drop an address's cached key and pin\n"
+	    "      --accept ADDRESS  accept the key offered in place of the pin\n"
 	    "  -v, --verbose         tell what is done (repeat for more)\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
@@ -155,52 +168,367 @@ ehlo_name(char *buf, size_t sz)
 	}
 }
 
+/* What the command line asks for. */
+enum mode { MODE_FETCH, MODE_REFRESH, MODE_LIST, MODE_HISTORY, MODE_FORGET,
+	MODE_ACCEPT };
+
+struct opts {
+	enum mode mode;
+	const char *config_path;
+	const char *account;
+	const char *mode_arg;		/* address of --history and the like */
+	enum getk_source sources[GETK_NSOURCES];
+	size_t nsources;
+	enum output out;
+	size_t jobs;
+	int no_cache;
+	int all;
+	long spread;			/* seconds */
+	int verbose;
+};
+
+/* The state directory: state_dir, else $XDG_STATE_HOME/getk, else
+ * ~/.local/state/getk.  *R_DIR is new. */
+static int
+state_dir(const struct getk_account *acct, char **r_dir)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct getk_buf b;
+	enum getk_err err;
+
+	*r_dir = NULL;
+	getk_buf_init(&b, 4096);
+	if (acct->state_dir)
+		err = getk_buf_adds(&b, acct->state_dir);
+	else if (xdg && *xdg == '/')
+		err = getk_buf_printf(&b, "%s/getk", xdg);
+	else if (home && *home)
+		err = getk_buf_printf(&b, "%s/.local/state/getk", home);
+	else {
+		fprintf(stderr, PROG ": no state_dir, XDG_STATE_HOME or HOME: "
+		    "cannot find the key cache\n");
+		return EX_CONFIG;
+	}
+	if (err || !(*r_dir = getk_buf_take(&b, NULL))) {
+		getk_buf_free(&b);
+		return EX_OSERR;
+	}
+	return EX_OK;
+}
+
+/* Opens the key cache of ACCT; an exit status on failure. */
+static int
+open_store(const struct getk_account *acct, struct getk_store **r_store)
+{
+	char *dir = NULL, why[512];
+	enum getk_err err;
+	int status;
+
+	*r_store = NULL;
+	status = state_dir(acct, &dir);
+	if (status)
+		return status;
+	err = getk_store_open(dir, 0, r_store, why, sizeof(why));
+	free(dir);
+	if (err) {
+		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
+		return err == GETK_ERR_NOMEM ? EX_OSERR :
+		    err == GETK_ERR_CONFIG ? EX_DATAERR : EX_CANTCREAT;
+	}
+	return EX_OK;
+}
+
+/* Prints a progress line on a terminal; the engine calls it. */
+static void
+show_progress(void *arg, size_t done, size_t total)
+{
+	(void)arg;
+	flockfile(stderr);
+	fprintf(stderr, "\r" PROG ": refreshing %zu/%zu", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+/* Fills LS from the options and the account. */
+static void
+lookup_settings(const struct opts *o, const struct getk_account *acct,
+    struct getk_logger *logger, char *host, size_t hostsz,
+    struct getk_lookup_settings *ls)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->sources = o->sources;
+	ls->nsources = o->nsources;
+	ls->dns_servers = acct->dns_servers;
+	ls->dns_trust_anchor = acct->dns_trust_anchor;
+	/* The built-in anchor is optional: without it nothing validates,
+	 * which only means no key earns "dnssec" trust. */
+	if (ls->dns_trust_anchor &&
+	    strcmp(ls->dns_trust_anchor, "/usr/share/dns/root.key") == 0 &&
+	    access(ls->dns_trust_anchor, R_OK) != 0) {
+		getk_log(logger, GETK_LOG_INFO, "no DNSSEC trust anchor at "
+		    "/usr/share/dns/root.key: answers are not validated");
+		ls->dns_trust_anchor = NULL;
+	}
+	ls->connect_to = acct->connect_to;
+	ls->tls_trust_file = acct->tls_trust_file;
+	ls->getk_port = acct->getk_port;
+	ls->timeout_ms = acct->timeout * 1000;
+	ls->max_octets = 65536;
+	ls->jobs = o->jobs;
+	ehlo_name(host, hostsz);
+	ls->ehlo_name = host;
+	ls->log = logger;
+	ls->refresh_after = acct->refresh_after;
+	ls->negative_ttl = acct->negative_ttl;
+}
+
+/* The exit status for a set of results (INTERFACE.md: 65, 75, 67). */
+static int
+results_status(const struct getk_result *results, size_t n)
+{
+	int bad = 0, temp = 0, nokey = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (results[i].status) {
+		case GETK_STATUS_FOUND:
+			break;
+		case GETK_STATUS_BADKEY:
+		case GETK_STATUS_CONFLICT:
+			bad = 1;
+			break;
+		case GETK_STATUS_TEMPFAIL:
+			temp = 1;
+			break;
+		case GETK_STATUS_NOKEY:
+			nokey = 1;
+			break;
+		}
+	}
+	return bad ? EX_DATAERR : temp ? EX_TEMPFAIL : nokey ? EX_NOUSER :
+	    EX_OK;
+}
+
+static int
+do_fetch(const struct opts *o, struct getk_lookup_settings *ls,
+    char **mailboxes, size_t n)
+{
+	struct getk_result *results = NULL;
+	char *msg = NULL;
+	int status = EX_OK;
+	size_t i;
+	enum getk_err err;
+
+	err = getk_lookup(ls, (const char *const *)mailboxes, n, &results,
+	    &msg);
+	if (err) {
+		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
+		free(msg);
+		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+	}
+	for (i = 0; i < n; i++) {
+		const struct getk_result *r = &results[i];
+
+		if (r->status == GETK_STATUS_FOUND) {
+			if (!print_result(stdout, o->out, r)) {
+				fprintf(stderr, PROG ": cannot write output\n");
+				status = EX_IOERR;
+			}
+			continue;
+		}
+		fprintf(stderr, PROG ": %s: %s\n", r->address,
+		    r->reason ? r->reason : "no key");
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, PROG ": cannot write output: %s\n",
+		    strerror(errno));
+		status = EX_IOERR;
+	}
+	if (status == EX_OK)
+		status = results_status(results, n);
+	getk_results_free(results, n);
+	return status;
+}
+
+/*
+ * --refresh: re-fetches what is due, after a random delay of up to
+ * --spread.  Quiet but for failures and changes, so that cron mails
+ * only what matters; -v adds a summary.
+ */
+static int
+do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
+{
+	struct getk_result *results = NULL;
+	char **due = NULL, *msg = NULL, why[512];
+	size_t n = 0, i, fresh = 0, same = 0, refused = 0, failed = 0;
+	time_t now = getk_now();
+	int status;
+	enum getk_err err;
+
+	err = getk_store_due(ls->store, o->all ? 0 : now - ls->refresh_after,
+	    &due, &n, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
+		return EX_SOFTWARE;
+	}
+	if (o->spread > 0 && n > 0) {
+		unsigned int r = 0;
+
+		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			r = (unsigned int)getpid();
+		getk_log(ls->log, GETK_LOG_INFO, "waiting %lu s before the "
+		    "refresh", (unsigned long)(r % (unsigned long)o->spread));
+		sleep(r % (unsigned int)o->spread);
+	}
+	ls->refresh = 1;
+	if (isatty(STDERR_FILENO) && n > 0) {
+		ls->progress = show_progress;
+		ls->progress_arg = NULL;
+	}
+	err = getk_lookup(ls, (const char *const *)due, n, &results, &msg);
+	if (err) {
+		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
+		free(msg);
+		for (i = 0; i < n; i++)
+			free(due[i]);
+		free(due);
+		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+	}
+	for (i = 0; i < n; i++) {
+		const struct getk_result *r = &results[i];
+
+		switch (r->cache) {
+		case GETK_CACHE_SAME:
+			same++;
+			continue;
+		case GETK_CACHE_NEW:
+		case GETK_CACHE_ROTATED:
+			fresh++;
+			fprintf(stderr, PROG ": %s: new key %s\n", r->address,
+			    r->key->fpr);
+			continue;
+		case GETK_CACHE_REFUSED:
+			refused++;
+			break;
+		default:
+			failed++;
+			break;
+		}
+		fprintf(stderr, PROG ": %s: %s\n", r->address, r->reason ?
+		    r->reason : r->status == GETK_STATUS_FOUND ?
+		    "refresh failed; the cached key stays" : "no key");
+	}
+	getk_log(ls->log, GETK_LOG_INFO, "refresh: %zu address%s: %zu "
+	    "refreshed, %zu unchanged, %zu changed (refused), %zu failed", n,
+	    n == 1 ? "" : "es", fresh, same, refused, failed);
+	status = results_status(results, n);
+	/* A refresh that fell back on the cache still failed. */
+	for (i = 0; status == EX_OK && i < n; i++)
+		if (results[i].cache == GETK_CACHE_FALLBACK)
+			status = EX_TEMPFAIL;
+	getk_results_free(results, n);
+	for (i = 0; i < n; i++)
+		free(due[i]);
+	free(due);
+	return status;
+}
+
+static int
+print_event(void *arg, const char *address, time_t when, const char *event,
+    const char *old_fpr, const char *new_fpr, const char *detail)
+{
+	char t[32];
+
+	format_time(when, t, sizeof(t));
+	printf("%s%s %s %s", arg ? "    " : "", t, address, event);
+	if (old_fpr && new_fpr)
+		printf(" %s -> %s", old_fpr, new_fpr);
+	else if (new_fpr)
+		printf(" %s", new_fpr);
+	if (detail)
+		printf(" (%s)", detail);
+	putchar('\n');
+	return 0;
+}
+
+struct list_ctx {
+	struct getk_store *store;
+	int verbose;
+};
+
+static int
+print_cached(void *arg, const struct getk_store_key *k)
+{
+	struct list_ctx *lc = arg;
+	char t[32], why[256];
+
+	format_time(k->fetched, t, sizeof(t));
+	printf("%s %s %s %s %s\n", k->address, k->fingerprint, k->sources,
+	    k->trust, t);
+	if (lc->verbose)
+		getk_store_each_event(lc->store, k->address, print_event,
+		    lc, why, sizeof(why));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	enum { OPT_NO_CACHE = 256, OPT_REFRESH, OPT_ALL, OPT_SPREAD, OPT_LIST,
+		OPT_HISTORY, OPT_FORGET, OPT_ACCEPT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'C' },
 		{ "account", required_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "sources", required_argument, NULL, 's' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "no-cache", no_argument, NULL, 'n' },
+		{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
+		{ "refresh", no_argument, NULL, OPT_REFRESH },
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "spread", required_argument, NULL, OPT_SPREAD },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "history", required_argument, NULL, OPT_HISTORY },
+		{ "forget", required_argument, NULL, OPT_FORGET },
+		{ "accept", required_argument, NULL, OPT_ACCEPT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *config_path = NULL, *account_name = NULL;
-	enum getk_source sources[GETK_NSOURCES];
-	size_t nsources = 0, n = 0, i, jobs = 8;
-	enum output out = OUT_ARMOR;
+	struct opts o;
 	struct getk_logger logger = { log_stderr, NULL, 0 };
 	struct getk_config *cfg = NULL;
 	const struct getk_account *acct;
 	struct getk_lookup_settings ls;
-	struct getk_result *results = NULL;
-	char **mailboxes = NULL, *msg = NULL, host[256];
-	int c, status = EX_OK, bad = 0, temp = 0, nokey = 0, available = 0;
+	struct getk_store *store = NULL;
+	char **mailboxes = NULL, *msg = NULL, *addr = NULL, host[256];
+	char why[512], fpr[128];
+	int c, status = EX_OK, modes = 0, available = 0;
+	size_t n = 0, i;
 	enum getk_err err;
 
+	memset(&o, 0, sizeof(o));
+	o.out = OUT_ARMOR;
+	o.jobs = 8;
 	while ((c = getopt_long(argc, argv, "C:a:o:s:j:vhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'C':
-			config_path = optarg;
+			o.config_path = optarg;
 			break;
 		case 'a':
-			account_name = optarg;
+			o.account = optarg;
 			break;
 		case 'o':
 			if (strcmp(optarg, "armor") == 0)
-				out = OUT_ARMOR;
+				o.out = OUT_ARMOR;
 			else if (strcmp(optarg, "binary") == 0)
-				out = OUT_BINARY;
+				o.out = OUT_BINARY;
 			else if (strcmp(optarg, "fingerprint") == 0)
-				out = OUT_FINGERPRINT;
+				o.out = OUT_FINGERPRINT;
 			else if (strcmp(optarg, "json") == 0)
-				out = OUT_JSON;
+				o.out = OUT_JSON;
 			else {
 				fprintf(stderr, PROG ": unknown output format "
 				    "%s (armor, binary, fingerprint, json)\n",
@@ -209,7 +537,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if (getk_sources_parse(optarg, sources, &nsources)) {
+			if (getk_sources_parse(optarg, o.sources, &o.nsources)) {
 				fprintf(stderr, PROG ": bad source list %s "
 				    "(comma-separated relay, getk, wkd, "
 				    "dane)\n", optarg);
@@ -227,74 +555,121 @@ main(int argc, char **argv)
 				    "256\n");
 				return EX_USAGE;
 			}
-			jobs = (size_t)v;
+			o.jobs = (size_t)v;
 			break;
 		}
-		case 'n':
-			/* There is no cache yet; the option is accepted so
-			 * that scripts written for it keep working. */
+		case OPT_NO_CACHE:
+			o.no_cache = 1;
+			break;
+		case OPT_REFRESH:
+			o.mode = MODE_REFRESH;
+			modes++;
+			break;
+		case OPT_ALL:
+			o.all = 1;
+			break;
+		case OPT_SPREAD:
+			if (getk_duration_parse(optarg, &o.spread) ||
+			    o.spread > 7 * 86400L) {
+				fprintf(stderr, PROG ": --spread takes a "
+				    "duration up to 1w, such as 30m\n");
+				return EX_USAGE;
+			}
+			break;
+		case OPT_LIST:
+			o.mode = MODE_LIST;
+			modes++;
+			break;
+		case OPT_HISTORY:
+		case OPT_FORGET:
+		case OPT_ACCEPT:
+			o.mode = c == OPT_HISTORY ? MODE_HISTORY :
+			    c == OPT_FORGET ? MODE_FORGET : MODE_ACCEPT;
+			o.mode_arg = optarg;
+			modes++;
 			break;
 		case 'v':
 			logger.level++;
+			o.verbose++;
 			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
 		case 'V':
-			printf(PROG " (getk) " PACKAGE_VERSION "\n");
+			printf(PROG " (getk) " PACKAGE_VERSION "%s\n",
+			    getk_test_clock() ? " (test clock)" : "");
 			return EX_OK;
 		default:
 			usage(stderr);
 			return EX_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	if (modes > 1 || (o.mode == MODE_FETCH && optind >= argc) ||
+	    (o.mode != MODE_FETCH && optind < argc) ||
+	    ((o.all || o.spread) && o.mode != MODE_REFRESH) ||
+	    (o.no_cache && o.mode != MODE_FETCH)) {
 		usage(stderr);
 		return EX_USAGE;
 	}
 
 	/* Addresses first: a typo is a usage error before anything else. */
-	n = (size_t)(argc - optind);
+	n = o.mode == MODE_FETCH ? (size_t)(argc - optind) : 0;
 	mailboxes = calloc(n + 1, sizeof(*mailboxes));
 	if (!mailboxes) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return EX_OSERR;
 	}
 	for (i = 0; i < n; i++) {
-		const char *why;
+		const char *arg = argv[optind + (int)i], *w;
 
-		err = getk_addr_parse(argv[optind + (int)i], &mailboxes[i], &why);
+		err = getk_addr_parse(arg, &mailboxes[i], &w);
 		if (err) {
-			fprintf(stderr, PROG ": %s: %s\n", argv[optind + (int)i],
-			    err == GETK_ERR_SYNTAX ? why : getk_strerror(err));
+			fprintf(stderr, PROG ": %s: %s\n", arg,
+			    err == GETK_ERR_SYNTAX ? w : getk_strerror(err));
+			status = err == GETK_ERR_SYNTAX ? EX_USAGE : EX_OSERR;
+			goto leave;
+		}
+	}
+	if (o.mode_arg) {
+		const char *w;
+
+		err = getk_addr_parse(o.mode_arg, &addr, &w);
+		if (err) {
+			fprintf(stderr, PROG ": %s: %s\n", o.mode_arg,
+			    err == GETK_ERR_SYNTAX ? w : getk_strerror(err));
 			status = err == GETK_ERR_SYNTAX ? EX_USAGE : EX_OSERR;
 			goto leave;
 		}
 	}
 
-	err = getk_config_read(config_path, &cfg, &msg);
+	err = getk_config_read(o.config_path, &cfg, &msg);
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
 		status = err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG;
 		goto leave;
 	}
-	acct = getk_config_account(cfg, account_name);
+	acct = getk_config_account(cfg, o.account);
 	if (!acct) {
-		fprintf(stderr, PROG ": no account named %s\n", account_name);
+		fprintf(stderr, PROG ": no account named %s\n", o.account);
 		status = EX_CONFIG;
 		goto leave;
 	}
-	if (!nsources) {
-		nsources = acct->nsources;
-		memcpy(sources, acct->sources, nsources * sizeof(*sources));
+	if (!o.nsources) {
+		o.nsources = acct->nsources;
+		memcpy(o.sources, acct->sources, o.nsources * sizeof(*o.sources));
 	}
-	for (i = 0; i < nsources; i++)
-		available += getk_source_available(sources[i]);
-	if (!available) {
+	for (i = 0; i < o.nsources; i++)
+		available += getk_source_available(o.sources[i]);
+	if (!available && (o.mode == MODE_FETCH || o.mode == MODE_REFRESH)) {
 		fprintf(stderr, PROG ": none of the selected sources is "
 		    "available in this version (available: getk)\n");
 		status = EX_USAGE;
 		goto leave;
+	}
+	if (!o.no_cache) {
+		status = open_store(acct, &store);
+		if (status)
+			goto leave;
 	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
@@ -303,75 +678,58 @@ main(int argc, char **argv)
 		status = EX_SOFTWARE;
 		goto leave;
 	}
+	lookup_settings(&o, acct, &logger, host, sizeof(host), &ls);
+	ls.store = store;
 
-	memset(&ls, 0, sizeof(ls));
-	ls.sources = sources;
-	ls.nsources = nsources;
-	ls.dns_servers = acct->dns_servers;
-	ls.dns_trust_anchor = acct->dns_trust_anchor;
-	/* The built-in anchor is optional: without it nothing validates,
-	 * which only means no key earns "dnssec" trust. */
-	if (ls.dns_trust_anchor &&
-	    strcmp(ls.dns_trust_anchor, "/usr/share/dns/root.key") == 0 &&
-	    access(ls.dns_trust_anchor, R_OK) != 0) {
-		logger.fn(logger.arg, 1, "no DNSSEC trust anchor at "
-		    "/usr/share/dns/root.key: answers are not validated");
-		ls.dns_trust_anchor = NULL;
-	}
-	ls.connect_to = acct->connect_to;
-	ls.tls_trust_file = acct->tls_trust_file;
-	ls.getk_port = acct->getk_port;
-	ls.timeout_ms = acct->timeout * 1000;
-	ls.max_octets = 65536;
-	ls.jobs = jobs;
-	ehlo_name(host, sizeof(host));
-	ls.ehlo_name = host;
-	ls.log = &logger;
+	switch (o.mode) {
+	case MODE_FETCH:
+		status = do_fetch(&o, &ls, mailboxes, n);
+		break;
+	case MODE_REFRESH:
+		status = do_refresh(&o, &ls);
+		break;
+	case MODE_LIST: {
+		struct list_ctx lc = { store, o.verbose };
 
-	err = getk_lookup(&ls, (const char *const *)mailboxes, n, &results,
-	    &msg);
-	if (err) {
-		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
-		status = err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
-		goto leave;
-	}
-	for (i = 0; i < n; i++) {
-		const struct getk_result *r = &results[i];
-
-		switch (r->status) {
-		case GETK_STATUS_FOUND:
-			if (!print_result(stdout, out, r)) {
-				fprintf(stderr, PROG ": cannot write output\n");
-				status = EX_IOERR;
-			}
-			continue;
-		case GETK_STATUS_BADKEY:
-		case GETK_STATUS_CONFLICT:
-			bad = 1;
-			break;
-		case GETK_STATUS_TEMPFAIL:
-			temp = 1;
-			break;
-		case GETK_STATUS_NOKEY:
-			nokey = 1;
-			break;
+		err = getk_store_each_key(store, print_cached, &lc, why,
+		    sizeof(why));
+		if (err) {
+			fprintf(stderr, PROG ": %s\n", why);
+			status = EX_SOFTWARE;
 		}
-		fprintf(stderr, PROG ": %s: %s\n", r->address,
-		    r->reason ? r->reason : "no key");
+		break;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, PROG ": cannot write output: %s\n",
-		    strerror(errno));
+	case MODE_HISTORY:
+		err = getk_store_each_event(store, addr, print_event, NULL, why,
+		    sizeof(why));
+		if (err) {
+			fprintf(stderr, PROG ": %s\n", why);
+			status = EX_SOFTWARE;
+		}
+		break;
+	case MODE_FORGET:
+	case MODE_ACCEPT:
+		err = o.mode == MODE_FORGET ?
+		    getk_store_forget(store, addr, getk_now(), why, sizeof(why)) :
+		    getk_store_accept(store, addr, getk_now(), fpr, sizeof(fpr),
+		    why, sizeof(why));
+		if (err) {
+			fprintf(stderr, PROG ": %s\n", why);
+			status = err == GETK_ERR_NOKEY ? EX_NOUSER : EX_SOFTWARE;
+		} else if (o.mode == MODE_ACCEPT) {
+			fprintf(stderr, PROG ": %s: key %s accepted and pinned\n",
+			    addr, fpr);
+		}
+		break;
+	}
+	if (fflush(stdout) != 0 && status == EX_OK)
 		status = EX_IOERR;
-	}
-	if (status == EX_OK)
-		status = bad ? EX_DATAERR : temp ? EX_TEMPFAIL :
-		    nokey ? EX_NOUSER : EX_OK;
 leave:
-	getk_results_free(results, n);
+	getk_store_close(store);
 	for (i = 0; mailboxes && i < n; i++)
 		free(mailboxes[i]);
 	free(mailboxes);
+	free(addr);
 	free(msg);
 	getk_config_free(cfg);
 	curl_global_cleanup();

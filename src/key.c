@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -333,5 +334,103 @@ leave:
 		free(home);
 	}
 	getk_buf_free(&filter);
+	return err;
+}
+
+enum getk_err
+getk_key_from_data(const unsigned char *data, size_t len, const char *fpr,
+    time_t created, time_t expires, struct getk_key **r_key)
+{
+	struct getk_key *key;
+
+	*r_key = NULL;
+	key = calloc(1, sizeof(*key));
+	if (!key || !(key->data = malloc(len ? len : 1))) {
+		free(key);
+		return GETK_ERR_NOMEM;
+	}
+	memcpy(key->data, data, len);
+	key->len = len;
+	snprintf(key->fpr, sizeof(key->fpr), "%s", fpr);
+	key->created = created;
+	key->expires = expires;
+	*r_key = key;
+	return GETK_OK;
+}
+
+/* Imports LEN bytes at DATA into the keyring of CTX. */
+static gpgme_error_t
+import_mem(gpgme_ctx_t ctx, const unsigned char *data, size_t len)
+{
+	gpgme_data_t in = NULL;
+	gpgme_error_t gerr;
+
+	gerr = gpgme_data_new_from_mem(&in, (const char *)data, len, 0);
+	if (!gerr)
+		gerr = gpgme_op_import(ctx, in);
+	gpgme_data_release(in);
+	return gerr;
+}
+
+enum getk_err
+getk_key_certifies(const unsigned char *old_key, size_t old_len,
+    const char *old_fpr, const unsigned char *new_key, size_t new_len,
+    const char *new_fpr, const char *tmpdir, int *r_yes)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t k = NULL;
+	gpgme_user_id_t uid;
+	gpgme_key_sig_t sig;
+	gpgme_error_t gerr;
+	char *home = NULL;
+	const char *old_keyid;
+	enum getk_err err;
+
+	*r_yes = 0;
+	if (strlen(old_fpr) < 16)
+		return GETK_ERR_INVAL;
+	old_keyid = old_fpr + strlen(old_fpr) - 16;
+	err = make_home(tmpdir, &home);
+	if (err)
+		return err;
+	gerr = gpgme_new(&ctx);
+	if (!gerr)
+		gerr = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
+		    NULL, home);
+	if (!gerr)
+		gerr = import_mem(ctx, old_key, old_len);
+	if (!gerr)
+		gerr = import_mem(ctx, new_key, new_len);
+	/* With SIGS, gpgme lists with --check-sigs: each signature's status
+	 * says whether it verified against a key in the keyring. */
+	if (!gerr)
+		gerr = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
+		    GPGME_KEYLIST_MODE_SIGS);
+	if (!gerr)
+		gerr = gpgme_get_key(ctx, new_fpr, &k, 0);
+	if (gerr) {
+		err = map_gpgme(gerr);
+		goto leave;
+	}
+	for (uid = k->uids; uid && !*r_yes; uid = uid->next) {
+		if (uid->revoked || uid->invalid)
+			continue;
+		for (sig = uid->signatures; sig; sig = sig->next) {
+			if (sig->keyid && strcasecmp(sig->keyid, old_keyid) == 0 &&
+			    gpg_err_code(sig->status) == GPG_ERR_NO_ERROR &&
+			    !sig->revoked && !sig->expired && !sig->invalid) {
+				*r_yes = 1;
+				break;
+			}
+		}
+	}
+	err = GETK_OK;
+leave:
+	if (k)
+		gpgme_key_unref(k);
+	if (ctx)
+		gpgme_release(ctx);
+	nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(home);
 	return err;
 }

@@ -43,6 +43,20 @@ enum getk_err getk_key_verify(const char *mailbox, const unsigned char *data,
     size_t len, const char *tmpdir, struct getk_key **r_key, char *why,
     size_t whysz);
 
+/*
+ * Sets *R_YES to 1 when the key NEW_KEY carries a valid certification by
+ * the key OLD_KEY on one of its User IDs (a key rotation that the old key
+ * vouches for), else 0.  Both are binary transferable public keys.
+ * GETK_ERR_CRYPTO, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_key_certifies(const unsigned char *old_key, size_t old_len,
+    const char *old_fpr, const unsigned char *new_key, size_t new_len,
+    const char *new_fpr, const char *tmpdir, int *r_yes);
+
+/* A new key record holding a copy of LEN bytes at DATA. */
+enum getk_err getk_key_from_data(const unsigned char *data, size_t len,
+    const char *fpr, time_t created, time_t expires, struct getk_key **r_key);
+
 /* Frees a key; NULL is a no-op. */
 void getk_key_free(struct getk_key *key);
 

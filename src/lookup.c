@@ -24,6 +24,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "clock.h"
 #include "dns.h"
 #include "getk.h"
 #include "lookup.h"
@@ -62,6 +63,8 @@ struct engine {
 	struct group *groups;
 	size_t ngroups;
 	size_t next_group;		/* guarded by lock */
+	size_t settled;			/* guarded by lock */
+	size_t total;			/* addresses asked on the network */
 	pthread_mutex_t lock;
 };
 
@@ -416,7 +419,7 @@ settle(struct engine *e, struct group *g, struct pending *pp)
 	r->key = key;
 	r->source = GETK_SOURCE_GETK;
 	r->trust = GETK_TRUST_NONE;
-	r->fetched = time(NULL);
+	r->fetched = getk_now();
 }
 
 static void
@@ -441,6 +444,12 @@ run_group(struct engine *e, struct group *g)
 	for (i = 0; i < g->naddrs; i++) {
 		settle(e, g, &p[i]);
 		free(p[i].offered);
+		if (e->s->progress) {
+			pthread_mutex_lock(&e->lock);
+			e->s->progress(e->s->progress_arg, ++e->settled,
+			    e->total);
+			pthread_mutex_unlock(&e->lock);
+		}
 	}
 	free(p);
 }
@@ -559,41 +568,30 @@ leave:
 	return err;
 }
 
-enum getk_err
-getk_lookup(const struct getk_lookup_settings *settings,
-    const char *const *mailboxes, size_t n, struct getk_result **r_results,
-    char **r_msg)
+/*
+ * Asks the network about the N addresses of BOXES (NULL-terminated) and
+ * fills RESULTS, whose address members are set already.
+ */
+static enum getk_err
+network_lookup(const struct getk_lookup_settings *settings,
+    const char **boxes, size_t n, struct getk_result *results, char **r_msg)
 {
 	struct engine e;
 	struct domain *domains = NULL;
 	pthread_t *threads = NULL;
-	const char **boxes = NULL;
 	size_t nd = 0, nthreads = 0, i, started = 0;
 	int use_getk = 0;
 	enum getk_err err = GETK_OK;
 
-	*r_results = NULL;
-	*r_msg = NULL;
 	memset(&e, 0, sizeof(e));
 	e.s = settings;
-	pthread_mutex_init(&e.lock, NULL);
-	e.results = calloc(n ? n : 1, sizeof(*e.results));
-	boxes = calloc(n + 1, sizeof(*boxes));
-	if (!e.results || !boxes) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	for (i = 0; i < n; i++) {
-		boxes[i] = mailboxes[i];
-		e.results[i].address = strdup(mailboxes[i]);
-		if (!e.results[i].address) {
-			err = GETK_ERR_NOMEM;
-			goto leave;
-		}
-		set_result(&e.results[i], GETK_STATUS_NOKEY,
-		    "no configured source has a key");
-	}
+	e.results = results;
 	e.mailboxes = boxes;
+	e.total = n;
+	pthread_mutex_init(&e.lock, NULL);
+	for (i = 0; i < n; i++)
+		set_result(&results[i], GETK_STATUS_NOKEY,
+		    "no configured source has a key");
 	for (i = 0; i < settings->nsources; i++) {
 		if (settings->sources[i] == GETK_SOURCE_GETK)
 			use_getk = 1;
@@ -603,7 +601,7 @@ getk_lookup(const struct getk_lookup_settings *settings,
 			    getk_source_name(settings->sources[i]));
 	}
 	if (!use_getk || n == 0)
-		goto done;
+		goto leave;
 
 	err = plan(&e, &domains, &nd, r_msg);
 	if (err)
@@ -623,17 +621,262 @@ getk_lookup(const struct getk_lookup_settings *settings,
 		worker(&e);	/* no thread could start: do it here */
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
-done:
-	*r_results = e.results;
-	e.results = NULL;
 leave:
 	for (i = 0; i < e.ngroups; i++)
 		free(e.groups[i].addrs);
 	free(e.groups);
 	free(domains);
 	free(threads);
-	free(boxes);
-	getk_results_free(e.results, n);
 	pthread_mutex_destroy(&e.lock);
+	return err;
+}
+
+enum getk_trust
+getk_trust_parse(const char *name)
+{
+	enum getk_trust t;
+
+	for (t = GETK_TRUST_NONE; t <= GETK_TRUST_RELAY; t++)
+		if (strcmp(getk_trust_name(t), name) == 0)
+			return t;
+	return GETK_TRUST_NONE;
+}
+
+/* Non-zero when a cached key may still be used at NOW. */
+static int
+cached_usable(const struct getk_store_entry *ce, time_t now)
+{
+	return ce && ce->key && ce->pin &&
+	    strcmp(ce->key->fingerprint, ce->pin) == 0 &&
+	    (ce->key->expires == 0 || ce->key->expires > now);
+}
+
+/* Makes R a FOUND result from the cached key of CE. */
+static enum getk_err
+from_cache(struct getk_result *r, const struct getk_store_entry *ce,
+    enum getk_cache_event event)
+{
+	struct getk_key *key = NULL;
+	enum getk_err err;
+
+	err = getk_key_from_data(ce->key->data, ce->key->len,
+	    ce->key->fingerprint, ce->key->first_seen, ce->key->expires, &key);
+	if (err)
+		return err;
+	getk_key_free(r->key);
+	r->key = key;
+	set_result(r, GETK_STATUS_FOUND, NULL);
+	r->source = GETK_SOURCE_CACHE;
+	r->trust = getk_trust_parse(ce->key->trust);
+	r->fetched = ce->key->fetched;
+	r->cache = event;
+	return GETK_OK;
+}
+
+/*
+ * Answers R from the cache when the entry is fresh: a usable key fetched
+ * less than refresh_after ago, or an unexpired "no key".  Returns 1 when
+ * it answered.
+ */
+static int
+cache_answer(const struct getk_lookup_settings *s, struct getk_result *r,
+    const struct getk_store_entry *ce, time_t now)
+{
+	if (cached_usable(ce, now) && now - ce->key->fetched <
+	    s->refresh_after) {
+		if (from_cache(r, ce, GETK_CACHE_HIT))
+			return 0;
+		getk_log(s->log, GETK_LOG_INFO, "%s: key %s from the cache",
+		    r->address, ce->key->fingerprint);
+		return 1;
+	}
+	if (ce && ce->negative && ce->negative_expires > now &&
+	    !cached_usable(ce, now)) {
+		set_result(r, GETK_STATUS_NOKEY, "%s (remembered)",
+		    ce->negative);
+		r->cache = GETK_CACHE_HIT;
+		return 1;
+	}
+	return 0;
+}
+
+/* A store record of the key in R. */
+static void
+store_key_of(const struct getk_result *r, time_t now,
+    struct getk_store_key *sk)
+{
+	memset(sk, 0, sizeof(*sk));
+	sk->address = r->address;
+	sk->fingerprint = (char *)r->key->fpr;
+	sk->data = r->key->data;
+	sk->len = r->key->len;
+	sk->sources = (char *)getk_source_name(r->source);
+	sk->trust = (char *)getk_trust_name(r->trust);
+	sk->first_seen = now;
+	sk->fetched = now;
+	sk->expires = r->key->expires;
+}
+
+/*
+ * Whether a key other than the pinned one may replace it (DESIGN.md
+ * Trust): the pinned key certified the new one, or the pinned key has
+ * expired and the new one came by an authenticated path.  *WHY says which.
+ */
+static int
+rotation_allowed(const struct getk_lookup_settings *s,
+    const struct getk_result *r, const struct getk_store_entry *ce,
+    time_t now, const char **why)
+{
+	int yes = 0;
+
+	*why = NULL;
+	if (!ce->key || strcmp(ce->key->fingerprint, ce->pin) != 0)
+		return 0;
+	if (getk_key_certifies(ce->key->data, ce->key->len,
+	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
+	    s->tmpdir, &yes) == GETK_OK && yes) {
+		*why = "certified by the pinned key";
+		return 1;
+	}
+	if (ce->key->expires && ce->key->expires <= now &&
+	    r->trust != GETK_TRUST_NONE) {
+		*why = "pinned key expired; new key authenticated";
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Applies the pins to a network result and records it: the first key is
+ * pinned; a changed key is refused unless rotation_allowed(); when the
+ * network had no answer, a cached key that is still valid is used.
+ */
+static enum getk_err
+cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
+    const struct getk_store_entry *ce, time_t now)
+{
+	struct getk_store_key sk;
+	const char *how;
+	char why[300];
+	enum getk_err err = GETK_OK;
+
+	why[0] = '\0';
+	if (r->status == GETK_STATUS_FOUND) {
+		store_key_of(r, now, &sk);
+		if (!ce->pin) {
+			r->cache = GETK_CACHE_NEW;
+			err = getk_store_put_key(s->store, &sk, 1, "new", NULL,
+			    now, why, sizeof(why));
+		} else if (strcmp(ce->pin, r->key->fpr) == 0) {
+			r->cache = GETK_CACHE_SAME;
+			err = getk_store_put_key(s->store, &sk, 0, "refreshed",
+			    NULL, now, why, sizeof(why));
+		} else if (rotation_allowed(s, r, ce, now, &how)) {
+			r->cache = GETK_CACHE_ROTATED;
+			getk_log(s->log, GETK_LOG_WARN, "%s: key changed from %s "
+			    "to %s (%s)", r->address, ce->pin, r->key->fpr, how);
+			err = getk_store_put_key(s->store, &sk, 1, "rotated", how,
+			    now, why, sizeof(why));
+		} else {
+			r->cache = GETK_CACHE_REFUSED;
+			err = getk_store_put_offered(s->store, &sk, ce->pin, now,
+			    why, sizeof(why));
+			set_result(r, GETK_STATUS_CONFLICT, "the key changed: "
+			    "pinned %s, offered %s; the new key is not used. If "
+			    "the change is expected, run: getk-fetch --accept %s",
+			    ce->pin, r->key->fpr, r->address);
+			getk_key_free(r->key);
+			r->key = NULL;
+		}
+	} else if (cached_usable(ce, now)) {
+		/* A failure, or a "no key" that anyone on the path could
+		 * forge, does not undo a verified key that is still valid. */
+		getk_log(s->log, GETK_LOG_INFO, "%s: %s; using the cached key "
+		    "%s", r->address, r->reason ? r->reason : "no answer",
+		    ce->key->fingerprint);
+		err = from_cache(r, ce, GETK_CACHE_FALLBACK);
+	} else if (r->status == GETK_STATUS_NOKEY) {
+		err = getk_store_put_negative(s->store, r->address,
+		    r->reason ? r->reason : "no key", now,
+		    now + s->negative_ttl, why, sizeof(why));
+	}
+	if (err && why[0])
+		getk_log(s->log, GETK_LOG_WARN, "%s", why);
+	/* A cache that cannot be written costs the cache, not the key. */
+	return err == GETK_ERR_NOMEM ? err : GETK_OK;
+}
+
+enum getk_err
+getk_lookup(const struct getk_lookup_settings *settings,
+    const char *const *mailboxes, size_t n, struct getk_result **r_results,
+    char **r_msg)
+{
+	struct getk_result *results = NULL, *net = NULL;
+	struct getk_store_entry **entries = NULL;
+	const char **boxes = NULL;
+	size_t *which = NULL, nnet = 0, i;
+	time_t now = getk_now();
+	char why[300];
+	enum getk_err err = GETK_OK;
+
+	*r_results = NULL;
+	*r_msg = NULL;
+	results = calloc(n ? n : 1, sizeof(*results));
+	entries = calloc(n ? n : 1, sizeof(*entries));
+	net = calloc(n ? n : 1, sizeof(*net));
+	boxes = calloc(n + 1, sizeof(*boxes));
+	which = calloc(n ? n : 1, sizeof(*which));
+	if (!results || !entries || !net || !boxes || !which) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (i = 0; i < n; i++) {
+		results[i].address = strdup(mailboxes[i]);
+		if (!results[i].address) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+		if (settings->store && getk_store_get(settings->store,
+		    mailboxes[i], &entries[i], why, sizeof(why)) != GETK_OK)
+			getk_log(settings->log, GETK_LOG_WARN, "%s", why);
+		if (settings->store && !settings->refresh &&
+		    cache_answer(settings, &results[i], entries[i], now))
+			continue;
+		which[nnet] = i;
+		boxes[nnet] = mailboxes[i];
+		net[nnet].address = results[i].address;
+		nnet++;
+	}
+	err = network_lookup(settings, boxes, nnet, net, r_msg);
+	for (i = 0; i < nnet; i++) {
+		struct getk_result *r = &results[which[i]];
+
+		/* Move the answer over; the address stays R's own. */
+		free(r->reason);
+		getk_key_free(r->key);
+		*r = net[i];
+		net[i].address = NULL;
+		net[i].reason = NULL;
+		net[i].key = NULL;
+		if (!err && settings->store && entries[which[i]]) {
+			enum getk_err e2 = cache_merge(settings, r,
+			    entries[which[i]], now);
+
+			if (e2)
+				err = e2;
+		}
+	}
+	if (err)
+		goto leave;
+	*r_results = results;
+	results = NULL;
+leave:
+	for (i = 0; entries && i < n; i++)
+		getk_store_entry_free(entries[i]);
+	free(entries);
+	getk_results_free(results, n);
+	free(net);
+	free(boxes);
+	free(which);
 	return err;
 }

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "key.h"
 #include "log.h"
+#include "store.h"
 
 /* The outcome for one address. */
 enum getk_status {
@@ -50,6 +51,28 @@ struct getk_lookup_settings {
 	const char *ehlo_name;		/* NULL: "localhost" */
 	const char *tmpdir;		/* for GnuPG homes; NULL: $TMPDIR */
 	const struct getk_logger *log;	/* or NULL */
+
+	struct getk_store *store;	/* key cache and pins; NULL: none */
+	int refresh;			/* ask the network even when the
+					   cache holds a fresh answer */
+	long refresh_after;		/* seconds a cached key stays fresh */
+	long negative_ttl;		/* seconds "no key" is remembered */
+
+	/* Called (from any thread, one call at a time) each time an
+	 * address asked on the network is settled; or NULL. */
+	void (*progress)(void *arg, size_t done, size_t total);
+	void *progress_arg;
+};
+
+/* What the cache made of a lookup. */
+enum getk_cache_event {
+	GETK_CACHE_NONE,	/* no cache, or nothing to say */
+	GETK_CACHE_HIT,		/* answered from the cache, no network */
+	GETK_CACHE_NEW,		/* first key for the address, now pinned */
+	GETK_CACHE_SAME,	/* fetched again: the pinned key */
+	GETK_CACHE_ROTATED,	/* a new key replaced the pin, as allowed */
+	GETK_CACHE_REFUSED,	/* a new key conflicts with the pin */
+	GETK_CACHE_FALLBACK	/* the network failed; the cached key used */
 };
 
 /* What the engine found for one address. */
@@ -61,6 +84,7 @@ struct getk_result {
 	enum getk_source source;	/* where the key came from */
 	enum getk_trust trust;
 	time_t fetched;
+	enum getk_cache_event cache;	/* with a store */
 };
 
 /*
@@ -73,6 +97,9 @@ struct getk_result {
 enum getk_err getk_lookup(const struct getk_lookup_settings *settings,
     const char *const *mailboxes, size_t n, struct getk_result **r_results,
     char **r_msg);
+
+/* The trust level named NAME, GETK_TRUST_NONE when unknown. */
+enum getk_trust getk_trust_parse(const char *name);
 
 /* Frees N results; NULL is a no-op. */
 void getk_results_free(struct getk_result *results, size_t n);

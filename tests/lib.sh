@@ -21,6 +21,10 @@ set -u
 GETK_FETCH="$top_builddir/getk-fetch"
 T=$(mktemp -d "${TMPDIR:-/tmp}/getk-test.XXXXXX")
 export GNUPGHOME="$T/gnupg"
+# Nothing of the user's: configuration, cache and keys are the test's.
+export HOME="$T/home"
+mkdir -p "$HOME"
+unset XDG_CONFIG_HOME XDG_STATE_HOME GETK_TEST_NOW
 CONF="$T/getk.conf"
 PIDS=""
 TAP_N=0
@@ -199,6 +203,7 @@ write_config() {
 		echo "tls_trust_file $T/pki/ca.pem"
 		echo "timeout ${TEST_TIMEOUT:-5}"
 		echo "sources getk"
+		echo "state_dir $T/state"
 		[ -f "$T/connect_to" ] && cat "$T/connect_to"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$CONF"
@@ -207,10 +212,13 @@ write_config() {
 # --- running -------------------------------------------------------------
 
 # fetch ARGS...: runs getk-fetch with the test config; stdout in $T/out,
-# stderr in $T/err, exit status in $RC, seconds taken in $SECS.
+# stderr in $T/err, exit status in $RC, seconds taken in $SECS.  The key
+# cache is off (tests of the network must reach it) unless CACHE=1.
 fetch() {
 	start=$(date +%s.%N)
-	"$GETK_FETCH" -C "$CONF" "$@" >"$T/out" 2>"$T/err"
+	nocache=--no-cache
+	[ "${CACHE:-}" = 1 ] && nocache=
+	"$GETK_FETCH" -C "$CONF" $nocache "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	SECS=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 }

@@ -1,0 +1,145 @@
+/*
+ * store.h: the key cache and pins, in SQLite (getk-fetch(1) FILES).
+ *
+ * One database file, getk.db, in the state directory (created 0700; the
+ * file 0600), in WAL mode so that readers never wait for a writer.  Per
+ * address it keeps the verified key, the pin (the fingerprint that may
+ * be used without the user's say), a negative entry ("no key" until it
+ * expires), a key offered in place of the pinned one (for --accept), and
+ * a history of changes.  Every change is one transaction: a process
+ * killed at any point leaves the previous state readable.
+ *
+ * The schema carries a version (PRAGMA user_version) and an application
+ * id; a file that is not a getk database is refused, never overwritten.
+ */
+#ifndef GETK_STORE_H
+#define GETK_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "error.h"
+
+/* The database file's name in the state directory. */
+#define GETK_STORE_FILE "getk.db"
+
+struct getk_store;
+
+/* A cached key, or an offered one. */
+struct getk_store_key {
+	char *address;
+	char *fingerprint;	/* upper-case hex */
+	unsigned char *data;	/* binary key as verified */
+	size_t len;
+	char *sources;		/* comma-separated sources that agreed */
+	char *trust;		/* INTERFACE.md TRUST name */
+	time_t first_seen;	/* when this fingerprint was first stored */
+	time_t fetched;		/* last fetch that returned it */
+	time_t expires;		/* key expiry; 0: never */
+};
+
+/* What the store holds for one address. */
+struct getk_store_entry {
+	struct getk_store_key *key;	/* cached key, or NULL */
+	char *pin;			/* pinned fingerprint, or NULL */
+	time_t pinned;
+	char *negative;			/* "no key" reason, or NULL */
+	time_t negative_expires;
+	struct getk_store_key *offered;	/* refused key, or NULL */
+};
+
+/*
+ * Opens (creating when needed) the store in directory DIR, made 0700
+ * with its parents.  READONLY: do not create anything; a missing
+ * database is then GETK_ERR_NOKEY.  Errors, with *WHY set: GETK_ERR_SYSTEM
+ * (directory or file), GETK_ERR_CONFIG (the file is damaged or not a getk
+ * database, or of a newer schema), GETK_ERR_NOMEM.
+ */
+enum getk_err getk_store_open(const char *dir, int readonly,
+    struct getk_store **r_store, char *why, size_t whysz);
+
+/* Closes the store; NULL is a no-op. */
+void getk_store_close(struct getk_store *store);
+
+/*
+ * Reads what the store holds for ADDRESS into a new entry (all members
+ * NULL when nothing).  GETK_ERR_SYSTEM (database error, *WHY set).
+ */
+enum getk_err getk_store_get(struct getk_store *store, const char *address,
+    struct getk_store_entry **r_entry, char *why, size_t whysz);
+
+/* Frees an entry; NULL is a no-op. */
+void getk_store_entry_free(struct getk_store_entry *entry);
+
+/* Frees a key record; NULL is a no-op. */
+void getk_store_key_free(struct getk_store_key *key);
+
+/*
+ * Stores KEY as the address's cached key, in one transaction: pins it when
+ * the address has no pin or when REPIN is set, removes any negative entry
+ * and offered key, and records EVENT ("new", "refreshed", "rotated",
+ * "accepted") in the history when the fingerprint changed or EVENT is not
+ * "refreshed".  KEY->first_seen is kept from the old entry when the
+ * fingerprint is the same.
+ */
+enum getk_err getk_store_put_key(struct getk_store *store,
+    const struct getk_store_key *key, int repin, const char *event,
+    const char *detail, time_t now, char *why, size_t whysz);
+
+/* Marks the cached key as fetched again at NOW (nothing else changed). */
+enum getk_err getk_store_touch(struct getk_store *store, const char *address,
+    time_t now, char *why, size_t whysz);
+
+/* Remembers "no key" for ADDRESS with REASON until EXPIRES. */
+enum getk_err getk_store_put_negative(struct getk_store *store,
+    const char *address, const char *reason, time_t now, time_t expires,
+    char *why, size_t whysz);
+
+/*
+ * Keeps KEY as offered in place of the pinned key (for --accept) and
+ * records the refusal in the history.
+ */
+enum getk_err getk_store_put_offered(struct getk_store *store,
+    const struct getk_store_key *key, const char *pinned_fpr, time_t now,
+    char *why, size_t whysz);
+
+/*
+ * Makes the offered key the cached and pinned one.  GETK_ERR_NOKEY when
+ * no key is on offer for ADDRESS.
+ */
+enum getk_err getk_store_accept(struct getk_store *store, const char *address,
+    time_t now, char *r_fpr, size_t fprsz, char *why, size_t whysz);
+
+/*
+ * Drops everything about ADDRESS but its history (where "forgotten" is
+ * recorded).  GETK_ERR_NOKEY when there was nothing.
+ */
+enum getk_err getk_store_forget(struct getk_store *store, const char *address,
+    time_t now, char *why, size_t whysz);
+
+/*
+ * Calls FN for every cached key, ordered by address.  FN returns non-zero
+ * to stop.
+ */
+enum getk_err getk_store_each_key(struct getk_store *store,
+    int (*fn)(void *arg, const struct getk_store_key *key), void *arg,
+    char *why, size_t whysz);
+
+/*
+ * Calls FN for each history record of ADDRESS (NULL: all), oldest first.
+ */
+enum getk_err getk_store_each_event(struct getk_store *store,
+    const char *address,
+    int (*fn)(void *arg, const char *address, time_t when, const char *event,
+    const char *old_fpr, const char *new_fpr, const char *detail),
+    void *arg, char *why, size_t whysz);
+
+/*
+ * The addresses whose cached key or negative entry was fetched before
+ * BEFORE (all of them when BEFORE is 0): a new NULL-terminated array of
+ * new strings in *R_ADDRS.
+ */
+enum getk_err getk_store_due(struct getk_store *store, time_t before,
+    char ***r_addrs, size_t *r_n, char *why, size_t whysz);
+
+#endif
