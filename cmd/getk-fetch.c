@@ -398,6 +398,12 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 	for (i = 0; i < n; i++) {
 		const struct getk_result *r = &results[i];
 
+		/* "No key" again is no news; a key gone from the network
+		 * shows as a fallback on the cached key instead. */
+		if (r->status == GETK_STATUS_NOKEY) {
+			same++;
+			continue;
+		}
 		switch (r->cache) {
 		case GETK_CACHE_SAME:
 			same++;
@@ -422,11 +428,18 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 	getk_log(ls->log, GETK_LOG_INFO, "refresh: %zu address%s: %zu "
 	    "refreshed, %zu unchanged, %zu changed (refused), %zu failed", n,
 	    n == 1 ? "" : "es", fresh, same, refused, failed);
-	status = results_status(results, n);
-	/* A refresh that fell back on the cache still failed. */
-	for (i = 0; status == EX_OK && i < n; i++)
-		if (results[i].cache == GETK_CACHE_FALLBACK)
+	status = EX_OK;
+	for (i = 0; i < n; i++) {
+		const struct getk_result *r = &results[i];
+
+		if (r->status == GETK_STATUS_BADKEY ||
+		    r->status == GETK_STATUS_CONFLICT)
+			status = EX_DATAERR;
+		else if (status == EX_OK && (r->status ==
+		    GETK_STATUS_TEMPFAIL || r->cache == GETK_CACHE_FALLBACK))
+			/* A refresh that fell back on the cache failed. */
 			status = EX_TEMPFAIL;
+	}
 	getk_results_free(results, n);
 	for (i = 0; i < n; i++)
 		free(due[i]);
