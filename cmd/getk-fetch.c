@@ -60,8 +60,9 @@ usage(FILE *f)
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
 	    "\n"
-	    "Exit status: 0 all keys found, 65 a key failed verification,\n"
-	    "75 temporary failure, 67 no key, 64 usage, 78 configuration.\n");
+	    "Exit status: 0 all keys found, 65 a key failed verification or\n"
+	    "changed, 75 temporary failure, 67 no key, 64 usage, 73 cache not\n"
+	    "writable, 78 configuration.\n");
 }
 
 /* The library's log callback: one line on stderr per message. */

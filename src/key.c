@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <gcrypt.h>
 #include <gpgme.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,16 @@
 
 enum getk_err
 getk_key_init(void)
+{
+	if (!gcry_check_version(GCRYPT_VERSION))
+		return GETK_ERR_CRYPTO;
+	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+	return GETK_OK;
+}
+
+enum getk_err
+getk_key_engine_init(void)
 {
 	if (!gpgme_check_version(NULL))
 		return GETK_ERR_CRYPTO;
@@ -433,4 +444,15 @@ leave:
 	nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	free(home);
 	return err;
+}
+
+void
+getk_key_digest(const unsigned char *data, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	size_t i;
+
+	gcry_md_hash_buffer(GCRY_MD_SHA256, md, data, len);
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }

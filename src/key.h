@@ -25,10 +25,18 @@ struct getk_key {
 };
 
 /*
- * Initialises gpgme.  Call once, from the main thread, before any other
- * function of this module.  GETK_ERR_CRYPTO when GnuPG is unusable.
+ * Initialises libgcrypt.  Call once, from the main thread, before any
+ * other function of this module.  Cheap: it starts no process.
  */
 enum getk_err getk_key_init(void);
+
+/*
+ * Initialises gpgme, which runs gpgconf and gpg a few times: call it from
+ * the main thread before the first key is verified, and only then, so
+ * that answers from the cache start no process.  May be called again.
+ * GETK_ERR_CRYPTO when GnuPG is unusable.
+ */
+enum getk_err getk_key_engine_init(void);
 
 /*
  * Verifies the LEN bytes at DATA (one or more transferable public keys)
@@ -56,6 +64,12 @@ enum getk_err getk_key_certifies(const unsigned char *old_key, size_t old_len,
 /* A new key record holding a copy of LEN bytes at DATA. */
 enum getk_err getk_key_from_data(const unsigned char *data, size_t len,
     const char *fpr, time_t created, time_t expires, struct getk_key **r_key);
+
+/*
+ * Writes the SHA-256 of LEN bytes at DATA as 64 lower-case hex digits and
+ * a NUL into HEX.
+ */
+void getk_key_digest(const unsigned char *data, size_t len, char hex[65]);
 
 /* Frees a key; NULL is a no-op. */
 void getk_key_free(struct getk_key *key);

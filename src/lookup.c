@@ -58,6 +58,8 @@ struct group {
 
 struct engine {
 	const struct getk_lookup_settings *s;
+	/* What the cache knew of each address, or NULL (read only). */
+	struct getk_store_entry *const *known;
 	const char *const *mailboxes;
 	struct getk_result *results;
 	struct group *groups;
@@ -400,6 +402,21 @@ settle(struct engine *e, struct group *g, struct pending *pp)
 			set_result(r, GETK_STATUS_NOKEY, "no key");
 		return;
 	}
+	getk_key_digest(pp->offered, pp->offered_len, r->offered_sha256);
+	if (e->known && e->known[pp->idx] && e->known[pp->idx]->key) {
+		const struct getk_store_key *k = e->known[pp->idx]->key;
+
+		/* The very bytes verified before: the same verdict, unless
+		 * the key has expired since; no gpg run needed. */
+		if (strcmp(k->offered_hash, r->offered_sha256) == 0 &&
+		    (k->expires == 0 || k->expires > getk_now()) &&
+		    getk_key_from_data(k->data, k->len, k->fingerprint,
+		    k->first_seen, k->expires, &key) == GETK_OK) {
+			getk_log(e->s->log, GETK_LOG_DEBUG, "%s: %s offered the "
+			    "key verified before", r->address, pp->from_mx);
+			goto found;
+		}
+	}
 	err = getk_key_verify(r->address, pp->offered, pp->offered_len,
 	    e->s->tmpdir, &key, why, sizeof(why));
 	if (err == GETK_ERR_BADKEY) {
@@ -415,6 +432,7 @@ settle(struct engine *e, struct group *g, struct pending *pp)
 	}
 	getk_log(e->s->log, GETK_LOG_INFO, "%s: key %s from %s verified",
 	    r->address, key->fpr, pp->from_mx);
+found:
 	set_result(r, GETK_STATUS_FOUND, NULL);
 	r->key = key;
 	r->source = GETK_SOURCE_GETK;
@@ -574,7 +592,8 @@ leave:
  */
 static enum getk_err
 network_lookup(const struct getk_lookup_settings *settings,
-    const char **boxes, size_t n, struct getk_result *results, char **r_msg)
+    const char **boxes, size_t n, struct getk_result *results,
+    struct getk_store_entry *const *known, char **r_msg)
 {
 	struct engine e;
 	struct domain *domains = NULL;
@@ -587,6 +606,7 @@ network_lookup(const struct getk_lookup_settings *settings,
 	e.s = settings;
 	e.results = results;
 	e.mailboxes = boxes;
+	e.known = known;
 	e.total = n;
 	pthread_mutex_init(&e.lock, NULL);
 	for (i = 0; i < n; i++)
@@ -715,6 +735,7 @@ store_key_of(const struct getk_result *r, time_t now,
 	sk->first_seen = now;
 	sk->fetched = now;
 	sk->expires = r->key->expires;
+	sk->offered_hash = (char *)r->offered_sha256;
 }
 
 /*
@@ -812,7 +833,7 @@ getk_lookup(const struct getk_lookup_settings *settings,
     char **r_msg)
 {
 	struct getk_result *results = NULL, *net = NULL;
-	struct getk_store_entry **entries = NULL;
+	struct getk_store_entry **entries = NULL, **known = NULL;
 	const char **boxes = NULL;
 	size_t *which = NULL, nnet = 0, i;
 	time_t now = getk_now();
@@ -826,7 +847,8 @@ getk_lookup(const struct getk_lookup_settings *settings,
 	net = calloc(n ? n : 1, sizeof(*net));
 	boxes = calloc(n + 1, sizeof(*boxes));
 	which = calloc(n ? n : 1, sizeof(*which));
-	if (!results || !entries || !net || !boxes || !which) {
+	known = calloc(n ? n : 1, sizeof(*known));
+	if (!results || !entries || !net || !boxes || !which || !known) {
 		err = GETK_ERR_NOMEM;
 		goto leave;
 	}
@@ -845,9 +867,16 @@ getk_lookup(const struct getk_lookup_settings *settings,
 		which[nnet] = i;
 		boxes[nnet] = mailboxes[i];
 		net[nnet].address = results[i].address;
+		known[nnet] = entries[i];
 		nnet++;
 	}
-	err = network_lookup(settings, boxes, nnet, net, r_msg);
+	if (nnet && getk_key_engine_init() != GETK_OK) {
+		for (i = 0; i < nnet; i++)
+			set_result(&results[which[i]], GETK_STATUS_TEMPFAIL,
+			    "GnuPG (gpg) cannot be used to verify keys");
+		nnet = 0;
+	}
+	err = network_lookup(settings, boxes, nnet, net, known, r_msg);
 	for (i = 0; i < nnet; i++) {
 		struct getk_result *r = &results[which[i]];
 
@@ -878,5 +907,6 @@ leave:
 	free(net);
 	free(boxes);
 	free(which);
+	free(known);
 	return err;
 }

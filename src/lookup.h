@@ -85,6 +85,8 @@ struct getk_result {
 	enum getk_trust trust;
 	time_t fetched;
 	enum getk_cache_event cache;	/* with a store */
+	char offered_sha256[65];	/* of the bytes the source offered,
+					   when a key was found; else "" */
 };
 
 /*

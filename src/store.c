@@ -40,7 +40,8 @@ static const char *const migrations[] = {
 	"  trust TEXT NOT NULL,"
 	"  first_seen INTEGER NOT NULL,"
 	"  fetched INTEGER NOT NULL,"
-	"  expires INTEGER NOT NULL DEFAULT 0);"
+	"  expires INTEGER NOT NULL DEFAULT 0,"
+	"  offered_hash TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE pins ("
 	"  address TEXT PRIMARY KEY,"
 	"  fingerprint TEXT NOT NULL,"
@@ -262,6 +263,7 @@ getk_store_key_free(struct getk_store_key *key)
 	free(key->data);
 	free(key->sources);
 	free(key->trust);
+	free(key->offered_hash);
 	free(key);
 }
 
@@ -287,7 +289,8 @@ col_text(sqlite3_stmt *st, int i)
 
 /*
  * A key record from a row whose columns are: address, fingerprint,
- * keydata, sources, trust, first_seen, fetched, expires.
+ * keydata, sources, trust, first_seen, fetched, expires, and optionally
+ * offered_hash.
  */
 static struct getk_store_key *
 row_key(sqlite3_stmt *st)
@@ -305,8 +308,10 @@ row_key(sqlite3_stmt *st)
 	k->data = malloc(len > 0 ? (size_t)len : 1);
 	k->sources = col_text(st, 3);
 	k->trust = col_text(st, 4);
+	k->offered_hash = sqlite3_column_count(st) > 8 ? col_text(st, 8) :
+	    strdup("");
 	if (!k->address || !k->fingerprint || !k->data || !k->sources ||
-	    !k->trust) {
+	    !k->trust || !k->offered_hash) {
 		getk_store_key_free(k);
 		return NULL;
 	}
@@ -354,8 +359,8 @@ getk_store_get(struct getk_store *store, const char *address,
 		goto leave;
 	}
 	rc = select_one(store, "SELECT address, fingerprint, keydata, sources,"
-	    " trust, first_seen, fetched, expires FROM keys WHERE address = ?",
-	    address, &st);
+	    " trust, first_seen, fetched, expires, offered_hash FROM keys "
+	    "WHERE address = ?", address, &st);
 	if (rc == SQLITE_ROW && !(e->key = row_key(st)))
 		err = GETK_ERR_NOMEM;
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -517,11 +522,12 @@ getk_store_put_key(struct getk_store *store, const struct getk_store_key *key,
 	if (rc == SQLITE_OK) {
 		rc = prepare_bind(store, &st, "INSERT OR REPLACE INTO keys "
 		    "(address, fingerprint, keydata, sources, trust, "
-		    "first_seen, fetched, expires) VALUES (?, ?, ?, ?, ?, ?, "
-		    "?, ?)", "ttbttiii", key->address, key->fingerprint,
-		    (const void *)key->data, key->len, key->sources, key->trust,
-		    first_seen, (long long)key->fetched,
-		    (long long)key->expires);
+		    "first_seen, fetched, expires, offered_hash) VALUES (?, ?, "
+		    "?, ?, ?, ?, ?, ?, ?)", "ttbttiiit", key->address,
+		    key->fingerprint, (const void *)key->data, key->len,
+		    key->sources, key->trust, first_seen,
+		    (long long)key->fetched, (long long)key->expires,
+		    key->offered_hash ? key->offered_hash : "");
 		rc = run(st, rc);
 	}
 	if (rc == SQLITE_OK && (!pin || repin)) {

@@ -36,6 +36,9 @@ struct getk_store_key {
 	time_t first_seen;	/* when this fingerprint was first stored */
 	time_t fetched;		/* last fetch that returned it */
 	time_t expires;		/* key expiry; 0: never */
+	char *offered_hash;	/* SHA-256 (hex) of the bytes the source
+				   offered, so that the same bytes need no
+				   second verification; "" when unknown */
 };
 
 /* What the store holds for one address. */
