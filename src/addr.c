@@ -271,3 +271,594 @@ getk_mailbox_match(const char *mailbox, const char *uid)
 			return 0;
 	return 1;
 }
+
+/*
+ * Address lists.  The list is first unfolded into a copy that holds no
+ * CR, LF or NUL; a lexer then turns the copy into tokens, skipping the
+ * white space and comments (CFWS) between them, and a small parser reads
+ * the RFC 5322 grammar from the tokens.  Nothing recurses but a group's
+ * members, one level deep.
+ */
+
+enum tok_type {
+	TOK_END,	/* the end of the list */
+	TOK_ATOM,	/* a run of atext (8-bit bytes included) */
+	TOK_QSTRING,	/* a quoted string, with its quotes */
+	TOK_LITERAL,	/* a domain literal, with its brackets */
+	TOK_SPECIAL	/* one of , : ; < > @ . */
+};
+
+struct token {
+	enum tok_type type;
+	const char *p;	/* the token's first byte */
+	size_t len;	/* its length */
+};
+
+struct lexer {
+	const char *s;	/* the unfolded list: no CR, LF or NUL */
+	size_t len;	/* its length */
+	size_t pos;	/* the next byte to read */
+};
+
+/* A bounded piece of text: the local part or the domain being read. */
+struct part {
+	char s[GETK_MAX_MAILBOX + 1];
+	size_t len;	/* bytes in S */
+	int over;	/* more text came than S holds */
+};
+
+/* The mailboxes found so far: a NULL-terminated array while v is set. */
+struct mblist {
+	char **v;
+	size_t n;	/* strings in v */
+	size_t cap;	/* slots allocated in v, the NULL's included */
+};
+
+static void
+part_add(struct part *pt, const char *s, size_t len)
+{
+	if (pt->over || len > sizeof(pt->s) - pt->len) {
+		pt->over = 1;
+		return;
+	}
+	memcpy(pt->s + pt->len, s, len);
+	pt->len += len;
+}
+
+/* Skips white space and comments; NULL or the reason they are bad. */
+static const char *
+skip_cfws(struct lexer *lx)
+{
+	size_t depth;
+
+	for (;;) {
+		while (lx->pos < lx->len && is_space(lx->s[lx->pos]))
+			lx->pos++;
+		if (lx->pos >= lx->len || lx->s[lx->pos] != '(')
+			return NULL;
+		/* A comment: nested parentheses and quoted pairs. */
+		depth = 0;
+		do {
+			char c;
+
+			if (lx->pos >= lx->len)
+				return "unterminated comment";
+			c = lx->s[lx->pos++];
+			if (c == '\\') {
+				if (lx->pos >= lx->len)
+					return "unterminated comment";
+				lx->pos++;
+			} else if (c == '(') {
+				depth++;
+			} else if (c == ')') {
+				depth--;
+			}
+		} while (depth > 0);
+	}
+}
+
+/*
+ * Reads the next token into *TOK, CFWS before it skipped.  NULL, or the
+ * reason the text there is not part of an address list.
+ */
+static const char *
+lex(struct lexer *lx, struct token *tok)
+{
+	const char *why;
+	size_t start;
+	char c;
+
+	tok->type = TOK_END;
+	tok->p = lx->s + lx->len;
+	tok->len = 0;
+	why = skip_cfws(lx);
+	if (why)
+		return why;
+	if (lx->pos >= lx->len)
+		return NULL;
+	start = lx->pos;
+	c = lx->s[lx->pos];
+	if (c == '"' || c == '[') {
+		char close = c == '"' ? '"' : ']';
+
+		for (lx->pos++; lx->pos < lx->len; lx->pos++) {
+			if (lx->s[lx->pos] == '\\')
+				lx->pos++;
+			else if (lx->s[lx->pos] == close)
+				break;
+		}
+		if (lx->pos >= lx->len)
+			return c == '"' ? "unterminated quoted string" :
+			    "unterminated domain literal";
+		lx->pos++;
+		tok->type = c == '"' ? TOK_QSTRING : TOK_LITERAL;
+	} else if (strchr(",:;<>@.", c)) {
+		lx->pos++;
+		tok->type = TOK_SPECIAL;
+	} else if (is_atext(c) || (unsigned char)c >= 128) {
+		while (lx->pos < lx->len && (is_atext(lx->s[lx->pos]) ||
+		    (unsigned char)lx->s[lx->pos] >= 128))
+			lx->pos++;
+		tok->type = TOK_ATOM;
+	} else if (c == ')') {
+		return "unbalanced parentheses";
+	} else if (c == ']') {
+		return "unbalanced brackets";
+	} else {
+		return "bad character in address list";
+	}
+	tok->p = lx->s + start;
+	tok->len = lx->pos - start;
+	return NULL;
+}
+
+/* Reads the next token without taking it. */
+static const char *
+peek(struct lexer *lx, struct token *tok)
+{
+	size_t pos = lx->pos;
+	const char *why;
+
+	why = lex(lx, tok);
+	lx->pos = pos;
+	return why;
+}
+
+static int
+is_special(const struct token *tok, char c)
+{
+	return tok->type == TOK_SPECIAL && tok->p[0] == c;
+}
+
+static int
+is_word(const struct token *tok)
+{
+	return tok->type == TOK_ATOM || tok->type == TOK_QSTRING;
+}
+
+/*
+ * Reads a phrase: words (atoms, quoted strings) and dots, a display name
+ * or a local part, into PT without the CFWS between them.  *R_LOCAL is
+ * cleared when two words follow each other without a dot, which a local
+ * part may not do; *R_EMPTY is set when there was no token at all.
+ */
+static const char *
+read_phrase(struct lexer *lx, struct part *pt, int *r_local, int *r_empty)
+{
+	struct token tok;
+	const char *why;
+	int last_word = 0;
+
+	*r_local = 1;
+	*r_empty = 1;
+	for (;;) {
+		why = peek(lx, &tok);
+		if (why)
+			return why;
+		if (!is_word(&tok) && !is_special(&tok, '.'))
+			return NULL;
+		if (is_word(&tok) && last_word)
+			*r_local = 0;
+		last_word = is_word(&tok);
+		*r_empty = 0;
+		part_add(pt, tok.p, tok.len);
+		lex(lx, &tok);
+	}
+}
+
+/* Reads a domain after the '@': a domain literal or atoms and dots. */
+static const char *
+read_domain(struct lexer *lx, struct part *pt)
+{
+	struct token tok;
+	const char *why;
+	int last_atom = 0;
+
+	why = peek(lx, &tok);
+	if (why)
+		return why;
+	if (tok.type == TOK_LITERAL) {
+		part_add(pt, tok.p, tok.len);
+		lex(lx, &tok);
+		return NULL;
+	}
+	for (;;) {
+		why = peek(lx, &tok);
+		if (why)
+			return why;
+		/* Two atoms in a row: the second is not ours. */
+		if (tok.type == TOK_ATOM && last_atom)
+			return NULL;
+		if (tok.type != TOK_ATOM && !is_special(&tok, '.'))
+			return NULL;
+		last_atom = tok.type == TOK_ATOM;
+		part_add(pt, tok.p, tok.len);
+		lex(lx, &tok);
+	}
+}
+
+/*
+ * Checks LOCAL@DOMAIN, normalises it and appends it to LIST.
+ */
+static enum getk_err
+add_mailbox(struct mblist *list, const struct part *local,
+    const struct part *domain, const char **r_why)
+{
+	char *box = NULL, **v;
+	const char *why;
+	size_t len, i;
+	enum getk_err err;
+
+	if (local->over || domain->over) {
+		*r_why = "address longer than 254 octets";
+		err = GETK_ERR_SYNTAX;
+		goto leave;
+	}
+	len = local->len + 1 + domain->len;
+	box = malloc(len + 1);
+	if (!box) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	memcpy(box, local->s, local->len);
+	box[local->len] = '@';
+	memcpy(box + local->len + 1, domain->s, domain->len);
+	box[len] = '\0';
+	why = getk_mailbox_check(box, len);
+	if (why) {
+		*r_why = why;
+		err = GETK_ERR_SYNTAX;
+		goto leave;
+	}
+	for (i = local->len + 1; i < len; i++)
+		box[i] = lower(box[i]);
+	if (list->n >= GETK_MAX_ADDRESSES) {
+		*r_why = "more than 1000 addresses in the list";
+		err = GETK_ERR_TOOBIG;
+		goto leave;
+	}
+	if (list->n + 2 > list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 8;
+
+		v = realloc(list->v, cap * sizeof(*v));
+		if (!v) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+		list->v = v;
+		list->cap = cap;
+	}
+	list->v[list->n++] = box;
+	list->v[list->n] = NULL;
+	box = NULL;
+	err = GETK_OK;
+leave:
+	free(box);
+	return err;
+}
+
+/* Reads "@domain" after a local part LOCAL and appends the mailbox. */
+static enum getk_err
+finish_addr_spec(struct lexer *lx, struct mblist *list,
+    const struct part *local, const char **r_why)
+{
+	struct part domain;
+	struct token tok;
+	const char *why;
+
+	domain.len = 0;
+	domain.over = 0;
+	lex(lx, &tok);	/* the '@' */
+	why = read_domain(lx, &domain);
+	if (why) {
+		*r_why = why;
+		return GETK_ERR_SYNTAX;
+	}
+	return add_mailbox(list, local, &domain, r_why);
+}
+
+/* Reads an angle-addr after its '<' and appends the mailbox. */
+static enum getk_err
+parse_angle(struct lexer *lx, struct mblist *list, const char **r_why)
+{
+	struct part local;
+	struct token tok;
+	const char *why;
+	int local_ok, empty;
+	enum getk_err err;
+
+	local.len = 0;
+	local.over = 0;
+	why = peek(lx, &tok);
+	if (!why && is_special(&tok, '@'))
+		why = "route addresses are not supported";
+	if (!why)
+		why = read_phrase(lx, &local, &local_ok, &empty);
+	if (!why)
+		why = peek(lx, &tok);
+	if (why) {
+		*r_why = why;
+		return GETK_ERR_SYNTAX;
+	}
+	if (is_special(&tok, '>')) {
+		*r_why = empty ? "empty address" : "address without domain";
+		return GETK_ERR_SYNTAX;
+	}
+	if (!is_special(&tok, '@')) {
+		*r_why = "unbalanced angle brackets";
+		return GETK_ERR_SYNTAX;
+	}
+	if (!local_ok) {
+		*r_why = "malformed local part";
+		return GETK_ERR_SYNTAX;
+	}
+	err = finish_addr_spec(lx, list, &local, r_why);
+	if (err)
+		return err;
+	why = lex(lx, &tok);
+	if (!why && !is_special(&tok, '>'))
+		why = "unbalanced angle brackets";
+	if (why) {
+		*r_why = why;
+		return GETK_ERR_SYNTAX;
+	}
+	return GETK_OK;
+}
+
+static enum getk_err parse_element(struct lexer *lx, struct mblist *list,
+    int in_group, const char **r_why);
+
+/*
+ * Checks the token after an element: a ',', the end, or in a group its
+ * ';'.  NULL, or the reason it is wrong.
+ */
+static const char *
+after_element(const struct token *tok, int in_group)
+{
+	if (tok->type == TOK_END || is_special(tok, ','))
+		return NULL;
+	if (is_special(tok, ';'))
+		return in_group ? NULL : "';' outside a group";
+	if (is_special(tok, '>'))
+		return "unbalanced angle brackets";
+	return "expected ',' between addresses";
+}
+
+/*
+ * Reads the members of a group after its ':' up to and with the ';'.  A
+ * missing ';' at the end of the list is forgiven.
+ */
+static enum getk_err
+parse_group(struct lexer *lx, struct mblist *list, const char **r_why)
+{
+	struct token tok;
+	const char *why;
+	enum getk_err err;
+
+	for (;;) {
+		why = lex(lx, &tok);
+		if (why) {
+			*r_why = why;
+			return GETK_ERR_SYNTAX;
+		}
+		if (tok.type == TOK_END || is_special(&tok, ';'))
+			return GETK_OK;
+		if (is_special(&tok, ','))
+			continue;
+		lx->pos = (size_t)(tok.p - lx->s);
+		err = parse_element(lx, list, 1, r_why);
+		if (err)
+			return err;
+		why = peek(lx, &tok);
+		if (!why)
+			why = after_element(&tok, 1);
+		if (why) {
+			*r_why = why;
+			return GETK_ERR_SYNTAX;
+		}
+	}
+}
+
+/*
+ * Reads one element of a list (of the address list, or of a group's
+ * members when IN_GROUP): a mailbox, a group, or nothing before a ',',
+ * a ';' or the end.  The token after the element is not taken.
+ */
+static enum getk_err
+parse_element(struct lexer *lx, struct mblist *list, int in_group,
+    const char **r_why)
+{
+	struct part phrase;
+	struct token tok;
+	const char *why;
+	int local_ok, empty;
+
+	phrase.len = 0;
+	phrase.over = 0;
+	why = read_phrase(lx, &phrase, &local_ok, &empty);
+	if (!why)
+		why = peek(lx, &tok);
+	if (why) {
+		*r_why = why;
+		return GETK_ERR_SYNTAX;
+	}
+	if (is_special(&tok, '<')) {
+		lex(lx, &tok);
+		return parse_angle(lx, list, r_why);
+	}
+	if (is_special(&tok, ':')) {
+		if (in_group) {
+			*r_why = "group inside a group";
+			return GETK_ERR_SYNTAX;
+		}
+		if (empty) {
+			*r_why = "group without a name";
+			return GETK_ERR_SYNTAX;
+		}
+		lex(lx, &tok);
+		return parse_group(lx, list, r_why);
+	}
+	if (is_special(&tok, '@')) {
+		if (!local_ok) {
+			*r_why = "malformed local part";
+			return GETK_ERR_SYNTAX;
+		}
+		return finish_addr_spec(lx, list, &phrase, r_why);
+	}
+	if (tok.type == TOK_END || is_special(&tok, ',') ||
+	    (in_group && is_special(&tok, ';'))) {
+		if (!empty) {
+			*r_why = "address without domain";
+			return GETK_ERR_SYNTAX;
+		}
+		return GETK_OK;
+	}
+	if (is_special(&tok, '>'))
+		*r_why = "unbalanced angle brackets";
+	else if (is_special(&tok, ';'))
+		*r_why = "';' outside a group";
+	else if (tok.type == TOK_LITERAL)
+		*r_why = "domain literal outside an address";
+	else
+		*r_why = "unexpected character in address list";
+	return GETK_ERR_SYNTAX;
+}
+
+/*
+ * Copies the LEN bytes at VALUE to a new string without the line breaks
+ * of folding; refuses any other CR or LF, and NUL.
+ */
+static enum getk_err
+unfold(const char *value, size_t len, char **r_out, size_t *r_len,
+    const char **r_why)
+{
+	char *out;
+	size_t i, n = 0;
+
+	*r_out = NULL;
+	*r_len = 0;
+	out = malloc(len + 1);
+	if (!out)
+		return GETK_ERR_NOMEM;
+	for (i = 0; i < len; i++) {
+		char c = value[i];
+
+		if (c == '\r' && i + 2 < len && value[i + 1] == '\n' &&
+		    is_space(value[i + 2])) {
+			i++;
+			continue;
+		}
+		if (c == '\n' && i + 1 < len && is_space(value[i + 1]))
+			continue;
+		if (c == '\r' || c == '\n' || c == '\0') {
+			*r_why = c ? "line break in address list" :
+			    "NUL byte in address list";
+			free(out);
+			return GETK_ERR_SYNTAX;
+		}
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	*r_out = out;
+	*r_len = n;
+	return GETK_OK;
+}
+
+enum getk_err
+getk_addrlist_parse(const char *value, size_t len, char ***r_mailboxes,
+    size_t *r_n, const char **r_why)
+{
+	struct mblist list = { NULL, 0, 0 };
+	struct lexer lx;
+	struct token tok;
+	char *text = NULL;
+	const char *why;
+	size_t text_len;
+	enum getk_err err;
+
+	*r_mailboxes = NULL;
+	*r_n = 0;
+	*r_why = NULL;
+	if (len > GETK_MAX_ADDRLIST) {
+		*r_why = "address list longer than 1 MiB";
+		err = GETK_ERR_TOOBIG;
+		goto leave;
+	}
+	err = unfold(value, len, &text, &text_len, r_why);
+	if (err)
+		goto leave;
+	/* An empty list is an array holding only NULL. */
+	list.v = calloc(1, sizeof(*list.v));
+	if (!list.v) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	list.cap = 1;
+	lx.s = text;
+	lx.len = text_len;
+	lx.pos = 0;
+	for (;;) {
+		why = peek(&lx, &tok);
+		if (why)
+			break;
+		if (tok.type == TOK_END)
+			break;
+		if (is_special(&tok, ',')) {
+			lex(&lx, &tok);
+			continue;
+		}
+		err = parse_element(&lx, &list, 0, r_why);
+		if (err)
+			goto leave;
+		why = peek(&lx, &tok);
+		if (!why)
+			why = after_element(&tok, 0);
+		if (why || tok.type == TOK_END)
+			break;
+	}
+	if (why) {
+		*r_why = why;
+		err = GETK_ERR_SYNTAX;
+		goto leave;
+	}
+	*r_mailboxes = list.v;
+	*r_n = list.n;
+	list.v = NULL;
+	err = GETK_OK;
+leave:
+	getk_addrlist_free(list.v);
+	free(text);
+	return err;
+}
+
+void
+getk_addrlist_free(char **list)
+{
+	size_t i;
+
+	if (!list)
+		return;
+	for (i = 0; list[i]; i++)
+		free(list[i]);
+	free(list);
+}

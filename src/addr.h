@@ -44,4 +44,49 @@ const char *getk_mailbox_domain(const char *mailbox);
  */
 int getk_mailbox_match(const char *mailbox, const char *uid);
 
+/*
+ * Address lists (RFC 5322 3.4), the bodies of To, Cc, Bcc and their
+ * Resent- forms: at most GETK_MAX_ADDRESSES mailboxes in one list, and
+ * the list at most GETK_MAX_ADDRLIST octets long.
+ */
+#define GETK_MAX_ADDRESSES 1000
+#define GETK_MAX_ADDRLIST (1024 * 1024)
+
+/*
+ * Parses the LEN bytes at VALUE as an RFC 5322 address-list: the body of
+ * a header field such as To or Cc, unfolded or still folded (a CRLF or LF
+ * followed by a space or tab is removed, as RFC 5322 2.2.3 unfolds).
+ *
+ * Accepted: mailboxes, as an addr-spec or as "display-name <addr-spec>";
+ * groups ("name: a@b.example, c@d.example;"), empty ones included
+ * ("undisclosed-recipients:;"), and a group whose ';' is missing at the
+ * very end of the list, as some mailers write it; display names of atoms,
+ * dots, quoted strings (with quoted pairs) and RFC 2047 encoded words,
+ * which are left alone (they are atoms); 8-bit bytes in display names
+ * and comments; comments, nested and with quoted pairs, wherever RFC 5322
+ * allows CFWS, also inside an addr-spec (its obsolete form), where they
+ * are dropped; empty elements ("a@b.example,,c@d.example", a trailing
+ * comma), which are skipped.
+ *
+ * Refused with GETK_ERR_SYNTAX: an address without a domain, a route
+ * ("<@route:a@b.example>"), a group inside a group, a mailbox that
+ * getk_mailbox_check() refuses (its reason is given), a CR or LF that is
+ * not part of a folding line break, a NUL byte, and anything else that is
+ * not an address-list.  Over a limit: GETK_ERR_TOOBIG.
+ *
+ * On success *R_MAILBOXES is a new NULL-terminated array of *R_N new
+ * strings, in the order of the input, duplicates kept (an empty list
+ * gives an array holding only NULL); free it with getk_addrlist_free().
+ * Each string is the mailbox as getk_addr_parse() gives it: the domain
+ * ASCII-lowercased, the local part as written (a quoted local part with
+ * its quotes), without the comments and white space around its parts.
+ * On failure *R_MAILBOXES is NULL, *R_N 0 and, but for GETK_ERR_NOMEM,
+ * *R_WHY a static English reason.
+ */
+enum getk_err getk_addrlist_parse(const char *value, size_t len,
+    char ***r_mailboxes, size_t *r_n, const char **r_why);
+
+/* Frees an array from getk_addrlist_parse() and its strings; NULL is ok. */
+void getk_addrlist_free(char **list);
+
 #endif

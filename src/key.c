@@ -456,3 +456,18 @@ getk_key_digest(const unsigned char *data, size_t len, char hex[65])
 	for (i = 0; i < sizeof(md); i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
+
+enum getk_err
+getk_key_tmphome(const char *tmpdir, char **r_home)
+{
+	return make_home(tmpdir, r_home);
+}
+
+void
+getk_key_rmhome(char *home)
+{
+	if (!home)
+		return;
+	nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(home);
+}

@@ -71,6 +71,16 @@ enum getk_err getk_key_from_data(const unsigned char *data, size_t len,
  */
 void getk_key_digest(const unsigned char *data, size_t len, char hex[65]);
 
+/*
+ * Makes a private temporary GnuPG home under TMPDIR (NULL: $TMPDIR or
+ * /tmp) whose gpg.conf starts no agent; *R_HOME is new.  Remove it with
+ * getk_key_rmhome.  GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_key_tmphome(const char *tmpdir, char **r_home);
+
+/* Removes a home made by getk_key_tmphome and frees HOME; NULL: no-op. */
+void getk_key_rmhome(char *home);
+
 /* Frees a key; NULL is a no-op. */
 void getk_key_free(struct getk_key *key);
 

@@ -19,6 +19,7 @@ set -u
 [ -x /usr/bin/python3 ] && PYTHON3=/usr/bin/python3
 
 GETK_FETCH="$top_builddir/getk-fetch"
+GETK_SENDMAIL="$top_builddir/getk-sendmail"
 T=$(mktemp -d "${TMPDIR:-/tmp}/getk-test.XXXXXX")
 export GNUPGHOME="$T/gnupg"
 # Nothing of the user's: configuration, cache and keys are the test's.
@@ -193,6 +194,25 @@ start_blackhole() {
 	start_getk "$1" --hang
 }
 
+# start_relay [SWITCH...]: the submission relay (tests/peers/relay.py) as
+# relay.example.org port 587, storing what it accepts in $T/spool, with
+# user "alice" and password "secret" unless switches say otherwise.
+# Adds its connect_to line.
+start_relay() {
+	rm -f "$T/relay.port"
+	mkdir -p "$T/spool"
+	"$PYTHON3" "$top_srcdir/tests/peers/relay.py" \
+		--hostname relay.example.org --cert "$T/pki/relay.example.org.pem" \
+		--key "$T/pki/relay.example.org.key" --spool "$T/spool" \
+		--port-file "$T/relay.port" --log "$T/relay.log" "$@" \
+		2>>"$T/relay.err" &
+	PIDS="$PIDS $!"
+	PEER_PIDS="${PEER_PIDS:-} $!"
+	wait_file "$T/relay.port" || bail "relay did not start: $(cat "$T/relay.err")"
+	echo "connect_to relay.example.org:587:127.0.0.1:$(cat "$T/relay.port")" >>"$T/connect_to"
+	echo "connect_to relay.example.org:465:127.0.0.1:$(cat "$T/relay.port")" >>"$T/connect_to"
+}
+
 # write_config [EXTRA LINES]: the configuration for getk-fetch.
 write_config() {
 	{
@@ -221,6 +241,23 @@ fetch() {
 	"$GETK_FETCH" -C "$CONF" $nocache "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	SECS=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+}
+
+# send ARGS...: runs getk-sendmail with the test config, the message on
+# stdin; like fetch, $T/out, $T/err, $RC.
+send() {
+	"$GETK_SENDMAIL" -C "$CONF" "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+}
+
+# stored N: the path of the Nth message the relay stored (1-based).
+stored() {
+	printf '%s/spool/%04d.eml' "$T" "$1"
+}
+
+# nstored: how many messages the relay stored.
+nstored() {
+	ls "$T/spool" 2>/dev/null | grep -c '\.eml$'
 }
 
 # expect_rc DESC CODE: ok when the last fetch exited with CODE.

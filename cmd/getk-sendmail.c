@@ -1,0 +1,1044 @@
+/*
+ * getk-sendmail: a sendmail that encrypts every message to its
+ * recipients, or does not send it.
+ *
+ * This file parses the sendmail command line and the configuration,
+ * reads the message, and drives the library: lookups (src/lookup.c), the
+ * PGP/MIME writer (src/pgpmime.c) and submission (src/submit.c); then it
+ * writes the log line and maps the outcome to a sysexits(3) status.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <gpgme.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sysexits.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "../src/addr.h"
+#include "../src/buf.h"
+#include "../src/clock.h"
+#include "../src/conf.h"
+#include "../src/key.h"
+#include "../src/lookup.h"
+#include "../src/message.h"
+#include "../src/pgpmime.h"
+#include "../src/spool.h"
+#include "../src/store.h"
+#include "../src/submit.h"
+
+#define PROG "getk-sendmail"
+/* Longest line passwordeval may give. */
+#define PASSWORD_MAX 4096
+
+struct opts {
+	const char *config_path;
+	const char *account;
+	const char *from;		/* -f / -r */
+	const char *fullname;		/* -F */
+	int read_headers;		/* -t */
+	int verbose;
+};
+
+/* A recipient and what became of it. */
+struct rcpt {
+	char *mailbox;
+	int bcc;			/* not in To or Cc */
+	const struct getk_result *res;	/* its lookup */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " PROG " [-t] [-i] [-f ADDR] [-F NAME] [-C FILE] [-a ACCOUNT]\n"
+	    "                     [-v] [-N DSN] [-R RET] [-oXXX] [--] [RECIPIENT...]\n"
+	    "\n"
+	    "Reads a message on standard input, encrypts it with PGP/MIME to the\n"
+	    "verified key of every recipient and submits it to the relay of the\n"
+	    "account; a message that cannot be encrypted is not sent.\n"
+	    "\n"
+	    "Exit status: 0 submitted, 64 usage, 65 message unreadable,\n"
+	    "69 a recipient has no usable key or the relay refused it,\n"
+	    "75 temporary failure, 77 relay authentication failed,\n"
+	    "78 configuration error.\n");
+}
+
+static void
+log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	flockfile(stderr);
+	fprintf(stderr, PROG ": %s\n", msg);
+	funlockfile(stderr);
+}
+
+static int
+fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+/*
+ * Parses the sendmail command line.  Options take their argument attached
+ * or as the next word (-fADDR, -f ADDR).  Returns EX_OK, or an exit
+ * status; *R_FIRST is the index of the first recipient.
+ */
+static int
+parse_args(int argc, char **argv, struct opts *o, int *r_first)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *arg = NULL;
+		char c;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (a[0] != '-' || a[1] == '\0')
+			break;
+		if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return -1;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf(PROG " (getk) " PACKAGE_VERSION "\n");
+			return -1;
+		}
+		if (strncmp(a, "--config=", 9) == 0) {
+			o->config_path = a + 9;
+			continue;
+		}
+		if (strcmp(a, "--config") == 0) {
+			if (++i >= argc)
+				return fail(EX_USAGE, "--config needs a file");
+			o->config_path = argv[i];
+			continue;
+		}
+		c = a[1];
+		/* Options with an argument, attached or separate. */
+		if (strchr("fFrCaNRBhLOVXo", c)) {
+			if (c == 'o') {
+				/* -oXXX: sendmail's -o options; all ignored
+				 * (-oi, -oem, -odb, ...). */
+				if (a[2] == '\0' && ++i >= argc)
+					return fail(EX_USAGE, "-o needs a value");
+				continue;
+			}
+			if (a[2])
+				arg = a + 2;
+			else if (++i < argc)
+				arg = argv[i];
+			else
+				return fail(EX_USAGE, "-%c needs an argument", c);
+			switch (c) {
+			case 'f':
+			case 'r':
+				o->from = arg;
+				break;
+			case 'F':
+				o->fullname = arg;
+				break;
+			case 'C':
+				o->config_path = arg;
+				break;
+			case 'a':
+				o->account = arg;
+				break;
+			default:
+				/* -N, -R, -B, -h, -L, -O, -V, -X: accepted
+				 * and ignored. */
+				break;
+			}
+			continue;
+		}
+		if (c == 'b') {
+			if (strcmp(a, "-bm") == 0)
+				continue;
+			return fail(EX_USAGE, "mode %s is not supported (only "
+			    "-bm, sending a message)", a);
+		}
+		/* Flag options, possibly grouped (-ti). */
+		for (const char *p = a + 1; *p; p++) {
+			switch (*p) {
+			case 't':
+				o->read_headers = 1;
+				break;
+			case 'v':
+				o->verbose++;
+				break;
+			case 'i': case 'G': case 'm': case 'n': case 'U':
+				break;
+			default:
+				usage(stderr);
+				return fail(EX_USAGE, "unknown option -%c", *p);
+			}
+		}
+	}
+	*r_first = i;
+	return EX_OK;
+}
+
+/*
+ * Reads the whole message from FD: the header section into *R_HEADERS,
+ * everything after it into the spool BODY.  EX_DATAERR on a message that
+ * cannot be read as RFC 5322.
+ */
+static int
+read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
+{
+	struct getk_buf in;
+	char chunk[65536];
+	size_t consumed = 0;
+	const char *why = NULL;
+	int eof = 0;
+	enum getk_err err;
+
+	*r_headers = NULL;
+	getk_buf_init(&in, GETK_MAX_HEADER_SECTION + sizeof(chunk));
+	/* Header first: read until it parses or the input ends. */
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			getk_buf_free(&in);
+			return fail(EX_IOERR, "cannot read the message: %s",
+			    strerror(errno));
+		}
+		eof = n == 0;
+		if (n > 0 && getk_buf_add(&in, chunk, (size_t)n)) {
+			getk_buf_free(&in);
+			return fail(EX_DATAERR, "the message header is larger "
+			    "than %d bytes", GETK_MAX_HEADER_SECTION);
+		}
+		err = getk_headers_parse(in.data ? in.data : "", in.len, eof,
+		    r_headers, &consumed, &why);
+		if (err) {
+			getk_buf_free(&in);
+			return fail(EX_DATAERR, "the message cannot be read: %s",
+			    why ? why : getk_strerror(err));
+		}
+		if (*r_headers)
+			break;
+		if (eof) {
+			getk_buf_free(&in);
+			return fail(EX_DATAERR, "the message has no header");
+		}
+	}
+	err = getk_spool_write(body, in.data + consumed, in.len - consumed);
+	getk_buf_free(&in);
+	/* The body goes straight to the spool, whatever its size. */
+	while (!err && !eof) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(EX_IOERR, "cannot read the message: %s",
+			    strerror(errno));
+		if (n == 0)
+			break;
+		err = getk_spool_write(body, chunk, (size_t)n);
+	}
+	if (err)
+		return fail(EX_TEMPFAIL, "cannot spool the message: %s",
+		    strerror(errno));
+	return EX_OK;
+}
+
+/* Non-zero when LIST (N entries) holds MAILBOX. */
+static int
+list_has(char *const *list, size_t n, const char *mailbox)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (getk_mailbox_match(list[i], mailbox) &&
+		    getk_mailbox_match(mailbox, list[i]))
+			return 1;
+	return 0;
+}
+
+/* Adds MAILBOX (a new string, taken) to the recipients unless there. */
+static int
+add_rcpt(struct rcpt **list, size_t *n, char *mailbox, int bcc)
+{
+	struct rcpt *l;
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (strcmp((*list)[i].mailbox, mailbox) == 0) {
+			if (!bcc)
+				(*list)[i].bcc = 0;
+			free(mailbox);
+			return EX_OK;
+		}
+	}
+	l = realloc(*list, (*n + 1) * sizeof(*l));
+	if (!l) {
+		free(mailbox);
+		return fail(EX_OSERR, "out of memory");
+	}
+	*list = l;
+	l[*n].mailbox = mailbox;
+	l[*n].bcc = bcc;
+	l[*n].res = NULL;
+	(*n)++;
+	return EX_OK;
+}
+
+/*
+ * The recipients: the command-line ones (a word may hold a list) and with
+ * -t those of the header.  A command-line recipient that is not in To or
+ * Cc is a Bcc recipient.
+ */
+static int
+collect_rcpts(const struct opts *o, int argc, char **argv, int first,
+    const struct getk_headers *h, struct rcpt **r_list, size_t *r_n)
+{
+	char **tocc = NULL, **bcc = NULL, **words = NULL;
+	size_t ntocc = 0, nbcc = 0, nwords = 0, i, k;
+	const char *why = NULL;
+	int status = EX_OK;
+	enum getk_err err;
+
+	*r_list = NULL;
+	*r_n = 0;
+	err = getk_headers_recipients(h, &tocc, &ntocc, &bcc, &nbcc, &why);
+	if (err)
+		return fail(EX_DATAERR, "recipients in the header: %s",
+		    why ? why : getk_strerror(err));
+	for (i = (size_t)first; status == EX_OK && i < (size_t)argc; i++) {
+		err = getk_addrlist_parse(argv[i], strlen(argv[i]), &words,
+		    &nwords, &why);
+		if (err) {
+			status = fail(EX_USAGE, "recipient %s: %s", argv[i],
+			    why ? why : getk_strerror(err));
+			break;
+		}
+		for (k = 0; status == EX_OK && k < nwords; k++) {
+			int is_bcc = !list_has(tocc, ntocc, words[k]);
+
+			status = add_rcpt(r_list, r_n, words[k], is_bcc);
+			words[k] = NULL;
+		}
+		getk_addrlist_free(words);
+		words = NULL;
+	}
+	if (o->read_headers) {
+		for (i = 0; status == EX_OK && i < ntocc; i++) {
+			status = add_rcpt(r_list, r_n, tocc[i], 0);
+			tocc[i] = NULL;
+		}
+		for (i = 0; status == EX_OK && i < nbcc; i++) {
+			status = add_rcpt(r_list, r_n, bcc[i], 1);
+			bcc[i] = NULL;
+		}
+	}
+	getk_addrlist_free(tocc);
+	getk_addrlist_free(bcc);
+	if (status == EX_OK && *r_n == 0)
+		status = fail(EX_USAGE, "no recipients");
+	return status;
+}
+
+/* The first mailbox of the From field, or NULL. */
+static char *
+header_from(const struct getk_headers *h)
+{
+	const struct getk_header *f;
+	char **list = NULL, *m = NULL;
+	size_t n = 0, pos = 0;
+	const char *why;
+
+	f = getk_headers_find(h, "From", &pos);
+	if (!f || getk_addrlist_parse(f->value, strlen(f->value), &list, &n,
+	    &why) || n == 0) {
+		getk_addrlist_free(list);
+		return NULL;
+	}
+	m = list[0];
+	list[0] = NULL;
+	getk_addrlist_free(list);
+	return m;
+}
+
+/* Runs passwordeval and takes the first line of what it prints. */
+static int
+eval_password(const char *cmd, char **r_password)
+{
+	char buf[PASSWORD_MAX + 2];
+	FILE *p;
+	size_t len;
+	int rc;
+
+	*r_password = NULL;
+	p = popen(cmd, "r");
+	if (!p)
+		return fail(EX_CONFIG, "passwordeval: cannot run: %s",
+		    strerror(errno));
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	rc = pclose(p);
+	if (rc != 0)
+		return fail(EX_CONFIG, "passwordeval: the command failed");
+	len = strlen(buf);
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	*r_password = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *r_password ? EX_OK : fail(EX_OSERR, "out of memory");
+}
+
+/*
+ * The account: -a, else the one whose "from" is the envelope sender,
+ * else the default.
+ */
+static const struct getk_account *
+pick_account(const struct getk_config *cfg, const char *name,
+    const char *from)
+{
+	size_t i;
+
+	if (name)
+		return getk_config_account(cfg, name);
+	for (i = 0; from && i < cfg->naccounts; i++)
+		if (cfg->accounts[i]->from &&
+		    strcasecmp(cfg->accounts[i]->from, from) == 0)
+			return cfg->accounts[i];
+	return getk_config_account(cfg, NULL);
+}
+
+/* The user's own key SELF_KEY from their GnuPG keyring. */
+static int
+export_self_key(const char *fpr, struct getk_key **r_key)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_key_t k = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int status = EX_OK;
+
+	*r_key = NULL;
+	if (gpgme_new(&ctx) || gpgme_get_key(ctx, fpr, &k, 0) ||
+	    gpgme_data_new(&out) || gpgme_op_export(ctx, k->subkeys->fpr, 0,
+	    out)) {
+		status = fail(EX_CONFIG, "self_key %s is not in your GnuPG "
+		    "keyring", fpr);
+		goto leave;
+	}
+	data = gpgme_data_release_and_get_mem(out, &len);
+	out = NULL;
+	if (!data || !len || getk_key_from_data((unsigned char *)data, len,
+	    k->subkeys->fpr, 0, 0, r_key))
+		status = fail(EX_CONFIG, "self_key %s cannot be exported", fpr);
+leave:
+	gpgme_free(data);
+	gpgme_data_release(out);
+	if (k)
+		gpgme_key_unref(k);
+	if (ctx)
+		gpgme_release(ctx);
+	return status;
+}
+
+/* Appends one line to the log file and/or syslog, as msmtp does. */
+static void
+log_message(const struct getk_account *acct, const char *line)
+{
+	if (acct->logfile) {
+		FILE *f = fopen(acct->logfile, "a");
+		char t[64];
+		time_t now = getk_now();
+		struct tm tm;
+
+		if (f) {
+			localtime_r(&now, &tm);
+			strftime(t, sizeof(t), "%b %d %H:%M:%S", &tm);
+			fprintf(f, "%s %s\n", t, line);
+			fclose(f);
+		}
+	}
+	if (acct->syslog) {
+		static const struct { const char *name; int fac; } facs[] = {
+			{ "LOG_USER", LOG_USER }, { "LOG_MAIL", LOG_MAIL },
+			{ "LOG_LOCAL0", LOG_LOCAL0 }, { "LOG_LOCAL1", LOG_LOCAL1 },
+			{ "LOG_LOCAL2", LOG_LOCAL2 }, { "LOG_LOCAL3", LOG_LOCAL3 },
+			{ "LOG_LOCAL4", LOG_LOCAL4 }, { "LOG_LOCAL5", LOG_LOCAL5 },
+			{ "LOG_LOCAL6", LOG_LOCAL6 }, { "LOG_LOCAL7", LOG_LOCAL7 },
+		};
+		int fac = LOG_USER;
+		size_t i;
+
+		for (i = 0; i < sizeof(facs) / sizeof(facs[0]); i++)
+			if (strcmp(facs[i].name, acct->syslog) == 0)
+				fac = facs[i].fac;
+		openlog(PROG, LOG_PID, fac);
+		syslog(LOG_INFO, "%s", line);
+		closelog();
+	}
+}
+
+static const char *
+exit_name(int status)
+{
+	switch (status) {
+	case EX_OK: return "EX_OK";
+	case EX_USAGE: return "EX_USAGE";
+	case EX_DATAERR: return "EX_DATAERR";
+	case EX_UNAVAILABLE: return "EX_UNAVAILABLE";
+	case EX_TEMPFAIL: return "EX_TEMPFAIL";
+	case EX_NOPERM: return "EX_NOPERM";
+	case EX_CONFIG: return "EX_CONFIG";
+	default: return "EX_SOFTWARE";
+	}
+}
+
+/* The sysexits status for a failed submission. */
+static int
+submit_status(enum getk_err err)
+{
+	switch (err) {
+	case GETK_ERR_AUTH:
+		return EX_NOPERM;
+	case GETK_ERR_PERMFAIL:
+		return EX_UNAVAILABLE;
+	case GETK_ERR_NOMEM:
+		return EX_OSERR;
+	default:
+		return EX_TEMPFAIL;
+	}
+}
+
+/* Whether a lookup result gives a key getk-sendmail may use. */
+static int
+usable(const struct getk_account *acct, const struct getk_result *r)
+{
+	return r && r->status == GETK_STATUS_FOUND && r->key &&
+	    (acct->key_trust_any || r->trust != GETK_TRUST_NONE);
+}
+
+/* Our host name for EHLO and Message-ID, when it looks like one. */
+static void
+host_name(char *buf, size_t sz)
+{
+	size_t i;
+
+	if (gethostname(buf, sz) != 0 || !strchr(buf, '.')) {
+		snprintf(buf, sz, "localhost");
+		return;
+	}
+	buf[sz - 1] = '\0';
+	for (i = 0; buf[i]; i++)
+		if (!((buf[i] >= 'a' && buf[i] <= 'z') ||
+		    (buf[i] >= 'A' && buf[i] <= 'Z') ||
+		    (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-' ||
+		    buf[i] == '.')) {
+			snprintf(buf, sz, "localhost");
+			return;
+		}
+}
+
+/* Everything main() owns, so that one function can free it. */
+struct run {
+	struct opts o;
+	struct getk_config *cfg;
+	const struct getk_account *acct;
+	struct getk_headers *headers;
+	struct getk_spool *body;
+	struct getk_spool **out;	/* one per transaction */
+	struct getk_submission *subs;
+	const char ***sub_rcpts;
+	size_t nsubs;
+	struct rcpt *rcpts;
+	size_t nrcpts;
+	const char **boxes;		/* lookup input */
+	struct getk_result *results;
+	size_t nresults;
+	struct getk_key *self;		/* from self_key */
+	struct getk_store *store;
+	char *from;			/* envelope sender */
+	char *password;
+	struct getk_logger logger;
+	struct getk_buf logline;
+};
+
+static void
+run_free(struct run *r)
+{
+	size_t i;
+
+	getk_config_free(r->cfg);
+	getk_headers_free(r->headers);
+	getk_spool_free(r->body);
+	for (i = 0; i < r->nsubs; i++) {
+		getk_spool_free(r->out[i]);
+		free(r->sub_rcpts[i]);
+	}
+	free(r->out);
+	free(r->subs);
+	free(r->sub_rcpts);
+	for (i = 0; i < r->nrcpts; i++)
+		free(r->rcpts[i].mailbox);
+	free(r->rcpts);
+	free(r->boxes);
+	getk_results_free(r->results, r->nresults);
+	getk_key_free(r->self);
+	getk_store_close(r->store);
+	free(r->from);
+	if (r->password) {
+		explicit_bzero(r->password, strlen(r->password));
+		free(r->password);
+	}
+	getk_buf_free(&r->logline);
+}
+
+/* Adds a transaction: the message in OUT for the N recipients RCPTS. */
+static int
+add_sub(struct run *r, struct getk_spool *out, const char **rcpts, size_t n)
+{
+	struct getk_spool **o;
+	struct getk_submission *s;
+	const char ***sr;
+
+	o = realloc(r->out, (r->nsubs + 1) * sizeof(*o));
+	if (o)
+		r->out = o;
+	s = realloc(r->subs, (r->nsubs + 1) * sizeof(*s));
+	if (s)
+		r->subs = s;
+	sr = realloc(r->sub_rcpts, (r->nsubs + 1) * sizeof(*sr));
+	if (sr)
+		r->sub_rcpts = sr;
+	if (!o || !s || !sr) {
+		getk_spool_free(out);
+		free(rcpts);
+		return fail(EX_OSERR, "out of memory");
+	}
+	r->out[r->nsubs] = out;
+	r->sub_rcpts[r->nsubs] = rcpts;
+	r->subs[r->nsubs].from = r->from;
+	r->subs[r->nsubs].rcpts = rcpts;
+	r->subs[r->nsubs].nrcpts = n;
+	r->subs[r->nsubs].message = out;
+	r->nsubs++;
+	return EX_OK;
+}
+
+/* Date and Message-ID for messages that lack them. */
+static void
+make_ids(const struct run *r, char *date, size_t datesz, char *mid,
+    size_t midsz)
+{
+	unsigned char rnd[10];
+	char hex[21], host[256];
+	const char *dom;
+	time_t now = getk_now();
+	struct tm tm;
+	size_t i;
+
+	localtime_r(&now, &tm);
+	strftime(date, datesz, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	host_name(host, sizeof(host));
+	dom = r->from && strchr(r->from, '@') ? getk_mailbox_domain(r->from) :
+	    host;
+	snprintf(mid, midsz, "<%lld.%s.getk@%s>", (long long)now, hex, dom);
+}
+
+/*
+ * Builds the transactions: the message encrypted to To/Cc and the sender
+ * for the To/Cc recipients, and one copy per Bcc recipient encrypted to
+ * that recipient and the sender only, so that no Bcc key ID shows in
+ * another recipient's copy.  PLAIN: everyone gets the clear message.
+ */
+static int
+build(struct run *r, const struct getk_key *self, int plain)
+{
+	struct getk_pgpmime m;
+	char date[64], mid[320], why[512];
+	const struct getk_key **keys = NULL;
+	const char **list;
+	size_t i, nk, nl;
+	int status = EX_OK;
+	enum getk_err err;
+
+	make_ids(r, date, sizeof(date), mid, sizeof(mid));
+	memset(&m, 0, sizeof(m));
+	m.headers = r->headers;
+	m.body = r->body;
+	m.body_off = 0;
+	m.protect_subject = r->acct->protect_subject;
+	m.date = date;
+	m.message_id = mid;
+	keys = calloc(r->nrcpts + 1, sizeof(*keys));
+	if (!keys)
+		return fail(EX_OSERR, "out of memory");
+	/* Pass 0: the To/Cc copy; then one pass per Bcc recipient. */
+	for (i = 0; status == EX_OK && i <= r->nrcpts; i++) {
+		struct getk_spool *out = NULL;
+		size_t k;
+
+		if (i > 0 && !r->rcpts[i - 1].bcc)
+			continue;
+		list = calloc(r->nrcpts, sizeof(*list));
+		if (!list) {
+			status = fail(EX_OSERR, "out of memory");
+			break;
+		}
+		nl = nk = 0;
+		for (k = 0; k < r->nrcpts; k++) {
+			const struct rcpt *rc = &r->rcpts[k];
+
+			if (i == 0 ? rc->bcc : k != i - 1)
+				continue;
+			list[nl++] = rc->mailbox;
+			if (!plain)
+				keys[nk++] = rc->res->key;
+		}
+		if (nl == 0) {
+			free(list);
+			continue;
+		}
+		if (self && !plain)
+			keys[nk++] = self;
+		if (getk_spool_new(NULL, &out)) {
+			free(list);
+			status = fail(EX_TEMPFAIL, "cannot make a spool file: %s",
+			    strerror(errno));
+			break;
+		}
+		if (plain)
+			err = getk_pgpmime_plain(&m, out);
+		else
+			err = getk_pgpmime_encrypt(&m, keys, nk, out, why,
+			    sizeof(why));
+		if (err) {
+			getk_spool_free(out);
+			free(list);
+			status = fail(err == GETK_ERR_CRYPTO ? EX_SOFTWARE :
+			    EX_TEMPFAIL, "cannot write the message: %s",
+			    err == GETK_ERR_CRYPTO ? why : strerror(errno));
+			break;
+		}
+		status = add_sub(r, out, list, nl);
+	}
+	free(keys);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct run r;
+	struct getk_lookup_settings ls;
+	struct getk_submit_settings ss;
+	const struct getk_key *self = NULL;
+	const struct getk_result *self_res = NULL;
+	char *msg = NULL, host[256], why[512], *state = NULL;
+	size_t i, nboxes = 0, done = 0;
+	int first = 1, status, plain = 0, missing = 0, temp = 0, code = 0;
+	int passthrough = 0;
+	enum getk_err err;
+
+	memset(&r, 0, sizeof(r));
+	getk_buf_init(&r.logline, 64 * 1024);
+	r.logger.fn = log_stderr;
+	status = parse_args(argc, argv, &r.o, &first);
+	if (status)
+		return status < 0 ? EX_OK : status;
+	r.logger.level = r.o.verbose;
+
+	/* Read the message first: whatever happens, stdin is drained. */
+	if (getk_spool_new(NULL, &r.body)) {
+		status = fail(EX_TEMPFAIL, "cannot make a spool file: %s",
+		    strerror(errno));
+		goto leave;
+	}
+	status = read_message(STDIN_FILENO, r.body, &r.headers);
+	if (status)
+		goto leave;
+	status = collect_rcpts(&r.o, argc, argv, first, r.headers, &r.rcpts,
+	    &r.nrcpts);
+	if (status)
+		goto leave;
+
+	err = getk_config_read(r.o.config_path, &r.cfg, &msg);
+	if (err) {
+		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
+		    msg ? msg : getk_strerror(err));
+		goto leave;
+	}
+	/* Envelope sender: -f, else the account's from, else From. */
+	if (r.o.from) {
+		const char *w;
+
+		if (*r.o.from == '\0' || strcmp(r.o.from, "<>") == 0) {
+			r.from = strdup("");
+		} else if (getk_addr_parse(r.o.from, &r.from, &w)) {
+			status = fail(EX_USAGE, "-f %s: %s", r.o.from, w);
+			goto leave;
+		}
+	}
+	r.acct = pick_account(r.cfg, r.o.account, r.from);
+	if (!r.acct) {
+		status = fail(EX_CONFIG, "no account named %s", r.o.account);
+		goto leave;
+	}
+	if (!r.acct->host) {
+		status = fail(EX_CONFIG, "no relay: set host in the "
+		    "configuration (see getk.conf(5))");
+		goto leave;
+	}
+	if (!r.from && r.acct->from) {
+		const char *w;
+
+		if (getk_addr_parse(r.acct->from, &r.from, &w)) {
+			status = fail(EX_CONFIG, "from %s: %s", r.acct->from, w);
+			goto leave;
+		}
+	}
+	if (!r.from)
+		r.from = header_from(r.headers);
+	if (!r.from) {
+		status = fail(EX_DATAERR, "no sender: give -f, set from, or "
+		    "put a From field in the message");
+		goto leave;
+	}
+	if (r.acct->passwordeval && !r.acct->password) {
+		status = eval_password(r.acct->passwordeval, &r.password);
+		if (status)
+			goto leave;
+	}
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    getk_key_init() != GETK_OK) {
+		status = fail(EX_SOFTWARE, "cannot initialise libcurl or "
+		    "libgcrypt");
+		goto leave;
+	}
+
+	{
+		struct getk_pgpmime probe;
+
+		memset(&probe, 0, sizeof(probe));
+		probe.headers = r.headers;
+		probe.body = r.body;
+		passthrough = getk_pgpmime_is_encrypted(&probe);
+	}
+	if (passthrough) {
+		getk_log(&r.logger, GETK_LOG_INFO, "the message is encrypted "
+		    "already: it goes out unchanged");
+		plain = 1;
+		goto submit;
+	}
+
+	/* Look up every recipient and, for encrypt_to_self, the sender. */
+	r.boxes = calloc(r.nrcpts + 2, sizeof(*r.boxes));
+	if (!r.boxes) {
+		status = fail(EX_OSERR, "out of memory");
+		goto leave;
+	}
+	for (i = 0; i < r.nrcpts; i++)
+		r.boxes[nboxes++] = r.rcpts[i].mailbox;
+	if (r.acct->encrypt_to_self && !r.acct->self_key && *r.from)
+		r.boxes[nboxes++] = r.from;
+	memset(&ls, 0, sizeof(ls));
+	ls.sources = r.acct->sources;
+	ls.nsources = r.acct->nsources;
+	ls.dns_servers = r.acct->dns_servers;
+	ls.dns_trust_anchor = r.acct->dns_trust_anchor;
+	if (ls.dns_trust_anchor &&
+	    strcmp(ls.dns_trust_anchor, "/usr/share/dns/root.key") == 0 &&
+	    access(ls.dns_trust_anchor, R_OK) != 0)
+		ls.dns_trust_anchor = NULL;
+	ls.connect_to = r.acct->connect_to;
+	ls.tls_trust_file = r.acct->tls_trust_file;
+	ls.getk_port = r.acct->getk_port;
+	ls.timeout_ms = r.acct->timeout * 1000;
+	ls.max_octets = 65536;
+	ls.jobs = 8;
+	host_name(host, sizeof(host));
+	ls.ehlo_name = host;
+	ls.log = &r.logger;
+	ls.refresh_after = r.acct->refresh_after;
+	ls.negative_ttl = r.acct->negative_ttl;
+	{
+		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+		struct getk_buf b;
+
+		getk_buf_init(&b, 4096);
+		if (r.acct->state_dir)
+			getk_buf_adds(&b, r.acct->state_dir);
+		else if (xdg && *xdg == '/')
+			getk_buf_printf(&b, "%s/getk", xdg);
+		else if (home && *home)
+			getk_buf_printf(&b, "%s/.local/state/getk", home);
+		state = getk_buf_take(&b, NULL);
+		/* Without a cache, lookups still work; say why. */
+		if (state && *state && getk_store_open(state, 0, &r.store, why,
+		    sizeof(why)) != GETK_OK)
+			getk_log(&r.logger, GETK_LOG_WARN, "%s; going on "
+			    "without the key cache", why);
+		free(state);
+	}
+	ls.store = r.store;
+	err = getk_lookup(&ls, r.boxes, nboxes, &r.results, &msg);
+	if (err) {
+		status = fail(err == GETK_ERR_CONFIG ? EX_CONFIG : EX_TEMPFAIL,
+		    "%s", msg ? msg : getk_strerror(err));
+		goto leave;
+	}
+	r.nresults = nboxes;
+	for (i = 0; i < r.nrcpts; i++) {
+		struct rcpt *rc = &r.rcpts[i];
+
+		rc->res = &r.results[i];
+		if (usable(r.acct, rc->res))
+			continue;
+		if (rc->res->status == GETK_STATUS_TEMPFAIL)
+			temp = 1;
+		else
+			missing = 1;
+		if (rc->res->status == GETK_STATUS_FOUND)
+			fprintf(stderr, PROG ": %s: key %s has trust none, and "
+			    "key_trust is authenticated\n", rc->mailbox,
+			    rc->res->key->fpr);
+		else
+			fprintf(stderr, PROG ": %s: %s\n", rc->mailbox,
+			    rc->res->reason ? rc->res->reason : "no key");
+	}
+	/* An authentication or network failure never leads to clear text,
+	 * whatever missing_key says (INTERFACE.md). */
+	if (temp) {
+		status = fail(EX_TEMPFAIL, "not sent: some lookups failed "
+		    "temporarily; try again later");
+		goto leave;
+	}
+	if (missing && !r.acct->missing_key_plaintext) {
+		status = fail(EX_UNAVAILABLE, "not sent: some recipients have "
+		    "no usable key (missing_key refuse)");
+		goto leave;
+	}
+	if (missing) {
+		getk_log(&r.logger, GETK_LOG_WARN, "some recipients have no "
+		    "usable key: the message goes in clear text "
+		    "(missing_key plaintext)");
+		plain = 1;
+	}
+	if (!plain && r.acct->encrypt_to_self) {
+		if (r.acct->self_key) {
+			if (getk_key_engine_init() != GETK_OK) {
+				status = fail(EX_SOFTWARE, "GnuPG cannot be used");
+				goto leave;
+			}
+			status = export_self_key(r.acct->self_key, &r.self);
+			if (status)
+				goto leave;
+			self = r.self;
+		} else if (*r.from) {
+			self_res = &r.results[nboxes - 1];
+			if (usable(r.acct, self_res))
+				self = self_res->key;
+			else
+				getk_log(&r.logger, GETK_LOG_WARN, "no usable "
+				    "key for the sender %s: the message goes "
+				    "without it (%s)", r.from, self_res->reason ?
+				    self_res->reason : "trust none");
+		}
+	}
+	if (!plain && getk_key_engine_init() != GETK_OK) {
+		status = fail(EX_SOFTWARE, "GnuPG cannot be used");
+		goto leave;
+	}
+
+submit:
+	status = build(&r, self, plain);
+	if (status)
+		goto leave;
+	memset(&ss, 0, sizeof(ss));
+	ss.host = r.acct->host;
+	ss.tls = r.acct->tls;
+	ss.implicit_tls = r.acct->tls && !r.acct->tls_starttls;
+	ss.port = r.acct->port ? r.acct->port : ss.implicit_tls ? 465 : 587;
+	ss.ca_file = r.acct->tls_trust_file;
+	ss.connect_to = r.acct->connect_to;
+	ss.timeout_ms = r.acct->timeout * 1000;
+	host_name(host, sizeof(host));
+	ss.ehlo_name = host;
+	ss.log = &r.logger;
+	if (r.acct->user && !(r.acct->auth && strcmp(r.acct->auth, "off") == 0)) {
+		ss.user = r.acct->user;
+		ss.password = r.password ? r.password : r.acct->password;
+		if (r.acct->auth && strcmp(r.acct->auth, "on") != 0)
+			ss.auth_method = r.acct->auth;
+	}
+	err = getk_submit(&ss, r.subs, r.nsubs, &done, &code, why, sizeof(why));
+	if (err) {
+		status = submit_status(err);
+		if (done)
+			fprintf(stderr, PROG ": %zu of %zu copies were "
+			    "submitted before the failure\n", done, r.nsubs);
+		fail(status, "not sent: %s", why);
+	}
+
+leave:
+	/* One log line per message, as msmtp writes it. */
+	if (r.acct && (r.acct->logfile || r.acct->syslog)) {
+		struct getk_buf *b = &r.logline;
+		off_t size = r.body ? getk_spool_size(r.body) : 0;
+
+		getk_buf_printf(b, "host=%s from=%s recipients=", r.acct->host ?
+		    r.acct->host : "", r.from ? r.from : "");
+		for (i = 0; i < r.nrcpts; i++)
+			getk_buf_printf(b, "%s%s", i ? "," : "",
+			    r.rcpts[i].mailbox);
+		getk_buf_printf(b, " mode=%s keys=", !plain ? "encrypted" :
+		    r.results ? "plaintext" : "unchanged");
+		for (i = 0; r.results && !plain && i < r.nrcpts; i++)
+			if (r.rcpts[i].res && r.rcpts[i].res->key)
+				getk_buf_printf(b, "%s%s:%s/%s", i ? "," : "",
+				    r.rcpts[i].mailbox, r.rcpts[i].res->key->fpr,
+				    getk_trust_name(r.rcpts[i].res->trust));
+		if (self)
+			getk_buf_printf(b, ",self:%s", self->fpr);
+		getk_buf_printf(b, " size=%lld smtpstatus=%d exitcode=%s",
+		    (long long)size, code, exit_name(status));
+		log_message(r.acct, b->data ? b->data : "");
+	}
+	free(msg);
+	run_free(&r);
+	curl_global_cleanup();
+	return status;
+}

@@ -1,0 +1,54 @@
+/*
+ * submit.h: handing messages to the user's relay (SMTP submission) with
+ * libcurl.
+ *
+ * TLS is required unless the account says "tls off"; the certificate is
+ * verified.  When a user is configured and the relay does not offer AUTH
+ * after TLS, nothing is sent (libcurl alone would silently send without
+ * authenticating).  The message streams from its spool file.
+ */
+#ifndef GETK_SUBMIT_H
+#define GETK_SUBMIT_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "log.h"
+#include "spool.h"
+
+struct getk_submit_settings {
+	const char *host;
+	int port;
+	int tls;			/* TLS at all */
+	int implicit_tls;		/* smtps, else STARTTLS */
+	const char *ca_file;		/* NULL: system store */
+	char *const *connect_to;	/* NULL-terminated, or NULL */
+	long timeout_ms;
+	const char *user;		/* NULL: no AUTH */
+	const char *password;
+	const char *auth_method;	/* "plain", "login", ...; NULL: any */
+	const char *ehlo_name;		/* NULL: localhost */
+	const struct getk_logger *log;
+};
+
+/* One transaction: envelope and message. */
+struct getk_submission {
+	const char *from;		/* envelope sender (may be "") */
+	const char *const *rcpts;	/* envelope recipients */
+	size_t nrcpts;
+	struct getk_spool *message;	/* CRLF line ends */
+};
+
+/*
+ * Submits the N transactions in order over one connection.  *R_DONE is
+ * the number the relay accepted; *R_CODE the relay's last reply code (0
+ * when none).  Errors, with *WHY: GETK_ERR_AUTH (credentials refused, or
+ * AUTH not offered while a user is set), GETK_ERR_TEMPFAIL (4yz),
+ * GETK_ERR_PERMFAIL (5yz), GETK_ERR_CONNECT, GETK_ERR_TIMEOUT,
+ * GETK_ERR_TLS, GETK_ERR_PROTO, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_submit(const struct getk_submit_settings *settings,
+    const struct getk_submission *msgs, size_t n, size_t *r_done,
+    int *r_code, char *why, size_t whysz);
+
+#endif
