@@ -31,6 +31,8 @@ struct xfer {
 	int no_auth;			/* stopped: AUTH missing */
 	int in_reply;			/* a multi-line reply goes on */
 	char last[512];			/* last reply line */
+	char refusal[512];		/* last 4yz/5yz line, kept through the
+					   RSET and QUIT that follow it */
 };
 
 static size_t
@@ -50,6 +52,8 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	x->in_reply = n > 3 && buf[3] == '-';
 	if (n < 3)
 		return len;
+	if (buf[0] == '4' || buf[0] == '5')
+		memcpy(x->refusal, x->last, n + 1);
 	if (starts && strncmp(buf, "220", 3) == 0)
 		x->n220++;
 	if (!x->ehlo_done && x->n220 >= x->need220 &&
@@ -117,10 +121,11 @@ classify(const struct xfer *x, CURLcode rc)
 	default:
 		break;
 	}
-	if (x->last[0] == '4')
+	if (x->refusal[0] == '4')
 		return GETK_ERR_TEMPFAIL;
-	if (x->last[0] == '5')
-		return x->last[1] == '3' && x->last[2] == '5' ? GETK_ERR_AUTH :
+	if (x->refusal[0] == '5')
+		return strncmp(x->refusal, "535", 3) == 0 ||
+		    strncmp(x->refusal, "530", 3) == 0 ? GETK_ERR_AUTH :
 		    GETK_ERR_PERMFAIL;
 	return rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 	    rc == CURLE_GOT_NOTHING ? GETK_ERR_CONNECT : GETK_ERR_PROTO;
@@ -247,6 +252,7 @@ getk_submit(const struct getk_submit_settings *s,
 		x.msg = m->message;
 		x.off = 0;
 		x.last[0] = '\0';
+		x.refusal[0] = '\0';
 		x.in_reply = 0;
 		errbuf[0] = '\0';
 		getk_log(s->log, GETK_LOG_DEBUG, "submitting %lld bytes to %s "
@@ -254,18 +260,22 @@ getk_submit(const struct getk_submit_settings *s,
 		    m->message), s->host, s->port, m->nrcpts,
 		    m->nrcpts == 1 ? "" : "s");
 		rc = curl_easy_perform(curl);
-		if (x.last[0] >= '1' && x.last[0] <= '5')
-			*r_code = (x.last[0] - '0') * 100 + (x.last[1] - '0') * 10 +
-			    (x.last[2] - '0');
+		{
+			const char *l = x.refusal[0] ? x.refusal : x.last;
+
+			if (l[0] >= '1' && l[0] <= '5' && l[1] && l[2])
+				*r_code = (l[0] - '0') * 100 + (l[1] - '0') * 10 +
+				    (l[2] - '0');
+		}
 		if (rc != CURLE_OK) {
 			err = classify(&x, rc);
 			if (x.no_auth)
 				snprintf(why, whysz, "%s does not offer AUTH "
 				    "after TLS, but a user is configured; "
 				    "nothing was sent", s->host);
-			else if (x.last[0] == '4' || x.last[0] == '5')
+			else if (x.refusal[0])
 				snprintf(why, whysz, "%s said: %s", s->host,
-				    x.last);
+				    x.refusal);
 			else
 				snprintf(why, whysz, "%s: %s", s->host,
 				    errbuf[0] ? errbuf : curl_easy_strerror(rc));
