@@ -518,6 +518,8 @@ exit_name(int status)
 	case EX_TEMPFAIL: return "EX_TEMPFAIL";
 	case EX_NOPERM: return "EX_NOPERM";
 	case EX_CONFIG: return "EX_CONFIG";
+	case EX_OSERR: return "EX_OSERR";
+	case EX_IOERR: return "EX_IOERR";
 	default: return "EX_SOFTWARE";
 	}
 }
@@ -836,7 +838,11 @@ main(int argc, char **argv)
 		    "put a From field in the message");
 		goto leave;
 	}
-	if (r.acct->passwordeval && !r.acct->password) {
+	if (r.acct->auth && strcmp(r.acct->auth, "off") != 0 && !r.acct->user) {
+		status = fail(EX_CONFIG, "auth %s needs a user", r.acct->auth);
+		goto leave;
+	}
+	if (r.acct->user && r.acct->passwordeval && !r.acct->password) {
 		status = eval_password(r.acct->passwordeval, &r.password);
 		if (status)
 			goto leave;
@@ -1017,22 +1023,32 @@ leave:
 	/* One log line per message, as msmtp writes it. */
 	if (r.acct && (r.acct->logfile || r.acct->syslog)) {
 		struct getk_buf *b = &r.logline;
-		off_t size = r.body ? getk_spool_size(r.body) : 0;
+		off_t size;
 
 		getk_buf_printf(b, "host=%s from=%s recipients=", r.acct->host ?
 		    r.acct->host : "", r.from ? r.from : "");
 		for (i = 0; i < r.nrcpts; i++)
 			getk_buf_printf(b, "%s%s", i ? "," : "",
 			    r.rcpts[i].mailbox);
-		getk_buf_printf(b, " mode=%s keys=", !plain ? "encrypted" :
-		    r.results ? "plaintext" : "unchanged");
-		for (i = 0; r.results && !plain && i < r.nrcpts; i++)
-			if (r.rcpts[i].res && r.rcpts[i].res->key)
-				getk_buf_printf(b, "%s%s:%s/%s", i ? "," : "",
+		getk_buf_printf(b, " mode=%s keys=", r.nsubs == 0 ? "none" :
+		    !plain ? "encrypted" : r.results ? "plaintext" : "unchanged");
+		{
+			const char *sep = "";
+
+			for (i = 0; r.results && !plain && i < r.nrcpts; i++) {
+				if (!r.rcpts[i].res || !r.rcpts[i].res->key)
+					continue;
+				getk_buf_printf(b, "%s%s:%s/%s", sep,
 				    r.rcpts[i].mailbox, r.rcpts[i].res->key->fpr,
 				    getk_trust_name(r.rcpts[i].res->trust));
-		if (self)
-			getk_buf_printf(b, ",self:%s", self->fpr);
+				sep = ",";
+			}
+			if (r.nsubs && !plain)
+				getk_buf_printf(b, "%sself:%s", sep, self ?
+				    self->fpr : "none");
+		}
+		for (i = 0, size = 0; i < r.nsubs; i++)
+			size += getk_spool_size(r.out[i]);
 		getk_buf_printf(b, " size=%lld smtpstatus=%d exitcode=%s",
 		    (long long)size, code, exit_name(status));
 		log_message(r.acct, b->data ? b->data : "");

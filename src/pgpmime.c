@@ -26,11 +26,6 @@ static const char *const outer_fields[] = {
 	"From", "Sender", "To", "Cc", "Reply-To", "Date", "Message-ID",
 	"In-Reply-To", "References", "Auto-Submitted", "Precedence", NULL
 };
-/* Header fields repeated inside the encrypted part (protected headers). */
-static const char *const protected_fields[] = {
-	"Subject", "From", "To", "Cc", "Date", "Message-ID", "Reply-To", NULL
-};
-
 static int
 in_list(const char *name, const char *const *list)
 {
@@ -234,9 +229,13 @@ inner_header(const struct getk_pgpmime *m, struct getk_buf *b)
 		const char *cs = body_charset(m->body, m->body_off, &eight);
 
 		err = getk_buf_printf(b, "Content-Type: text/plain; "
-		    "charset=\"%s\"%s\r\nContent-Transfer-Encoding: %s\r\n", cs,
-		    m->protect_subject ? "; protected-headers=\"v1\"" : "",
-		    eight ? "8bit" : "7bit");
+		    "charset=\"%s\"%s\r\n", cs,
+		    m->protect_subject ? "; protected-headers=\"v1\"" : "");
+		/* A transfer encoding the message names stays; else the
+		 * one that fits the bytes. */
+		if (!err && !find(h, "Content-Transfer-Encoding"))
+			err = getk_buf_printf(b, "Content-Transfer-Encoding: "
+			    "%s\r\n", eight ? "8bit" : "7bit");
 	}
 	for (i = 0; !err && i < h->n; i++) {
 		const struct getk_header *f = &h->fields[i];
@@ -246,10 +245,16 @@ inner_header(const struct getk_pgpmime *m, struct getk_buf *b)
 			err = getk_buf_adds(b, f->raw);
 	}
 	if (m->protect_subject) {
+		/* Inside goes the whole original header but for Bcc and
+		 * what is written above: the outer header only carries
+		 * what transport needs. */
 		for (i = 0; !err && i < h->n; i++) {
 			const struct getk_header *f = &h->fields[i];
 
-			if (in_list(f->name, protected_fields))
+			if (!has_prefix(f->name, "Content-") &&
+			    strcasecmp(f->name, "MIME-Version") != 0 &&
+			    strcasecmp(f->name, "Bcc") != 0 &&
+			    strcasecmp(f->name, "Resent-Bcc") != 0)
 				err = getk_buf_adds(b, f->raw);
 		}
 		if (!err && m->date && !find(h, "Date"))
@@ -379,11 +384,15 @@ outer_header(const struct getk_pgpmime *m, const char *boundary,
 	for (i = 0; !err && i < h->n; i++) {
 		const struct getk_header *f = &h->fields[i];
 
-		if (in_list(f->name, outer_fields) ||
-		    (has_prefix(f->name, "Resent-") &&
-		    strcasecmp(f->name, "Resent-Bcc") != 0) ||
-		    has_prefix(f->name, "List-") ||
-		    (!m->protect_subject && strcasecmp(f->name, "Subject") == 0))
+		if (strcasecmp(f->name, "Bcc") == 0 ||
+		    strcasecmp(f->name, "Resent-Bcc") == 0 ||
+		    has_prefix(f->name, "Content-") ||
+		    strcasecmp(f->name, "MIME-Version") == 0)
+			continue;
+		/* Without header protection the header stays outside. */
+		if (!m->protect_subject || in_list(f->name, outer_fields) ||
+		    has_prefix(f->name, "Resent-") ||
+		    has_prefix(f->name, "List-"))
 			err = getk_spool_puts(out, f->raw);
 	}
 	if (!err)

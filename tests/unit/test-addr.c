@@ -1,6 +1,6 @@
 /*
- * test-addr.c: unit tests of src/addr.c, the mailbox checker and parser
- * and the User ID match rule of GETK.md 6.5.
+ * test-addr.c: unit tests of src/addr.c, the mailbox checker and parser,
+ * the User ID match rule of GETK.md 6.5 and the address-list parser.
  */
 #include <config.h>
 
@@ -374,6 +374,386 @@ test_match(void)
 	match("alice@example.org", "alice@", 0);
 }
 
+/*
+ * Address lists.  WANT is the expected mailboxes joined with newlines
+ * (which no mailbox holds); "" is the empty list.
+ */
+static void
+list_ok_len(const char *in, size_t len, const char *want)
+{
+	char **boxes = NULL, *got = NULL;
+	const char *why = "stale";
+	size_t n = 99, i, glen = 0;
+	enum getk_err err;
+
+	err = getk_addrlist_parse(in, len, &boxes, &n, &why);
+	if (!CHECK(err == GETK_OK, "list \"%.*s\" parses", (int)len, in)) {
+		DIAG("err %d, why: %s", (int)err, why ? why : "(null)");
+		return;
+	}
+	CHECK(why == NULL, "no reason set for \"%.*s\"", (int)len, in);
+	if (!CHECK(boxes != NULL && boxes[n] == NULL,
+	    "the array of \"%.*s\" ends in NULL after %zu", (int)len, in, n)) {
+		getk_addrlist_free(boxes);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		glen += strlen(boxes[i]) + 1;
+	got = calloc(1, glen + 1);
+	if (!got)
+		BAIL_OUT("out of memory");
+	for (i = 0; i < n; i++) {
+		if (i)
+			strcat(got, "\n");
+		strcat(got, boxes[i]);
+	}
+	CHECK_STR(got, want, "list \"%.*s\" gives the expected mailboxes",
+	    (int)len, in);
+	free(got);
+	getk_addrlist_free(boxes);
+}
+
+static void
+list_ok(const char *in, const char *want)
+{
+	list_ok_len(in, strlen(in), want);
+}
+
+/*
+ * Checks that the LEN bytes at IN are refused with WANT_ERR and a reason
+ * that contains WHY_PART.
+ */
+static void
+list_bad_len(const char *in, size_t len, enum getk_err want_err,
+    const char *why_part)
+{
+	char **boxes = (char **)1;
+	const char *why = NULL;
+	size_t n = 99;
+	enum getk_err err;
+
+	err = getk_addrlist_parse(in, len, &boxes, &n, &why);
+	if (!CHECK(err == want_err, "list \"%.*s\" refused with %s",
+	    len > 200 ? 200 : (int)len, in, getk_strerror(want_err)))
+		DIAG("err %d (%s)", (int)err, getk_strerror(err));
+	CHECK(boxes == NULL && n == 0, "no mailboxes returned");
+	if (err == GETK_OK)
+		getk_addrlist_free(boxes);
+	if (!CHECK(why != NULL && strstr(why, why_part),
+	    "the reason mentions \"%s\"", why_part))
+		DIAG("reason: %s", why ? why : "(null)");
+}
+
+static void
+list_bad(const char *in, const char *why_part)
+{
+	list_bad_len(in, strlen(in), GETK_ERR_SYNTAX, why_part);
+}
+
+/* For literals holding NUL bytes. */
+#define LIST_BAD_LIT(lit, why_part) \
+	list_bad_len((lit), sizeof(lit) - 1, GETK_ERR_SYNTAX, (why_part))
+
+static void
+test_addrlist(void)
+{
+	/* Plain lists. */
+	list_ok("", "");
+	list_ok("   \t ", "");
+	list_ok("a@example.org", "a@example.org");
+	list_ok("a@example.org, b@example.org", "a@example.org\nb@example.org");
+	list_ok("a@example.org,b@example.org", "a@example.org\nb@example.org");
+	list_ok("  a@example.org  ,  b@example.org  ",
+	    "a@example.org\nb@example.org");
+	list_ok("A.B@Example.ORG", "A.B@example.org");
+	list_ok("a@example.org, a@example.org", "a@example.org\na@example.org");
+	list_ok("!#$%&'*+-/=?^_`{|}~@example.org",
+	    "!#$%&'*+-/=?^_`{|}~@example.org");
+
+	/* Display names. */
+	list_ok("Alice <alice@example.org>", "alice@example.org");
+	list_ok("<alice@example.org>", "alice@example.org");
+	list_ok("Alice<alice@example.org>", "alice@example.org");
+	list_ok("Alice Q. Example <alice@Example.org>, Bob <bob@example.org>",
+	    "alice@example.org\nbob@example.org");
+	list_ok("J. Q. Public <jqp@example.org>", "jqp@example.org");
+	list_ok("\"Doe, John\" <john@example.org>, jane@example.org",
+	    "john@example.org\njane@example.org");
+	list_ok("\"Smith <boss@evil.example>\" <real@example.org>",
+	    "real@example.org");
+	list_ok("\"a, b; c: d @ e (f) [g]\" <x@example.org>, y@example.org",
+	    "x@example.org\ny@example.org");
+	list_ok("\"say \\\"hi\\\", \\\\ <x@evil.example>\" <x@example.org>",
+	    "x@example.org");
+	list_ok("\"\" <a@example.org>", "a@example.org");
+	list_ok("\"Alice\" \"Example\" <a@example.org>", "a@example.org");
+	list_ok("=?UTF-8?Q?J=C3=B6rg?= <joerg@example.org>",
+	    "joerg@example.org");
+	list_ok("=?UTF-8?B?w4RwZmVs?= <a@example.org>, "
+	    "=?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@VM1.ulg.ac.be>",
+	    "a@example.org\nPIRARD@vm1.ulg.ac.be");
+	list_ok("J\xc3\xb6rg <j@example.org>", "j@example.org");
+	list_ok("\"J\xc3\xb6rg, M\xc3\xbcller\" <j@example.org>",
+	    "j@example.org");
+
+	/* Comments, nested, with quoted pairs, wherever CFWS goes. */
+	list_ok("a@example.org (Alice)", "a@example.org");
+	list_ok("(Alice) a@example.org", "a@example.org");
+	list_ok("Alice (the (nested) one) <alice@example.org> (x)",
+	    "alice@example.org");
+	list_ok("(a \\) b \\( c) x@example.org", "x@example.org");
+	list_ok("(comment, with <x@evil.example>) x@example.org",
+	    "x@example.org");
+	list_ok("a(c)@(c)example.org(c), (c)b@example.org",
+	    "a@example.org\nb@example.org");
+	list_ok("<(c)a@example.org(c)>", "a@example.org");
+	list_ok("Alice <a@example.org>(c),(c)Bob <b@example.org>",
+	    "a@example.org\nb@example.org");
+	list_ok("(((((deep)))))a@example.org", "a@example.org");
+	list_ok("(J\xc3\xb6rg) a@example.org", "a@example.org");
+
+	/* The obsolete local part and domain with CFWS around the dots. */
+	list_ok("first . last @ example . org", "first.last@example.org");
+
+	/* Quoted local parts keep their quotes. */
+	list_ok("\"quoted local\"@example.org", "\"quoted local\"@example.org");
+	list_ok("\"a,b\"@Example.org, c@example.org",
+	    "\"a,b\"@example.org\nc@example.org");
+	list_ok("<\"a>b\"@Example.org>", "\"a>b\"@example.org");
+	list_ok("Name <\"x;y:z\"@example.org>", "\"x;y:z\"@example.org");
+	list_ok("\"a\\\"b\"@example.org", "\"a\\\"b\"@example.org");
+
+	/* Groups. */
+	list_ok("friends: a@example.org, B <b@example.org>;",
+	    "a@example.org\nb@example.org");
+	list_ok("undisclosed-recipients:;", "");
+	list_ok("undisclosed-recipients: ;", "");
+	list_ok("undisclosed-recipients:", "");
+	list_ok("Team (the team): (nobody) ;", "");
+	list_ok("x@example.org, team: a@example.org;, y@example.org",
+	    "x@example.org\na@example.org\ny@example.org");
+	list_ok("team: a@example.org; , y@example.org",
+	    "a@example.org\ny@example.org");
+	list_ok("team:a@example.org,,b@example.org,;",
+	    "a@example.org\nb@example.org");
+	list_ok("\"The, Team\": a@example.org;", "a@example.org");
+	list_ok("a: b@example.org;, c: d@example.org;",
+	    "b@example.org\nd@example.org");
+	list_ok("team: a@example.org", "a@example.org");
+
+	/* Empty elements are skipped. */
+	list_ok("a@example.org,", "a@example.org");
+	list_ok("a@example.org,,b@example.org", "a@example.org\nb@example.org");
+	list_ok(",a@example.org", "a@example.org");
+	list_ok(" , , ,", "");
+	list_ok("a@example.org, (nothing) ,b@example.org",
+	    "a@example.org\nb@example.org");
+
+	/* Folded input. */
+	list_ok("Alice <alice@example.org>,\r\n Bob <bob@example.org>",
+	    "alice@example.org\nbob@example.org");
+	list_ok("a@example.org,\n\tb@example.org",
+	    "a@example.org\nb@example.org");
+	list_ok("\"Doe,\r\n John\" <j@example.org>", "j@example.org");
+	list_ok("a@example.org (a\r\n comment)", "a@example.org");
+	list_ok("a@example.org\r\n ", "a@example.org");
+	list_ok("team:\r\n a@example.org,\r\n\t;", "a@example.org");
+
+	/* Refused. */
+	list_bad("alice", "address without domain");
+	list_bad("alice, b@example.org", "address without domain");
+	list_bad("b@example.org, alice", "address without domain");
+	list_bad("Alice Smith", "address without domain");
+	list_bad("<alice>", "address without domain");
+	list_bad("Alice <alice>", "address without domain");
+	list_bad("team: alice;", "address without domain");
+	list_bad("\"alice\"", "address without domain");
+	list_bad("<>", "empty address");
+	list_bad("Name <>", "empty address");
+	list_bad("<@route.example:a@example.org>", "route");
+	list_bad("<@r1.example,@r2.example:a@example.org>", "route");
+	list_bad("a@example.org b@example.org", "expected ','");
+	list_bad("Alice <a@example.org> Bob <b@example.org>", "expected ','");
+	list_bad("a@exa mple.org", "not fully qualified");
+	list_bad("a@example.org mple.org", "expected ','");
+	list_bad("Alice <a@example.org", "unbalanced angle");
+	list_bad("a@example.org>", "unbalanced angle");
+	list_bad("Alice <a@example.org>>", "unbalanced angle");
+	list_bad("Alice <<a@example.org>>", "unbalanced angle");
+	list_bad("> a@example.org", "unbalanced angle");
+	list_bad("\"unterminated <a@example.org>", "unterminated quoted");
+	list_bad("\"ends in a pair\\", "unterminated quoted");
+	list_bad("(unterminated a@example.org", "unterminated comment");
+	list_bad("((nested) a@example.org", "unterminated comment");
+	list_bad("a@example.org (x))", "unbalanced parentheses");
+	list_bad("a@[192.0.2.1", "unterminated domain literal");
+	list_bad("a@example.org]", "unbalanced brackets");
+	list_bad("a@example.org\r\nBcc: evil@example.org", "line break");
+	list_bad("a@example.org\nb@example.org", "line break");
+	list_bad("a@example.org\r\n", "line break");
+	list_bad("a@example.org\n", "line break");
+	list_bad("a@example.org\r b@example.org", "line break");
+	list_bad("\"a\r\n\" <x@example.org>", "line break");
+	list_bad("\r\n\r\n a@example.org", "line break");
+	LIST_BAD_LIT("a@exa\0mple.org", "NUL");
+	LIST_BAD_LIT("Alice\0 <a@example.org>", "NUL");
+	LIST_BAD_LIT("\"a\0\"@example.org", "NUL");
+	list_bad("a@localhost", "not fully qualified");
+	list_bad("Alice <a@localhost>, b@example.org", "not fully qualified");
+	list_bad("a@[192.0.2.1]", "address literal");
+	list_bad("j\xc3\xb6rg@example.org", "non-ASCII");
+	list_bad("a@b\xc3\xbc" "cher.example", "non-ASCII");
+	list_bad("a..b@example.org", "misplaced dot");
+	list_bad(".a@example.org", "misplaced dot");
+	list_bad("a@example.org.", "bad label");
+	list_bad("a@.example.org", "bad label");
+	list_bad("a@", "empty domain");
+	list_bad("a@, b@example.org", "empty domain");
+	list_bad("a@@example.org", "empty domain");
+	list_bad("@example.org", "empty local part");
+	list_bad("John Smith@example.org", "malformed local part");
+	list_bad("\"a\"b@example.org", "malformed local part");
+	list_bad("<John Smith@example.org>", "malformed local part");
+	list_bad("\"a\".b@example.org", "quoted local part");
+	list_bad("\"tab\there\"@example.org", "bad character in quoted");
+	list_bad("g1: g2: a@example.org;;", "group inside a group");
+	list_bad(": a@example.org;", "group without a name");
+	list_bad("a@example.org;", "';' outside a group");
+	list_bad("team: a@example.org;;", "';' outside a group");
+	list_bad("[192.0.2.1]", "domain literal outside");
+	list_bad("a\\b@example.org", "bad character");
+	list_bad("a\x01@example.org", "bad character");
+	list_bad("Alice \x7f <a@example.org>", "bad character");
+	list_bad("a@b.example@example.org", "expected ','");
+}
+
+static void
+test_addrlist_limits(void)
+{
+	char local[400], dom[300], *big, *p, **boxes = NULL;
+	const char *why = NULL;
+	size_t n = 0, i, len;
+
+	/* Long mailboxes: 254 octets pass, longer ones do not. */
+	snprintf(local, sizeof(local), "Name <a@%s>", make_domain(dom, 252));
+	if (CHECK(getk_addrlist_parse(local, strlen(local), &boxes, &n, &why) ==
+	    GETK_OK && n == 1, "a 254-octet mailbox in a list parses"))
+		CHECK_INT(strlen(boxes[0]), 254, "and keeps its length");
+	getk_addrlist_free(boxes);
+	boxes = NULL;
+	snprintf(local, sizeof(local), "<ab@%s>", make_domain(dom, 252));
+	list_bad(local, "longer than 254");
+	fill(local, 'a', 65);
+	strcat(local, "@example.org");
+	list_bad(local, "local part longer than 64");
+	fill(local, 'a', 290);
+	strcat(local, "@example.org");
+	list_bad(local, "longer than 254");
+
+	/* 1000 addresses pass, 1001 do not; in groups too. */
+	big = malloc(64 * 1002);
+	if (!big)
+		BAIL_OUT("out of memory");
+	p = big;
+	for (i = 0; i < 1000; i++)
+		p += sprintf(p, "%su%zu@example.org", i ? ", " : "", i);
+	len = (size_t)(p - big);
+	if (CHECK(getk_addrlist_parse(big, len, &boxes, &n, &why) == GETK_OK,
+	    "a list of 1000 addresses parses")) {
+		CHECK_INT(n, 1000, "into 1000 mailboxes");
+		CHECK_STR(boxes[999], "u999@example.org", "the last in place");
+		CHECK(boxes[1000] == NULL, "then NULL");
+	}
+	getk_addrlist_free(boxes);
+	boxes = NULL;
+	p += sprintf(p, ", one@example.org");
+	list_bad_len(big, (size_t)(p - big), GETK_ERR_TOOBIG,
+	    "more than 1000");
+	p = big;
+	p += sprintf(p, "g:");
+	for (i = 0; i < 1001; i++)
+		p += sprintf(p, "%su%zu@example.org", i ? "," : "", i);
+	p += sprintf(p, ";");
+	list_bad_len(big, (size_t)(p - big), GETK_ERR_TOOBIG,
+	    "more than 1000");
+	free(big);
+
+	/* The input: 1 MiB passes, one octet more does not. */
+	big = malloc(GETK_MAX_ADDRLIST + 2);
+	if (!big)
+		BAIL_OUT("out of memory");
+	memset(big, ' ', GETK_MAX_ADDRLIST + 1);
+	memcpy(big, "a@example.org,", 14);
+	list_ok_len(big, GETK_MAX_ADDRLIST, "a@example.org");
+	list_bad_len(big, GETK_MAX_ADDRLIST + 1, GETK_ERR_TOOBIG, "1 MiB");
+
+	/* Much nesting and many empty elements cost nothing. */
+	len = GETK_MAX_ADDRLIST / 2;
+	memset(big, '(', len);
+	memset(big + len, ')', len);
+	list_ok_len(big, 2 * len, "");
+	memset(big, ',', GETK_MAX_ADDRLIST);
+	list_ok_len(big, GETK_MAX_ADDRLIST, "");
+	free(big);
+
+	/* Output parameters are cleared on entry; free(NULL) is fine. */
+	boxes = (char **)1;
+	n = 5;
+	why = "stale";
+	CHECK(getk_addrlist_parse("a@example.org", 13, &boxes, &n, &why) ==
+	    GETK_OK && why == NULL && n == 1, "r_why is cleared on success");
+	getk_addrlist_free(boxes);
+	getk_addrlist_free(NULL);
+	CHECK(1, "getk_addrlist_free(NULL) is a no-op");
+
+	/* Only LEN bytes are read. */
+	list_ok_len("a@example.org, b@example.org", 13, "a@example.org");
+}
+
+/*
+ * Every mailbox a list gives is a one-address list giving itself, and
+ * getk_addr_parse() reads it the same.
+ */
+static void
+test_addrlist_roundtrip(void)
+{
+	static const char *const inputs[] = {
+		"Alice <Alice@Example.ORG>, \"x y\"@Example.org",
+		"<\"a>b\"@example.org>, \"a,b\"@example.org",
+		"g: \"a;b\"@example.org, \"a:b\"@example.org;",
+		"\"a\\\"b\"@example.org, \"(c)\"@example.org",
+		"first . last @ Example . org (c)",
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		char **boxes = NULL;
+		const char *why = NULL;
+		size_t n = 0;
+
+		if (!CHECK(getk_addrlist_parse(inputs[i], strlen(inputs[i]),
+		    &boxes, &n, &why) == GETK_OK, "\"%s\" parses", inputs[i])) {
+			DIAG("reason: %s", why ? why : "(null)");
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			char **again = NULL, *one = NULL;
+			size_t n2 = 0;
+
+			if (CHECK(getk_addrlist_parse(boxes[k],
+			    strlen(boxes[k]), &again, &n2, &why) == GETK_OK &&
+			    n2 == 1, "%s is a list of itself", boxes[k]))
+				CHECK_STR(again[0], boxes[k], "the same");
+			getk_addrlist_free(again);
+			if (CHECK(getk_addr_parse(boxes[k], &one, &why) ==
+			    GETK_OK, "getk_addr_parse reads %s", boxes[k]))
+				CHECK_STR(one, boxes[k], "the same");
+			free(one);
+		}
+		getk_addrlist_free(boxes);
+	}
+}
+
 int
 main(void)
 {
@@ -383,5 +763,8 @@ main(void)
 	test_parse_forms();
 	test_domain();
 	test_match();
+	test_addrlist();
+	test_addrlist_limits();
+	test_addrlist_roundtrip();
 	return done_testing();
 }

@@ -1,0 +1,179 @@
+/*
+ * fuzz-headers.c: libFuzzer target for the header section reader and the
+ * "sendmail -t" recipients (src/message.c).
+ *
+ * The input is a message, read with AT_EOF set.  When it is accepted:
+ * consumed <= len, and the body starts at a line start; at most
+ * GETK_MAX_HEADER_FIELDS fields, each with a non-empty name of printable
+ * ASCII other than ':', a raw form that starts with the name and a colon,
+ * ends in CRLF and has no other CR or LF than CRLF pairs, and a value
+ * without CR or LF or white space at its ends; getk_headers_find() finds
+ * each name.  The header section alone gives the same fields.  Read
+ * without AT_EOF, the input gives "need more data" or exactly the same
+ * answer.  The recipients, when found, are valid mailboxes without
+ * duplicates, none both To/Cc and Bcc, at most GETK_MAX_ADDRESSES.
+ */
+#include <config.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "message.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define ASSERT(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
+		    __LINE__, #cond); \
+		abort(); \
+	} \
+} while (0)
+
+static void
+check_field(const struct getk_headers *h, size_t i)
+{
+	const struct getk_header *f = &h->fields[i], *found;
+	size_t nlen, rlen, vlen, k, pos = 0;
+
+	nlen = strlen(f->name);
+	ASSERT(nlen > 0);
+	for (k = 0; k < nlen; k++)
+		ASSERT(f->name[k] >= 33 && f->name[k] <= 126 &&
+		    f->name[k] != ':');
+	rlen = strlen(f->raw);
+	ASSERT(rlen >= nlen + 3);
+	ASSERT(memcmp(f->raw, f->name, nlen) == 0 && f->raw[nlen] == ':');
+	ASSERT(f->raw[rlen - 2] == '\r' && f->raw[rlen - 1] == '\n');
+	for (k = 0; k < rlen; k++) {
+		if (f->raw[k] == '\r')
+			ASSERT(f->raw[k + 1] == '\n');
+		if (f->raw[k] == '\n') {
+			ASSERT(k > 0 && f->raw[k - 1] == '\r');
+			/* A line after the first is a continuation. */
+			if (k + 1 < rlen)
+				ASSERT(f->raw[k + 1] == ' ' ||
+				    f->raw[k + 1] == '\t');
+		}
+	}
+	vlen = strlen(f->value);
+	ASSERT(vlen <= GETK_MAX_HEADER_FIELD);
+	ASSERT(!strchr(f->value, '\r') && !strchr(f->value, '\n'));
+	if (vlen) {
+		ASSERT(f->value[0] != ' ' && f->value[0] != '\t');
+		ASSERT(f->value[vlen - 1] != ' ' && f->value[vlen - 1] != '\t');
+	}
+	found = getk_headers_find(h, f->name, &pos);
+	ASSERT(found != NULL && found <= f && pos <= i + 1);
+	ASSERT(strcasecmp(found->name, f->name) == 0);
+}
+
+/* Whether two successful answers are the same. */
+static void
+check_same(const struct getk_headers *a, size_t ca,
+    const struct getk_headers *b, size_t cb)
+{
+	size_t i;
+
+	ASSERT(ca == cb && a->n == b->n);
+	for (i = 0; i < a->n; i++) {
+		ASSERT(strcmp(a->fields[i].name, b->fields[i].name) == 0);
+		ASSERT(strcmp(a->fields[i].raw, b->fields[i].raw) == 0);
+		ASSERT(strcmp(a->fields[i].value, b->fields[i].value) == 0);
+	}
+}
+
+static int
+in_list(char **list, size_t n, const char *box)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(list[i], box) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+check_recipients(const struct getk_headers *h)
+{
+	char **tocc = NULL, **bcc = NULL;
+	size_t ntocc = 0, nbcc = 0, i;
+	const char *why = NULL;
+	enum getk_err err;
+
+	err = getk_headers_recipients(h, &tocc, &ntocc, &bcc, &nbcc, &why);
+	if (err != GETK_OK) {
+		ASSERT(tocc == NULL && bcc == NULL && ntocc == 0 && nbcc == 0);
+		ASSERT(err == GETK_ERR_NOMEM || (why != NULL && *why));
+		return;
+	}
+	ASSERT(tocc && bcc && !tocc[ntocc] && !bcc[nbcc]);
+	ASSERT(ntocc + nbcc <= GETK_MAX_ADDRESSES);
+	for (i = 0; i < ntocc; i++) {
+		ASSERT(getk_mailbox_check(tocc[i], strlen(tocc[i])) == NULL);
+		ASSERT(!in_list(tocc, i, tocc[i]));
+	}
+	for (i = 0; i < nbcc; i++) {
+		ASSERT(getk_mailbox_check(bcc[i], strlen(bcc[i])) == NULL);
+		ASSERT(!in_list(bcc, i, bcc[i]));
+		ASSERT(!in_list(tocc, ntocc, bcc[i]));
+	}
+	getk_addrlist_free(tocc);
+	getk_addrlist_free(bcc);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *buf = (const char *)data;
+	struct getk_headers *h = NULL, *h2 = NULL, *h3 = NULL;
+	size_t consumed = 0, c2 = 0, c3 = 0, i;
+	const char *why = NULL, *why2 = NULL, *why3 = NULL;
+	enum getk_err err, err2, err3;
+
+	err = getk_headers_parse(buf, size, 1, &h, &consumed, &why);
+	if (err == GETK_OK) {
+		ASSERT(h != NULL && why == NULL);
+		ASSERT(consumed <= size);
+		ASSERT(consumed == size || buf[consumed - 1] == '\n');
+		ASSERT(h->n <= GETK_MAX_HEADER_FIELDS);
+		ASSERT((h->n == 0) == (h->fields == NULL));
+		for (i = 0; i < h->n; i++)
+			check_field(h, i);
+		/* The header section alone reads the same. */
+		err3 = getk_headers_parse(buf, consumed, 1, &h3, &c3, &why3);
+		ASSERT(err3 == GETK_OK || err3 == GETK_ERR_NOMEM);
+		if (err3 == GETK_OK)
+			check_same(h, consumed, h3, c3);
+		check_recipients(h);
+	} else {
+		ASSERT(err == GETK_ERR_SYNTAX || err == GETK_ERR_TOOBIG ||
+		    err == GETK_ERR_NOMEM);
+		ASSERT(h == NULL && consumed == 0);
+		if (err != GETK_ERR_NOMEM)
+			ASSERT(why != NULL && *why);
+	}
+
+	/* Without EOF: need more, or the same answer. */
+	err2 = getk_headers_parse(buf, size, 0, &h2, &c2, &why2);
+	if (err2 == GETK_OK && h2 == NULL) {
+		ASSERT(c2 == 0 && why2 == NULL);
+	} else if (err2 != GETK_ERR_NOMEM && err != GETK_ERR_NOMEM) {
+		ASSERT(err2 == err);
+		if (err == GETK_OK)
+			check_same(h, consumed, h2, c2);
+		else
+			ASSERT(strcmp(why, why2) == 0);
+	}
+
+	getk_headers_free(h);
+	getk_headers_free(h2);
+	getk_headers_free(h3);
+	return 0;
+}

@@ -1,0 +1,1146 @@
+#!/usr/bin/python3
+"""relay.py: an SMTP submission relay peer for getk-sendmail's tests.
+
+This is a small SMTP submission server, meant to listen on loopback only,
+that getk-sendmail (which encrypts a message and submits it with libcurl) is
+tested against.  It speaks STARTTLS (or TLS from the first byte with
+--implicit-tls), AUTH PLAIN and AUTH LOGIN after TLS, SIZE, PIPELINING,
+8BITMIME, SMTPUTF8 and ENHANCEDSTATUSCODES, and stores every message it
+accepts in a spool directory, exactly as received (dot-stuffing undone), next
+to a small JSON file with the envelope.  Switches make it refuse MAIL, RCPT
+or DATA with a given reply; see --help and tests/peers/README.
+
+It is not a mail server: nothing is ever relayed anywhere.  It uses only the
+Python standard library (Debian's /usr/bin/python3, 3.11) and plain asyncio
+streams, like getk-server.py.  Message data is streamed to a temporary file
+in the spool as it arrives, never held in memory as a whole.
+
+Typical use (the port is picked by the kernel and written to the port file):
+
+    tests/peers/relay.py --cert relay.pem --key relay.key \\
+        --user alice --password secret --spool spool/ --port-file port \\
+        --log commands.log
+"""
+
+import argparse
+import asyncio
+import base64
+import binascii
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import sys
+import traceback
+
+PROG = "relay"
+
+# RFC 5321 4.5.3.1.4: command line limit, CRLF included.
+MAX_COMMAND_LINE = 512
+# RFC 4954 section 4: AUTH lines (and SASL responses) may be this long.
+MAX_AUTH_LINE = 12288
+# Lines in the command log are cut to this many octets.
+MAX_LOG_LINE = 512
+# RFC 5321 4.5.3.1.8 asks for at least 100; more gets 452 4.5.3.
+MAX_RECIPIENTS = 1000
+# How much to read from the socket at a time.
+READ_CHUNK = 65536
+# TLS handshake timeout (STARTTLS and implicit TLS), seconds.
+TLS_HANDSHAKE_TIMEOUT = 30
+# Replies that --fail-* accept: one line, a 4xx or 5xx code.
+FAIL_REPLY = re.compile(r"[45][0-9][0-9](?: [^\r\n]*)?\Z")
+
+
+class Reply(Exception):
+    """A complete single-line SMTP reply ("501 5.5.4 Syntax error"), raised
+    by parsers to abort a command."""
+
+    def __init__(self, text):
+        super().__init__(text)
+        self.text = text
+
+
+class AuthAbort(Exception):
+    """Ends an AUTH exchange: reply is the line to send, None at EOF."""
+
+    def __init__(self, reply=None):
+        super().__init__(reply)
+        self.reply = reply
+
+
+# --------------------------------------------------------------------------
+# Command log
+# --------------------------------------------------------------------------
+
+class CommandLog:
+    """Append-only log of every command line received, for test assertions.
+
+    One line per command, as received (raw octets, CRLF removed, cut to
+    MAX_LOG_LINE octets), prefixed with "[TLS] " when the line arrived over
+    TLS.  AUTH commands are logged as "AUTH MECH <redacted>" and SASL responses
+    as "<redacted>"; message data is not logged.  Every line is written with
+    a single os.write() on an O_APPEND descriptor, so lines from concurrent
+    sessions never interleave and nothing is buffered.
+    """
+
+    def __init__(self, path):
+        self.fd = None
+        if path:
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                              0o644)
+
+    def record(self, line, tls):
+        """Append one received line (bytes, without its terminator)."""
+        if self.fd is None:
+            return
+        prefix = b"[TLS] " if tls else b""
+        try:
+            os.write(self.fd, prefix + line[:MAX_LOG_LINE] + b"\n")
+        except OSError as exc:
+            err(f"cannot write command log: {exc}")
+
+    def close(self):
+        """Close the log file."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+# --------------------------------------------------------------------------
+# Envelope parsing (pure functions)
+# --------------------------------------------------------------------------
+
+_ATEXT = r"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
+_NONASCII = r"\u0080-\U0010ffff"
+
+
+def _mailbox_regex(utf8):
+    """Compile the RFC 5321 (or, with utf8, RFC 6531) Mailbox grammar."""
+    extra = _NONASCII if utf8 else ""
+    atom = f"[{_ATEXT}{extra}]+"
+    dot_string = f"{atom}(?:\\.{atom})*"
+    qtext = f"[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e{extra}]"
+    quoted_string = f'"(?:{qtext}|\\\\[\\x20-\\x7e])*"'
+    let_dig = f"[A-Za-z0-9{extra}]"
+    sub_domain = f"{let_dig}(?:[A-Za-z0-9\\-{extra}]*{let_dig})?"
+    domain = f"{sub_domain}(?:\\.{sub_domain})*"
+    address_literal = r"\[[\x21-\x5a\x5e-\x7e]+\]"
+    return re.compile(
+        f"(?P<local>{dot_string}|{quoted_string})"
+        f"@(?P<domain>{domain}|{address_literal})\\Z")
+
+
+MAILBOX_ASCII = _mailbox_regex(False)
+MAILBOX_UTF8 = _mailbox_regex(True)
+
+
+def _find_unquoted(data, char, start):
+    """Index of byte char in data at or after start, outside "quotes"; -1."""
+    quoted = False
+    i = start
+    while i < len(data):
+        c = data[i:i + 1]
+        if quoted and c == b"\\":
+            i += 2
+            continue
+        if c == b'"':
+            quoted = not quoted
+        elif c == char and not quoted:
+            return i
+        i += 1
+    return -1
+
+
+def split_path(arg, keyword, usage):
+    """Split "FROM:<path> params" (keyword b"FROM:" or b"TO:").
+
+    Returns (path bytes without the brackets and any source route,
+    [param bytes]).  A space after the colon is tolerated; the angle
+    brackets are required.  Raises Reply(usage) on a syntax error.
+    """
+    bad = Reply(f"501 5.5.4 Syntax: {usage}")
+    if arg[:len(keyword)].upper() != keyword:
+        raise bad
+    rest = arg[len(keyword):].lstrip(b" ")
+    if not rest.startswith(b"<"):
+        raise bad
+    end = _find_unquoted(rest, b">", 1)
+    if end < 0:
+        raise bad
+    path, tail = rest[1:end], rest[end + 1:]
+    if tail and not tail.startswith(b" "):
+        raise bad
+    if path.startswith(b"@"):
+        # RFC 5321 4.1.1.3: a source route is accepted and ignored.
+        colon = _find_unquoted(path, b":", 0)
+        if colon < 0:
+            raise Reply("501 5.1.3 Bad address syntax")
+        path = path[colon + 1:]
+    return path, tail.split()
+
+
+def check_mailbox(raw, utf8, allow_postmaster=False):
+    """Validate a mailbox (bytes) and return it as str.
+
+    Without utf8 (the SMTPUTF8 MAIL parameter) a non-ASCII mailbox is
+    refused with 553 5.6.7; with it, the mailbox must be valid UTF-8 in the
+    RFC 6531 grammar.  Anything else not matching the grammar, or longer
+    than RFC 5321's limits, is 501 5.1.3.
+    """
+    bad = Reply("501 5.1.3 Bad address syntax")
+    if any(b >= 0x80 for b in raw):
+        if not utf8:
+            raise Reply("553 5.6.7 Non-ASCII address not permitted")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad from None
+    else:
+        text = raw.decode("ascii")
+    if allow_postmaster and text.lower() == "postmaster":
+        return text
+    match = (MAILBOX_UTF8 if utf8 else MAILBOX_ASCII).match(text)
+    if not match:
+        raise bad
+    if (len(match.group("local").encode()) > 64
+            or len(match.group("domain").encode()) > 255):
+        raise bad
+    return text
+
+
+def parse_mail_params(params):
+    """Check MAIL FROM parameters; return (declared size or None, utf8).
+
+    Accepted: SIZE=n (RFC 1870), BODY=7BIT or 8BITMIME (RFC 6152),
+    SMTPUTF8 (RFC 6531), AUTH=<mailbox> (RFC 4954, ignored).  Anything else
+    is 555 5.5.4.
+    """
+    size = None
+    utf8 = False
+    for param in params:
+        name, eq, value = param.partition(b"=")
+        name = name.upper()
+        if name == b"SIZE" and eq and value.isdigit() and len(value) <= 20:
+            size = int(value)
+        elif name == b"BODY" and eq and value.upper() in (b"7BIT",
+                                                          b"8BITMIME"):
+            pass
+        elif name == b"SMTPUTF8" and not eq:
+            utf8 = True
+        elif name == b"AUTH" and eq and value:
+            pass
+        else:
+            raise Reply("555 5.5.4 Unsupported MAIL parameter")
+    return size, utf8
+
+
+def decode_sasl(data):
+    """Decode one base64 SASL response (bytes); raise AuthAbort on "*"."""
+    data = data.strip(b" \t")
+    if data == b"*":
+        raise AuthAbort("501 5.0.0 Authentication cancelled")
+    if data == b"=":
+        return b""   # RFC 4954: "=" is an empty initial response
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise AuthAbort("501 5.5.2 Cannot decode response") from None
+
+
+# --------------------------------------------------------------------------
+# Message storage
+# --------------------------------------------------------------------------
+
+class MessageSink:
+    """Where the octets of one DATA go: a temporary file in the spool (or
+    nowhere without --spool), with the size counted and --max-size applied.
+
+    Nothing is visible under a final name until commit(); discard() removes
+    the temporary file and is safe to call at any time.
+    """
+
+    def __init__(self, spool, tmp_name, max_size):
+        self.spool = spool
+        self.max_size = max_size
+        self.size = 0
+        self.too_big = False
+        self.error = None
+        self.tmp = None
+        self.file = None
+        if spool is not None:
+            self.tmp = os.path.join(spool, tmp_name)
+            try:
+                self.file = open(self.tmp, "wb")
+            except OSError as exc:
+                self.fail(exc)
+
+    def fail(self, exc):
+        """Remember a storage error; stop writing."""
+        if self.error is None:
+            self.error = exc
+            err(f"cannot store message: {exc}")
+        self.discard()
+
+    def write(self, chunk):
+        """Add message octets."""
+        self.size += len(chunk)
+        if self.max_size is not None and self.size > self.max_size:
+            if not self.too_big:
+                self.too_big = True
+                self.discard()
+            return
+        if self.file is not None:
+            try:
+                self.file.write(chunk)
+            except OSError as exc:
+                self.fail(exc)
+
+    def commit(self, number, envelope):
+        """Store the message as NNNN.eml with NNNN.env beside it.
+
+        The .env file is renamed into place first, the .eml last, so a test
+        that sees NNNN.eml can read NNNN.env.  Raises OSError.
+        """
+        if self.spool is None:
+            return
+        self.file.close()
+        self.file = None
+        base = os.path.join(self.spool, f"{number:04d}")
+        env_tmp = os.path.join(self.spool, f".{number:04d}.env.tmp")
+        with open(env_tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps(envelope, ensure_ascii=False) + "\n")
+        os.replace(env_tmp, base + ".env")
+        os.replace(self.tmp, base + ".eml")
+        self.tmp = None
+
+    def discard(self):
+        """Close and remove the temporary file, if any."""
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError:
+                pass
+            self.file = None
+        if self.tmp is not None:
+            remove_quietly(self.tmp)
+            self.tmp = None
+
+
+# --------------------------------------------------------------------------
+# One SMTP session
+# --------------------------------------------------------------------------
+
+class Session:
+    """One client connection: reads commands, writes replies.
+
+    State: self.tls (TLS is active), self.ehlo (EHLO, not HELO, was given
+    since the connection or STARTTLS), self.helo (HELO or EHLO),
+    self.auth_user (name after a successful AUTH) and the mail transaction
+    (self.mail_from, self.rcpt_to, ...).
+    """
+
+    def __init__(self, server, reader, writer, tls):
+        self.server = server
+        self.opts = server.opts
+        self.reader = reader
+        self.writer = writer
+        self.buf = bytearray()
+        self.tls = tls
+        self.helo = False
+        self.ehlo = False
+        self.auth_user = None
+        self.done = False       # stop reading commands, close the connection
+        self.peer = writer.get_extra_info("peername")
+        self.reset_transaction()
+
+    def reset_transaction(self):
+        """Forget MAIL and RCPT (RSET, EHLO, HELO, STARTTLS, after DATA)."""
+        self.mail_from = None   # str once MAIL was accepted ("" for <>)
+        self.smtputf8 = False
+        self.rcpt_to = []
+        self.rcpt_tried = 0
+
+    # ---------------------------------------------------------------- I/O
+
+    def write(self, *lines):
+        """Queue complete reply lines (str, without CRLF) for sending."""
+        self.writer.write("".join(line + "\r\n" for line in lines)
+                          .encode("utf-8"))
+
+    async def pause(self):
+        """--delay-ms: flush what is queued, then wait before a reply."""
+        if self.opts.delay_ms:
+            await self.writer.drain()
+            await asyncio.sleep(self.opts.delay_ms / 1000)
+
+    async def reply(self, *lines):
+        """Send a reply (one or more lines), after --delay-ms."""
+        await self.pause()
+        self.write(*lines)
+
+    async def fail(self, text):
+        """Send a --fail-* reply; a 421 then closes the connection."""
+        await self.reply(text)
+        if text.startswith("421"):
+            self.done = True
+
+    async def next_line(self, limit):
+        """Return (line, too_long) for the next line, or None at EOF.
+
+        line is the raw octets without CR LF (or bare LF).  A line longer
+        than limit octets (terminator included) is returned cut to limit
+        octets with too_long set; the rest of it is read and thrown away.
+        Write flow control (drain) is applied before blocking on a read.
+        """
+        discarding = None
+        while True:
+            idx = self.buf.find(b"\n")
+            if discarding is not None:
+                if idx >= 0:
+                    del self.buf[:idx + 1]
+                    return discarding, True
+                self.buf.clear()
+            elif idx >= 0:
+                line = bytes(self.buf[:idx + 1])
+                del self.buf[:idx + 1]
+                if len(line) > limit:
+                    return line[:limit], True
+                line = line[:-1]
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+                return line, False
+            elif len(self.buf) >= limit:
+                discarding = bytes(self.buf[:limit])
+                self.buf.clear()
+            await self.writer.drain()
+            data = await self.reader.read(READ_CHUNK)
+            if not data:
+                return None
+            self.buf += data
+
+    async def receive_data(self, sink):
+        """Read message data up to CRLF "." CRLF into sink.
+
+        Dot-stuffing is undone (RFC 5321 4.5.2: a line that starts with "."
+        loses that first "."); every other octet, bare CR and LF included,
+        is passed on as received.  A line starts at the beginning of the
+        data and after each CRLF.  The data is processed in chunks as it
+        arrives; only the few octets that may start the terminator are held
+        back.  Octets after the terminator (pipelined commands) stay in
+        self.buf.  Returns True at the terminator, False at EOF.
+        """
+        # A virtual CRLF in front makes the first line like all others;
+        # its two octets are not passed on.
+        buf = b"\r\n" + bytes(self.buf)
+        self.buf.clear()
+        skip = 2
+        i = 0
+
+        def emit(chunk):
+            nonlocal skip
+            if skip:
+                cut = min(skip, len(chunk))
+                chunk = chunk[cut:]
+                skip -= cut
+            if chunk:
+                sink.write(chunk)
+
+        while True:
+            j = buf.find(b"\r\n.", i)
+            if j < 0:
+                # Hold back a CR or CRLF at the end: it may start "\r\n.".
+                k = len(buf)
+                if buf.endswith(b"\r\n"):
+                    k -= 2
+                elif buf.endswith(b"\r"):
+                    k -= 1
+                k = max(k, i)
+                emit(buf[i:k])
+                buf = buf[k:]
+                i = 0
+            else:
+                after = buf[j + 3:j + 5]
+                if after == b"\r\n":
+                    emit(buf[i:j + 2])    # the CRLF ends the last line
+                    self.buf += buf[j + 5:]
+                    return True
+                if after in (b"", b"\r"):
+                    emit(buf[i:j])        # could be the terminator: wait
+                    buf = buf[j:]
+                    i = 0
+                else:
+                    emit(buf[i:j + 2])    # a stuffed line: drop the "."
+                    i = j + 3
+                    continue
+            data = await self.reader.read(READ_CHUNK)
+            if not data:
+                return False
+            buf += data
+
+    # ------------------------------------------------------------ session
+
+    async def run(self):
+        """Serve the connection until QUIT, EOF, a 421 or a fatal error."""
+        await self.reply(f"220 {self.opts.hostname} ESMTP getk-relay-test")
+        while not self.done:
+            item = await self.next_line(MAX_AUTH_LINE)
+            if item is None:
+                return
+            line, too_long = item
+            is_auth = line.partition(b" ")[0].upper() == b"AUTH"
+            # The mechanism stays readable (tests check it); any initial
+            # response is redacted.
+            mech = line.split(b" ")[1:2] if is_auth else []
+            self.server.log.record(
+                b"AUTH " + b"".join(mech) + b" <redacted>" if is_auth else line,
+                self.tls)
+            # Stop at once if the client is gone, rather than answering the
+            # rest of its pipelined commands into a dead socket: yielding
+            # once lets asyncio deliver connection_lost, then drain() raises.
+            await asyncio.sleep(0)
+            await self.writer.drain()
+            if too_long or (not is_auth
+                            and len(line) + 2 > MAX_COMMAND_LINE):
+                await self.reply("500 5.5.2 Line too long")
+                continue
+            await self.dispatch(line)
+        await self.writer.drain()
+
+    async def dispatch(self, line):
+        """Run one command line (bytes, without CRLF)."""
+        verb, _, arg = line.partition(b" ")
+        verb = verb.decode("ascii", "replace").upper()
+        handler = {
+            "EHLO": self.cmd_ehlo,
+            "HELO": self.cmd_helo,
+            "STARTTLS": self.cmd_starttls,
+            "AUTH": self.cmd_auth,
+            "NOOP": self.cmd_noop,
+            "RSET": self.cmd_rset,
+            "QUIT": self.cmd_quit,
+            "MAIL": self.cmd_mail,
+            "RCPT": self.cmd_rcpt,
+            "DATA": self.cmd_data,
+        }.get(verb)
+        if handler is None:
+            await self.reply("500 5.5.2 Command unrecognized")
+        else:
+            await handler(arg)
+
+    # ------------------------------------------------ what is offered now
+
+    def starttls_offered(self):
+        """True if STARTTLS is advertised and accepted in this state."""
+        return not self.tls and self.server.tls_context is not None
+
+    def auth_configured(self):
+        """True if AUTH exists at all (a --user, and no --no-auth)."""
+        return self.opts.user is not None and not self.opts.no_auth
+
+    def auth_offered(self):
+        """True if AUTH is advertised in this state (after TLS only)."""
+        return self.auth_configured() and self.tls
+
+    # --------------------------------------------------------- commands
+
+    async def cmd_ehlo(self, arg):
+        """EHLO: list the extensions valid in the current state."""
+        if not arg.strip():
+            await self.reply("501 5.5.4 Syntax: EHLO hostname")
+            return
+        self.helo = self.ehlo = True
+        self.reset_transaction()
+        exts = ["PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"]
+        if self.opts.max_size is not None:
+            exts.append(f"SIZE {self.opts.max_size}")
+        if self.starttls_offered():
+            exts.append("STARTTLS")
+        if self.auth_offered():
+            exts.append("AUTH PLAIN LOGIN")
+        lines = [self.opts.hostname] + exts
+        await self.reply(*(f"250-{x}" for x in lines[:-1]),
+                         f"250 {lines[-1]}")
+
+    async def cmd_helo(self, arg):
+        """HELO: plain SMTP greeting; AUTH then still needs EHLO."""
+        if not arg.strip():
+            await self.reply("501 5.5.4 Syntax: HELO hostname")
+            return
+        self.helo = True
+        self.ehlo = False
+        self.reset_transaction()
+        await self.reply(f"250 {self.opts.hostname}")
+
+    async def cmd_starttls(self, arg):
+        """STARTTLS: 220, then the TLS handshake, then a fresh session.
+
+        Nothing is awaited between queueing the 220 and handing the
+        transport to TLS, so the client's ClientHello is never read as
+        SMTP.  Plain text the client pipelined after STARTTLS is logged and
+        discarded (RFC 3207 section 4.2), never carried into the TLS session.
+        """
+        if self.tls:
+            await self.reply("503 5.5.1 TLS already active")
+            return
+        if self.server.tls_context is None:
+            await self.reply("454 4.7.0 TLS not available")
+            return
+        if arg.strip():
+            await self.reply("501 5.5.4 Syntax error (no parameters allowed)")
+            return
+        await self.writer.drain()
+        await self.pause()
+        pending = bytes(self.buf)
+        self.buf.clear()
+        # asyncio has no public API to empty a StreamReader's buffer.
+        reader_buf = getattr(self.reader, "_buffer", None)
+        if reader_buf:
+            pending += bytes(reader_buf)
+            reader_buf.clear()
+        if pending:
+            for piece in pending.splitlines():
+                self.server.log.record(piece, False)
+            err(f"{self.peer}: discarded {len(pending)} octets sent in clear "
+                "text after STARTTLS")
+        self.write("220 2.0.0 Ready to start TLS")
+        try:
+            await self.writer.start_tls(
+                self.server.tls_context,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError,
+                ConnectionError) as exc:
+            err(f"{self.peer}: TLS handshake failed: {exc!r}")
+            self.done = True
+            return
+        self.tls = True
+        self.helo = self.ehlo = False
+        self.auth_user = None
+        self.reset_transaction()
+
+    async def cmd_auth(self, arg):
+        """AUTH PLAIN / AUTH LOGIN (RFC 4954), with or without an initial
+        response.  Offered only after TLS, with --user, without --no-auth.
+        """
+        if not self.ehlo:
+            await self.reply("503 5.5.1 Send EHLO first")
+        elif not self.auth_configured():
+            await self.reply("502 5.5.1 Command not implemented")
+        elif not self.tls:
+            await self.reply("538 5.7.11 Encryption required for requested "
+                             "authentication mechanism")
+        elif self.auth_user is not None:
+            await self.reply("503 5.5.1 Already authenticated")
+        elif self.mail_from is not None:
+            await self.reply("503 5.5.1 AUTH not permitted during a mail "
+                             "transaction")
+        else:
+            parts = arg.split()
+            if not 1 <= len(parts) <= 2:
+                await self.reply("501 5.5.4 Syntax: AUTH mechanism "
+                                 "[initial-response]")
+                return
+            mech = parts[0].upper()
+            initial = parts[1] if len(parts) == 2 else None
+            try:
+                if mech == b"PLAIN":
+                    ok, user = await self.auth_plain(initial)
+                elif mech == b"LOGIN":
+                    ok, user = await self.auth_login(initial)
+                else:
+                    raise AuthAbort("504 5.5.4 Unrecognized authentication "
+                                    "type")
+            except AuthAbort as abort:
+                if abort.reply is None:
+                    self.done = True
+                else:
+                    await self.reply(abort.reply)
+                return
+            if ok:
+                self.auth_user = user
+                await self.reply("235 2.7.0 Authentication successful")
+            else:
+                await self.reply("535 5.7.8 Authentication credentials "
+                                 "invalid")
+
+    async def sasl_response(self, challenge):
+        """Send "334 challenge" and return the client's decoded answer."""
+        await self.reply(f"334 {challenge}")
+        item = await self.next_line(MAX_AUTH_LINE)
+        if item is None:
+            raise AuthAbort(None)
+        line, too_long = item
+        self.server.log.record(b"<redacted>", self.tls)
+        if too_long:
+            raise AuthAbort("500 5.5.6 Authentication exchange line is "
+                            "too long")
+        return decode_sasl(line)
+
+    async def auth_plain(self, initial):
+        """RFC 4616: [authzid] NUL authcid NUL passwd."""
+        if initial is None:
+            response = await self.sasl_response("")
+        else:
+            response = decode_sasl(initial)
+        parts = response.split(b"\0")
+        if len(parts) != 3:
+            raise AuthAbort("501 5.5.2 Cannot decode response")
+        authzid, authcid, password = parts
+        ok = (authzid in (b"", authcid)
+              and self.server.check_credentials(authcid, password))
+        return ok, authcid.decode("utf-8", "replace")
+
+    async def auth_login(self, initial):
+        """The LOGIN mechanism: user name, then password, both base64."""
+        if initial is None:
+            user = await self.sasl_response("VXNlcm5hbWU6")   # Username:
+        else:
+            user = decode_sasl(initial)
+        password = await self.sasl_response("UGFzc3dvcmQ6")   # Password:
+        ok = self.server.check_credentials(user, password)
+        return ok, user.decode("utf-8", "replace")
+
+    async def cmd_noop(self, arg):
+        """NOOP."""
+        await self.reply("250 2.0.0 OK")
+
+    async def cmd_rset(self, arg):
+        """RSET: drop the mail transaction."""
+        self.reset_transaction()
+        await self.reply("250 2.0.0 OK")
+
+    async def cmd_quit(self, arg):
+        """QUIT: 221 and close."""
+        await self.reply("221 2.0.0 Bye")
+        self.done = True
+
+    async def cmd_mail(self, arg):
+        """MAIL FROM: state checks, TLS and AUTH policy, syntax, --fail-mail,
+        SIZE, in that order."""
+        opts = self.opts
+        if not self.helo:
+            await self.reply("503 5.5.1 Send HELO/EHLO first")
+            return
+        if self.mail_from is not None:
+            await self.reply("503 5.5.1 Nested MAIL command")
+            return
+        if opts.require_tls and not self.tls:
+            await self.reply("530 5.7.0 Must issue a STARTTLS command first")
+            return
+        if opts.user is not None and self.auth_user is None:
+            await self.reply("530 5.7.0 Authentication required")
+            return
+        try:
+            path, params = split_path(arg, b"FROM:", "MAIL FROM:<address>")
+            size, utf8 = parse_mail_params(params)
+            mail_from = check_mailbox(path, utf8) if path else ""
+        except Reply as r:
+            await self.reply(r.text)
+            return
+        if opts.fail_mail is not None:
+            await self.fail(opts.fail_mail)
+            return
+        if (opts.max_size is not None and size is not None
+                and size > opts.max_size):
+            await self.reply("552 5.3.4 Message too big")
+            return
+        self.mail_from = mail_from
+        self.smtputf8 = utf8
+        await self.reply("250 2.1.0 Ok")
+
+    async def cmd_rcpt(self, arg):
+        """RCPT TO: syntax, then --fail-rcpt-for, then --fail-rcpt."""
+        opts = self.opts
+        if self.mail_from is None:
+            await self.reply("503 5.5.1 Need MAIL command")
+            return
+        try:
+            path, params = split_path(arg, b"TO:", "RCPT TO:<address>")
+            if params:
+                raise Reply("555 5.5.4 Unsupported RCPT parameter")
+            if not path:
+                raise Reply("501 5.1.3 Bad address syntax")
+            rcpt = check_mailbox(path, self.smtputf8, allow_postmaster=True)
+        except Reply as r:
+            await self.reply(r.text)
+            return
+        self.rcpt_tried += 1
+        specific = self.server.fail_rcpt_for.get(rcpt.lower())
+        if specific is not None:
+            await self.fail(specific)
+        elif opts.fail_rcpt is not None:
+            await self.fail(opts.fail_rcpt)
+        elif len(self.rcpt_to) >= MAX_RECIPIENTS:
+            await self.reply("452 4.5.3 Too many recipients")
+        else:
+            self.rcpt_to.append(rcpt)
+            await self.reply("250 2.1.5 Ok")
+
+    async def cmd_data(self, arg):
+        """DATA: stream the message to the spool, then answer for it."""
+        opts = self.opts
+        if self.mail_from is None:
+            await self.reply("503 5.5.1 Need MAIL command")
+            return
+        if not self.rcpt_to:
+            if self.rcpt_tried:
+                await self.reply("554 5.5.1 No valid recipients")
+            else:
+                await self.reply("503 5.5.1 Need RCPT command")
+            return
+        if arg.strip():
+            await self.reply("501 5.5.4 Syntax: DATA (no parameters)")
+            return
+        spool = opts.spool if opts.fail_data is None else None
+        sink = MessageSink(spool, self.server.temp_name(), opts.max_size)
+        try:
+            await self.reply("354 End data with <CR><LF>.<CR><LF>")
+            await self.writer.drain()
+            if not await self.receive_data(sink):
+                self.done = True      # EOF in the middle: store nothing
+                return
+            if opts.fail_data is not None:
+                await self.fail(opts.fail_data)
+            elif sink.too_big:
+                await self.reply("552 5.3.4 Message too big")
+            elif sink.error is not None:
+                await self.reply("451 4.3.0 Cannot store message")
+            else:
+                envelope = {
+                    "mail_from": self.mail_from,
+                    "rcpt_to": list(self.rcpt_to),
+                    "auth_user": self.auth_user,
+                    "tls": self.tls,
+                    "size": sink.size,
+                }
+                number = self.server.next_number()
+                try:
+                    sink.commit(number, envelope)
+                except OSError as exc:
+                    sink.fail(exc)
+                    await self.reply("451 4.3.0 Cannot store message")
+                else:
+                    await self.reply(f"250 2.0.0 Ok: queued as {number:04d}")
+        finally:
+            sink.discard()
+            self.reset_transaction()
+
+
+# --------------------------------------------------------------------------
+# The server: listening socket, sessions, spool numbering, shutdown
+# --------------------------------------------------------------------------
+
+class RelayServer:
+    """Listening socket plus the set of running sessions."""
+
+    def __init__(self, opts):
+        self.opts = opts
+        self.tls_context = make_tls_context(opts.cert, opts.key)
+        self.fail_rcpt_for = {}
+        for addr, reply in opts.fail_rcpt_for or []:
+            if addr.startswith("<") and addr.endswith(">"):
+                addr = addr[1:-1]
+            self.fail_rcpt_for[addr.lower()] = reply
+        self.user = None if opts.user is None else opts.user.encode()
+        self.password = (None if opts.password is None
+                         else opts.password.encode())
+        self.number = 0
+        self.temp_count = 0
+        if opts.spool is not None:
+            os.makedirs(opts.spool, exist_ok=True)
+            self.number = last_spool_number(opts.spool)
+        self.log = CommandLog(opts.log)
+        self.sessions = set()
+        self.server = None
+        self.stopping = False
+
+    def check_credentials(self, user, password):
+        """True if user and password (bytes) are --user and --password."""
+        return user == self.user and password == self.password
+
+    def next_number(self):
+        """Number of the next stored message (1, 2, ...)."""
+        self.number += 1
+        return self.number
+
+    def temp_name(self):
+        """A fresh temporary file name in the spool (hidden, not *.eml)."""
+        self.temp_count += 1
+        return f".incoming.{os.getpid()}.{self.temp_count}.tmp"
+
+    async def start(self):
+        """Bind and listen; return the port actually bound."""
+        sock = bind_socket(self.opts.listen, self.opts.port)
+        kwargs = {}
+        if self.opts.implicit_tls:
+            kwargs = {"ssl": self.tls_context,
+                      "ssl_handshake_timeout": TLS_HANDSHAKE_TIMEOUT}
+        self.server = await asyncio.start_server(
+            self.handle, sock=sock, backlog=1024, limit=READ_CHUNK * 2,
+            **kwargs)
+        return sock.getsockname()[1]
+
+    async def handle(self, reader, writer):
+        """Run one session; never let a client's misbehaviour escape."""
+        task = asyncio.current_task()
+        self.sessions.add(task)
+        session = Session(self, reader, writer, self.opts.implicit_tls)
+        try:
+            await session.run()
+        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError,
+                asyncio.TimeoutError, OSError):
+            pass  # the client went away, possibly in the middle of TLS
+        except asyncio.CancelledError:
+            pass  # server shutting down
+        except Exception:  # a bug in this script: report, keep serving
+            err(f"{session.peer}: internal error:\n{traceback.format_exc()}")
+        finally:
+            self.sessions.discard(task)
+            if self.stopping:
+                abort_writer(writer)
+            else:
+                await close_writer(writer)
+
+    async def stop(self):
+        """Stop listening, end every session, close the log."""
+        self.stopping = True
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.sessions):
+            task.cancel()
+        if self.sessions:
+            await asyncio.wait(list(self.sessions), timeout=5)
+        self.log.close()
+
+
+def last_spool_number(spool):
+    """Highest NNNN of the NNNN.eml files already in spool, or 0."""
+    highest = 0
+    for name in os.listdir(spool):
+        m = re.fullmatch(r"([0-9]+)\.eml", name)
+        if m:
+            highest = max(highest, int(m.group(1)))
+    return highest
+
+
+async def close_writer(writer):
+    """Close a stream, without waiting long for a TLS close_notify.
+
+    Errors are ignored: the peer may have reset the connection already.
+    """
+    try:
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), timeout=2)
+    except (asyncio.TimeoutError, asyncio.CancelledError):
+        abort_writer(writer)
+    except Exception:
+        pass
+
+
+def abort_writer(writer):
+    """Drop a connection at once (server shutdown, close timeout)."""
+    try:
+        writer.transport.abort()
+    except Exception:  # Python 3.11's SSL transport may be half gone
+        pass
+
+
+def bind_socket(host, port):
+    """Create a listening TCP socket on the first address host resolves to.
+
+    (asyncio would bind every address of a name like "localhost", each on
+    its own ephemeral port; a test needs exactly one.)
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                               flags=socket.AI_PASSIVE)
+    family, type_, proto, _, addr = infos[0]
+    sock = socket.socket(family, type_, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(addr)
+    sock.setblocking(False)
+    return sock
+
+
+def make_tls_context(cert, key):
+    """Server TLS context from PEM files, or None without --cert."""
+    if not cert:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+def write_file_atomically(path, text):
+    """Write text to path.tmp, then rename it over path."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def remove_quietly(path):
+    """Remove path if it exists."""
+    if path:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def err(message):
+    """Print a message to stderr."""
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+def exception_handler(loop, context):
+    """asyncio exception handler: ignore errors caused by clients leaving.
+
+    Anything else (a bug) goes to asyncio's default handler, on stderr.
+    """
+    exc = context.get("exception")
+    if isinstance(exc, (ConnectionError, ssl.SSLError, OSError)):
+        return
+    loop.default_exception_handler(context)
+
+
+# --------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------
+
+def parse_args(argv):
+    """Parse the command line (see --help)."""
+    p = argparse.ArgumentParser(
+        prog="relay.py",
+        description="SMTP submission relay for getk-sendmail's tests: "
+                    "STARTTLS or implicit TLS, AUTH PLAIN/LOGIN, messages "
+                    "stored in a spool directory. Listen on loopback.")
+    g = p.add_argument_group("normal operation")
+    g.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
+                   help="address to listen on (default 127.0.0.1)")
+    g.add_argument("--port", type=int, default=0, metavar="N",
+                   help="port (default 0: let the kernel pick one)")
+    g.add_argument("--port-file", metavar="FILE",
+                   help="write the bound port and a newline here "
+                        "(atomically) once listening")
+    g.add_argument("--pid-file", metavar="FILE", help="write the pid here")
+    g.add_argument("--hostname", default="relay.example.org", metavar="NAME",
+                   help="name in the greeting and EHLO reply "
+                        "(default relay.example.org)")
+    g.add_argument("--cert", metavar="FILE",
+                   help="PEM certificate (chain) for STARTTLS or implicit "
+                        "TLS")
+    g.add_argument("--key", metavar="FILE",
+                   help="PEM private key for --cert")
+    g.add_argument("--implicit-tls", action="store_true",
+                   help="TLS from the first byte (port 465 style); no "
+                        "STARTTLS")
+    g.add_argument("--require-tls", dest="require_tls", action="store_true",
+                   default=True,
+                   help="MAIL before TLS gets 530 (the default)")
+    g.add_argument("--allow-plain", dest="require_tls", action="store_false",
+                   help="accept MAIL without TLS")
+    g.add_argument("--user", metavar="NAME",
+                   help="AUTH user; MAIL then needs a successful AUTH")
+    g.add_argument("--password", metavar="PW", help="AUTH password")
+    g.add_argument("--no-auth", action="store_true",
+                   help="never offer or accept AUTH (MAIL still needs it "
+                        "when --user is set, so it always gets 530)")
+    g.add_argument("--spool", metavar="DIR",
+                   help="store accepted messages as DIR/NNNN.eml with the "
+                        "envelope in DIR/NNNN.env (JSON)")
+    g.add_argument("--max-size", type=int, metavar="N",
+                   help="advertise SIZE N; bigger messages get 552")
+    g.add_argument("--log", metavar="FILE",
+                   help="append every command line received; '[TLS] ' "
+                        "prefix once TLS is active; AUTH redacted")
+    g.add_argument("--delay-ms", type=int, default=0, metavar="N",
+                   help="sleep N ms before every reply")
+
+    f = p.add_argument_group("refusals (REPLY is one line, 4xx or 5xx; "
+                             "a 421 then closes the connection)")
+    f.add_argument("--fail-mail", metavar="REPLY",
+                   help="answer every MAIL FROM with REPLY")
+    f.add_argument("--fail-rcpt", metavar="REPLY",
+                   help="answer every RCPT TO with REPLY")
+    f.add_argument("--fail-rcpt-for", nargs=2, action="append",
+                   metavar=("ADDR", "REPLY"),
+                   help="answer RCPT TO:<ADDR> (any case) with REPLY; "
+                        "repeatable")
+    f.add_argument("--fail-data", metavar="REPLY",
+                   help="read the message, then answer the end of DATA "
+                        "with REPLY and store nothing")
+
+    opts = p.parse_args(argv)
+    if bool(opts.cert) != bool(opts.key):
+        p.error("--cert and --key go together")
+    if opts.implicit_tls and not opts.cert:
+        p.error("--implicit-tls needs --cert and --key")
+    if (opts.user is None) != (opts.password is None):
+        p.error("--user and --password go together")
+    if opts.user is not None and not opts.user:
+        p.error("--user must not be empty")
+    replies = [("--fail-mail", opts.fail_mail),
+               ("--fail-rcpt", opts.fail_rcpt),
+               ("--fail-data", opts.fail_data)]
+    replies += [("--fail-rcpt-for", r) for _, r in opts.fail_rcpt_for or []]
+    for name, reply in replies:
+        if reply is not None and not FAIL_REPLY.match(reply):
+            p.error(f"{name}: REPLY must be one line starting with a 4xx or "
+                    f"5xx code, like \"451 4.3.0 Try again later\"")
+    if opts.max_size is not None and opts.max_size < 1:
+        p.error("--max-size must be >= 1")
+    if opts.delay_ms < 0:
+        p.error("--delay-ms must be >= 0")
+    if not 0 <= opts.port <= 65535:
+        p.error("--port out of range")
+    return opts
+
+
+async def serve(opts):
+    """Run the server until SIGTERM or SIGINT; return the exit status."""
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(exception_handler)
+    try:
+        server = RelayServer(opts)
+    except (OSError, ssl.SSLError) as exc:
+        err(f"cannot load TLS certificate, create the spool or open the "
+            f"log: {exc}")
+        return 1
+    try:
+        port = await server.start()
+    except OSError as exc:
+        err(f"cannot listen on {opts.listen} port {opts.port}: {exc}")
+        return 1
+    if opts.cert is None:
+        if opts.require_tls:
+            err("warning: no --cert, STARTTLS unavailable; every MAIL will "
+                "get 530 (add --allow-plain?)")
+        if opts.user is not None and not opts.no_auth:
+            err("warning: no --cert, so AUTH is never offered; every MAIL "
+                "will get 530")
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    if opts.pid_file:
+        write_file_atomically(opts.pid_file, f"{os.getpid()}\n")
+    if opts.port_file:
+        write_file_atomically(opts.port_file, f"{port}\n")
+    err(f"listening on {opts.listen} port {port}")
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        remove_quietly(opts.port_file)
+        remove_quietly(opts.pid_file)
+    return 0
+
+
+def main(argv=None):
+    """Entry point."""
+    opts = parse_args(sys.argv[1:] if argv is None else argv)
+    return asyncio.run(serve(opts))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
