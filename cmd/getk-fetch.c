@@ -458,8 +458,8 @@ print_event(void *arg, const char *address, time_t when, const char *event,
 	printf("%s%s %s %s", arg ? "    " : "", t, address, event);
 	if (old_fpr && new_fpr)
 		printf(" %s -> %s", old_fpr, new_fpr);
-	else if (new_fpr)
-		printf(" %s", new_fpr);
+	else if (new_fpr || old_fpr)
+		printf(" %s", new_fpr ? new_fpr : old_fpr);
 	if (detail)
 		printf(" (%s)", detail);
 	putchar('\n');

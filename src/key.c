@@ -186,7 +186,8 @@ map_gpgme(gpgme_error_t gerr)
 
 enum getk_err
 getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
-    const char *tmpdir, struct getk_key **r_key, char *why, size_t whysz)
+    const char *tmpdir, struct getk_key **r_key, char *why, size_t whysz,
+    char r_revoked[41])
 {
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t in = NULL, out = NULL;
@@ -203,6 +204,7 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 
 	*r_key = NULL;
 	why[0] = '\0';
+	r_revoked[0] = '\0';
 	getk_buf_init(&filter, 1024);
 	err = make_home(tmpdir, &home);
 	if (err) {
@@ -263,6 +265,13 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 		if (p) {
 			if (!problem)
 				problem = p;
+			if (k->revoked && !r_revoked[0] && k->subkeys &&
+			    k->subkeys->fpr) {
+				snprintf(r_revoked, 41, "%s", k->subkeys->fpr);
+				for (char *c = r_revoked; *c; c++)
+					if (*c >= 'a' && *c <= 'f')
+						*c = (char)(*c - 'a' + 'A');
+			}
 			gpgme_key_unref(k);
 			continue;
 		}

@@ -45,11 +45,13 @@ enum getk_err getk_key_engine_init(void);
  * (NULL: $TMPDIR or /tmp).  On success *R_KEY is a new key for
  * getk_key_free.  GETK_ERR_BADKEY with *WHY saying why no key passed
  * (e.g. "key has no usable encryption subkey"), GETK_ERR_CRYPTO when gpg
- * could not be run, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ * could not be run, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.  Whatever the result,
+ * R_REVOKED receives the fingerprint of a revoked key among the offered
+ * ones with a User ID for MAILBOX (the owner withdrew it), or "".
  */
 enum getk_err getk_key_verify(const char *mailbox, const unsigned char *data,
     size_t len, const char *tmpdir, struct getk_key **r_key, char *why,
-    size_t whysz);
+    size_t whysz, char r_revoked[41]);
 
 /*
  * Sets *R_YES to 1 when the key NEW_KEY carries a valid certification by

@@ -418,7 +418,7 @@ settle(struct engine *e, struct group *g, struct pending *pp)
 		}
 	}
 	err = getk_key_verify(r->address, pp->offered, pp->offered_len,
-	    e->s->tmpdir, &key, why, sizeof(why));
+	    e->s->tmpdir, &key, why, sizeof(why), r->revoked_fpr);
 	if (err == GETK_ERR_BADKEY) {
 		set_result(r, GETK_STATUS_BADKEY, "a key was offered by %s but "
 		    "failed verification: %s", pp->from_mx, why);
@@ -764,6 +764,11 @@ rotation_allowed(const struct getk_lookup_settings *s,
 		*why = "pinned key expired; new key authenticated";
 		return 1;
 	}
+	if (strcmp(r->revoked_fpr, ce->pin) == 0 &&
+	    r->trust != GETK_TRUST_NONE) {
+		*why = "pinned key revoked; new key authenticated";
+		return 1;
+	}
 	return 0;
 }
 
@@ -802,6 +807,12 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 			r->cache = GETK_CACHE_REFUSED;
 			err = getk_store_put_offered(s->store, &sk, ce->pin, now,
 			    why, sizeof(why));
+			/* A revoked pin is never used again, even while its
+			 * successor waits for --accept. */
+			if (!err && ce->key && strcmp(r->revoked_fpr,
+			    ce->pin) == 0)
+				err = getk_store_drop_key(s->store, r->address,
+				    "revoked", ce->pin, now, why, sizeof(why));
 			set_result(r, GETK_STATUS_CONFLICT, "the key changed: "
 			    "pinned %s, offered %s; the new key is not used. If "
 			    "the change is expected, run: getk-fetch --accept %s",
@@ -809,6 +820,14 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 			getk_key_free(r->key);
 			r->key = NULL;
 		}
+	} else if (ce->pin && strcmp(r->revoked_fpr, ce->pin) == 0) {
+		/* The owner revoked the pinned key: the cached copy, verified
+		 * before the revocation, must not stand in for it. */
+		if (ce->key)
+			err = getk_store_drop_key(s->store, r->address,
+			    "revoked", ce->pin, now, why, sizeof(why));
+		set_result(r, GETK_STATUS_BADKEY, "the pinned key %s was "
+		    "revoked by its owner", ce->pin);
 	} else if (cached_usable(ce, now)) {
 		/* A failure, or a "no key" that anyone on the path could
 		 * forge, does not undo a verified key that is still valid. */

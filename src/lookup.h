@@ -87,6 +87,8 @@ struct getk_result {
 	enum getk_cache_event cache;	/* with a store */
 	char offered_sha256[65];	/* of the bytes the source offered,
 					   when a key was found; else "" */
+	char revoked_fpr[41];		/* a revoked key the source offered
+					   for the address, or "" */
 };
 
 /*

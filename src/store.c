@@ -771,3 +771,20 @@ getk_store_due(struct getk_store *store, time_t before, char ***r_addrs,
 	*r_n = n;
 	return GETK_OK;
 }
+
+enum getk_err
+getk_store_drop_key(struct getk_store *store, const char *address,
+    const char *event, const char *fpr, time_t now, char *why, size_t whysz)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return db_fail(store, "write", why, whysz);
+	rc = prepare_bind(store, &st, "DELETE FROM keys WHERE address = ?", "t",
+	    address);
+	rc = run(st, rc);
+	if (rc == SQLITE_OK)
+		rc = history(store, address, now, event, fpr, NULL, NULL);
+	return finish(store, rc, "write", why, whysz);
+}

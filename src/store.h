@@ -89,6 +89,14 @@ enum getk_err getk_store_put_key(struct getk_store *store,
     const struct getk_store_key *key, int repin, const char *event,
     const char *detail, time_t now, char *why, size_t whysz);
 
+/*
+ * Drops the cached key of ADDRESS (its pin stays) and records EVENT with
+ * the fingerprint FPR: the key must not be used any more.
+ */
+enum getk_err getk_store_drop_key(struct getk_store *store,
+    const char *address, const char *event, const char *fpr, time_t now,
+    char *why, size_t whysz);
+
 /* Marks the cached key as fetched again at NOW (nothing else changed). */
 enum getk_err getk_store_touch(struct getk_store *store, const char *address,
     time_t now, char *why, size_t whysz);
