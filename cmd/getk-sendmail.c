@@ -689,6 +689,7 @@ static int
 build(struct run *r, const struct getk_key *self, int plain)
 {
 	struct getk_pgpmime m;
+	struct getk_buf fromhdr = { NULL, 0, 0, 0 };
 	char date[64], mid[320], why[512];
 	const struct getk_key **keys = NULL;
 	const char **list;
@@ -697,6 +698,24 @@ build(struct run *r, const struct getk_key *self, int plain)
 	enum getk_err err;
 
 	make_ids(r, date, sizeof(date), mid, sizeof(mid));
+	/* A message without From gets one, with -F's name (quoted). */
+	if (*r->from) {
+		getk_buf_init(&fromhdr, 2048);
+		if (r->o.fullname && *r->o.fullname) {
+			const char *p;
+
+			getk_buf_adds(&fromhdr, "\"");
+			for (p = r->o.fullname; *p; p++) {
+				if (*p == '\r' || *p == '\n')
+					continue;
+				if (*p == '"' || *p == '\\')
+					getk_buf_add(&fromhdr, "\\", 1);
+				getk_buf_add(&fromhdr, p, 1);
+			}
+			getk_buf_adds(&fromhdr, "\" ");
+		}
+		getk_buf_printf(&fromhdr, "<%s>", r->from);
+	}
 	memset(&m, 0, sizeof(m));
 	m.headers = r->headers;
 	m.body = r->body;
@@ -704,9 +723,12 @@ build(struct run *r, const struct getk_key *self, int plain)
 	m.protect_subject = r->acct->protect_subject;
 	m.date = date;
 	m.message_id = mid;
+	m.from = fromhdr.data;
 	keys = calloc(r->nrcpts + 1, sizeof(*keys));
-	if (!keys)
+	if (!keys) {
+		getk_buf_free(&fromhdr);
 		return fail(EX_OSERR, "out of memory");
+	}
 	/* Pass 0: the To/Cc copy; then one pass per Bcc recipient. */
 	for (i = 0; status == EX_OK && i <= r->nrcpts; i++) {
 		struct getk_spool *out = NULL;
@@ -757,6 +779,7 @@ build(struct run *r, const struct getk_key *self, int plain)
 		status = add_sub(r, out, list, nl);
 	}
 	free(keys);
+	getk_buf_free(&fromhdr);
 	return status;
 }
 

@@ -125,6 +125,13 @@ write_added(const struct getk_pgpmime *m, struct getk_spool *out)
 		if (!err)
 			err = getk_spool_puts(out, "\r\n");
 	}
+	if (!err && m->from && !find(m->headers, "From")) {
+		err = getk_spool_puts(out, "From: ");
+		if (!err)
+			err = getk_spool_puts(out, m->from);
+		if (!err)
+			err = getk_spool_puts(out, "\r\n");
+	}
 	if (!err && m->message_id && !find(m->headers, "Message-ID")) {
 		err = getk_spool_puts(out, "Message-ID: ");
 		if (!err)
@@ -259,6 +266,8 @@ inner_header(const struct getk_pgpmime *m, struct getk_buf *b)
 		}
 		if (!err && m->date && !find(h, "Date"))
 			err = getk_buf_printf(b, "Date: %s\r\n", m->date);
+		if (!err && m->from && !find(h, "From"))
+			err = getk_buf_printf(b, "From: %s\r\n", m->from);
 		if (!err && m->message_id && !find(h, "Message-ID"))
 			err = getk_buf_printf(b, "Message-ID: %s\r\n",
 			    m->message_id);

@@ -24,6 +24,8 @@ struct getk_pgpmime {
 	int protect_subject;		/* Subject etc. inside, "..." out */
 	const char *date;		/* Date to add when missing, or NULL */
 	const char *message_id;		/* Message-ID to add when missing */
+	const char *from;		/* From field body to add when
+					   missing, or NULL */
 	const char *tmpdir;		/* for GnuPG's home; NULL: $TMPDIR */
 };
 
