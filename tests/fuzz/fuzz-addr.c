@@ -11,23 +11,8 @@
  */
 #include <config.h>
 
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz.h"
 #include "addr.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-		    __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,11 +24,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The raw bytes, NUL bytes and all. */
 	raw_why = getk_mailbox_check((const char *)data, size);
 
-	in = malloc(size + 1);
+	in = fuzz_strndup(data, size);
 	if (!in)
 		return 0;
-	memcpy(in, data, size);
-	in[size] = '\0';
 
 	err = getk_addr_parse(in, &mbox, &why);
 	if (err == GETK_OK) {

@@ -21,25 +21,10 @@
  */
 #include <config.h>
 
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz.h"
 #include "buf.h"
 #include "codec.h"
 #include "getk.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-		    __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
 
 /* The limit selected by the first input byte: 0 is the default. */
 static size_t
@@ -50,12 +35,6 @@ pick_limit(uint8_t b)
 	if (b < 128)
 		return b;			/* tiny limits: TOOBIG is easy */
 	return (size_t)(b - 127) * 520;		/* 520 to 66560, clamped */
-}
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
 /* The length of an enhanced code "d.d.d " at P, else 0. */
@@ -93,7 +72,7 @@ announced(const char *line, size_t len)
 	if (rest < 9)
 		return (size_t)-1;
 	for (i = 0; i < 8; i++)
-		if (lower((unsigned char)p[i]) != word[i])
+		if (fuzz_lower((unsigned char)p[i]) != word[i])
 			return (size_t)-1;
 	for (i = 8; i < rest; i++) {
 		if (p[i] < '0' || p[i] > '9')

@@ -9,29 +9,8 @@
  */
 #include <config.h>
 
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz.h"
 #include "dns.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ASSERT(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
-		    __LINE__, #cond); \
-		abort(); \
-	} \
-} while (0)
-
-static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
 
 /*
  * Checks a decoded NAME against the USED wire bytes at WIRE it came from.
@@ -60,7 +39,8 @@ check_name(const char *name, const uint8_t *wire, size_t used)
 		ASSERT(i - start <= 63);
 		pos++;
 		for (; start < i; start++, pos++)
-			ASSERT(pos < used && lower(wire[pos]) == name[start]);
+			ASSERT(pos < used &&
+			    fuzz_lower(wire[pos]) == name[start]);
 		start = i + 1;
 	}
 	ASSERT(pos + 1 == used && wire[pos] == 0);

@@ -29,24 +29,23 @@ import binascii
 import json
 import os
 import re
-import signal
-import socket
-import ssl
 import sys
-import traceback
+
+# make distcheck runs the tests from a read-only source tree: no __pycache__.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerlib  # noqa: E402  (tests/peers/peerlib.py, beside this script)
+from peerlib import MAX_COMMAND_LINE, READ_CHUNK, err  # noqa: E402
 
 PROG = "relay"
+peerlib.set_prog(PROG)
 
-# RFC 5321 4.5.3.1.4: command line limit, CRLF included.
-MAX_COMMAND_LINE = 512
 # RFC 4954 section 4: AUTH lines (and SASL responses) may be this long.
 MAX_AUTH_LINE = 12288
 # Lines in the command log are cut to this many octets.
 MAX_LOG_LINE = 512
 # RFC 5321 4.5.3.1.8 asks for at least 100; more gets 452 4.5.3.
 MAX_RECIPIENTS = 1000
-# How much to read from the socket at a time.
-READ_CHUNK = 65536
 # TLS handshake timeout (STARTTLS and implicit TLS), seconds.
 TLS_HANDSHAKE_TIMEOUT = 30
 # Replies that --fail-* accept: one line, a 4xx or 5xx code.
@@ -71,87 +70,8 @@ class AuthAbort(Exception):
 
 
 # --------------------------------------------------------------------------
-# Command log
-# --------------------------------------------------------------------------
-
-class CommandLog:
-    """Append-only log of every command line received, for test assertions.
-
-    One line per command, as received (raw octets, CRLF removed, cut to
-    MAX_LOG_LINE octets), prefixed with "[TLS] " when the line arrived over
-    TLS.  AUTH commands are logged as "AUTH MECH <redacted>" and SASL responses
-    as "<redacted>"; message data is not logged.  Every line is written with
-    a single os.write() on an O_APPEND descriptor, so lines from concurrent
-    sessions never interleave and nothing is buffered.
-    """
-
-    def __init__(self, path):
-        self.fd = None
-        if path:
-            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                              0o644)
-
-    def record(self, line, tls):
-        """Append one received line (bytes, without its terminator)."""
-        if self.fd is None:
-            return
-        prefix = b"[TLS] " if tls else b""
-        try:
-            os.write(self.fd, prefix + line[:MAX_LOG_LINE] + b"\n")
-        except OSError as exc:
-            err(f"cannot write command log: {exc}")
-
-    def close(self):
-        """Close the log file."""
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
-
-
-# --------------------------------------------------------------------------
 # Envelope parsing (pure functions)
 # --------------------------------------------------------------------------
-
-_ATEXT = r"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
-_NONASCII = r"\u0080-\U0010ffff"
-
-
-def _mailbox_regex(utf8):
-    """Compile the RFC 5321 (or, with utf8, RFC 6531) Mailbox grammar."""
-    extra = _NONASCII if utf8 else ""
-    atom = f"[{_ATEXT}{extra}]+"
-    dot_string = f"{atom}(?:\\.{atom})*"
-    qtext = f"[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e{extra}]"
-    quoted_string = f'"(?:{qtext}|\\\\[\\x20-\\x7e])*"'
-    let_dig = f"[A-Za-z0-9{extra}]"
-    sub_domain = f"{let_dig}(?:[A-Za-z0-9\\-{extra}]*{let_dig})?"
-    domain = f"{sub_domain}(?:\\.{sub_domain})*"
-    address_literal = r"\[[\x21-\x5a\x5e-\x7e]+\]"
-    return re.compile(
-        f"(?P<local>{dot_string}|{quoted_string})"
-        f"@(?P<domain>{domain}|{address_literal})\\Z")
-
-
-MAILBOX_ASCII = _mailbox_regex(False)
-MAILBOX_UTF8 = _mailbox_regex(True)
-
-
-def _find_unquoted(data, char, start):
-    """Index of byte char in data at or after start, outside "quotes"; -1."""
-    quoted = False
-    i = start
-    while i < len(data):
-        c = data[i:i + 1]
-        if quoted and c == b"\\":
-            i += 2
-            continue
-        if c == b'"':
-            quoted = not quoted
-        elif c == char and not quoted:
-            return i
-        i += 1
-    return -1
-
 
 def split_path(arg, keyword, usage):
     """Split "FROM:<path> params" (keyword b"FROM:" or b"TO:").
@@ -166,7 +86,7 @@ def split_path(arg, keyword, usage):
     rest = arg[len(keyword):].lstrip(b" ")
     if not rest.startswith(b"<"):
         raise bad
-    end = _find_unquoted(rest, b">", 1)
+    end = peerlib.find_unquoted(rest, b">", 1)
     if end < 0:
         raise bad
     path, tail = rest[1:end], rest[end + 1:]
@@ -174,7 +94,7 @@ def split_path(arg, keyword, usage):
         raise bad
     if path.startswith(b"@"):
         # RFC 5321 4.1.1.3: a source route is accepted and ignored.
-        colon = _find_unquoted(path, b":", 0)
+        colon = peerlib.find_unquoted(path, b":", 0)
         if colon < 0:
             raise Reply("501 5.1.3 Bad address syntax")
         path = path[colon + 1:]
@@ -189,24 +109,12 @@ def check_mailbox(raw, utf8, allow_postmaster=False):
     RFC 6531 grammar.  Anything else not matching the grammar, or longer
     than RFC 5321's limits, is 501 5.1.3.
     """
-    bad = Reply("501 5.1.3 Bad address syntax")
-    if any(b >= 0x80 for b in raw):
-        if not utf8:
-            raise Reply("553 5.6.7 Non-ASCII address not permitted")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise bad from None
-    else:
-        text = raw.decode("ascii")
-    if allow_postmaster and text.lower() == "postmaster":
-        return text
-    match = (MAILBOX_UTF8 if utf8 else MAILBOX_ASCII).match(text)
-    if not match:
-        raise bad
-    if (len(match.group("local").encode()) > 64
-            or len(match.group("domain").encode()) > 255):
-        raise bad
+    try:
+        text = peerlib.decode_mailbox(raw, utf8)
+        if not (allow_postmaster and text.lower() == "postmaster"):
+            peerlib.split_mailbox(text, utf8)
+    except peerlib.MailboxError as exc:
+        raise Reply(str(exc)) from None
     return text
 
 
@@ -324,7 +232,7 @@ class MessageSink:
                 pass
             self.file = None
         if self.tmp is not None:
-            remove_quietly(self.tmp)
+            peerlib.remove_quietly(self.tmp)
             self.tmp = None
 
 
@@ -332,27 +240,19 @@ class MessageSink:
 # One SMTP session
 # --------------------------------------------------------------------------
 
-class Session:
+class Session(peerlib.LineSession):
     """One client connection: reads commands, writes replies.
 
     State: self.tls (TLS is active), self.ehlo (EHLO, not HELO, was given
     since the connection or STARTTLS), self.helo (HELO or EHLO),
     self.auth_user (name after a successful AUTH) and the mail transaction
-    (self.mail_from, self.rcpt_to, ...).
+    (self.mail_from, self.rcpt_to, ...).  Line reading and the STARTTLS
+    plumbing come from peerlib.LineSession.
     """
 
     def __init__(self, server, reader, writer, tls):
-        self.server = server
-        self.opts = server.opts
-        self.reader = reader
-        self.writer = writer
-        self.buf = bytearray()
-        self.tls = tls
-        self.helo = False
-        self.ehlo = False
+        super().__init__(server, reader, writer, tls)
         self.auth_user = None
-        self.done = False       # stop reading commands, close the connection
-        self.peer = writer.get_extra_info("peername")
         self.reset_transaction()
 
     def reset_transaction(self):
@@ -385,40 +285,6 @@ class Session:
         await self.reply(text)
         if text.startswith("421"):
             self.done = True
-
-    async def next_line(self, limit):
-        """Return (line, too_long) for the next line, or None at EOF.
-
-        line is the raw octets without CR LF (or bare LF).  A line longer
-        than limit octets (terminator included) is returned cut to limit
-        octets with too_long set; the rest of it is read and thrown away.
-        Write flow control (drain) is applied before blocking on a read.
-        """
-        discarding = None
-        while True:
-            idx = self.buf.find(b"\n")
-            if discarding is not None:
-                if idx >= 0:
-                    del self.buf[:idx + 1]
-                    return discarding, True
-                self.buf.clear()
-            elif idx >= 0:
-                line = bytes(self.buf[:idx + 1])
-                del self.buf[:idx + 1]
-                if len(line) > limit:
-                    return line[:limit], True
-                line = line[:-1]
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-                return line, False
-            elif len(self.buf) >= limit:
-                discarding = bytes(self.buf[:limit])
-                self.buf.clear()
-            await self.writer.drain()
-            data = await self.reader.read(READ_CHUNK)
-            if not data:
-                return None
-            self.buf += data
 
     async def receive_data(self, sink):
         """Read message data up to CRLF "." CRLF into sink.
@@ -496,11 +362,7 @@ class Session:
             self.server.log.record(
                 b"AUTH " + b"".join(mech) + b" <redacted>" if is_auth else line,
                 self.tls)
-            # Stop at once if the client is gone, rather than answering the
-            # rest of its pipelined commands into a dead socket: yielding
-            # once lets asyncio deliver connection_lost, then drain() raises.
-            await asyncio.sleep(0)
-            await self.writer.drain()
+            await self.check_connected()
             if too_long or (not is_auth
                             and len(line) + 2 > MAX_COMMAND_LINE):
                 await self.reply("500 5.5.2 Line too long")
@@ -592,32 +454,11 @@ class Session:
             return
         await self.writer.drain()
         await self.pause()
-        pending = bytes(self.buf)
-        self.buf.clear()
-        # asyncio has no public API to empty a StreamReader's buffer.
-        reader_buf = getattr(self.reader, "_buffer", None)
-        if reader_buf:
-            pending += bytes(reader_buf)
-            reader_buf.clear()
-        if pending:
-            for piece in pending.splitlines():
-                self.server.log.record(piece, False)
-            err(f"{self.peer}: discarded {len(pending)} octets sent in clear "
-                "text after STARTTLS")
+        self.discard_cleartext()
         self.write("220 2.0.0 Ready to start TLS")
-        try:
-            await self.writer.start_tls(
-                self.server.tls_context,
-                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT)
-        except (OSError, ssl.SSLError, asyncio.TimeoutError,
-                ConnectionError) as exc:
-            err(f"{self.peer}: TLS handshake failed: {exc!r}")
-            self.done = True
-            return
-        self.tls = True
-        self.helo = self.ehlo = False
-        self.auth_user = None
-        self.reset_transaction()
+        if await self.handshake(ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT):
+            self.auth_user = None
+            self.reset_transaction()
 
     async def cmd_auth(self, arg):
         """AUTH PLAIN / AUTH LOGIN (RFC 4954), with or without an initial
@@ -831,12 +672,11 @@ class Session:
 # The server: listening socket, sessions, spool numbering, shutdown
 # --------------------------------------------------------------------------
 
-class RelayServer:
-    """Listening socket plus the set of running sessions."""
+class RelayServer(peerlib.PeerServer):
+    """Listening socket plus the set of running sessions (peerlib)."""
 
     def __init__(self, opts):
-        self.opts = opts
-        self.tls_context = make_tls_context(opts.cert, opts.key)
+        super().__init__(opts)
         self.fail_rcpt_for = {}
         for addr, reply in opts.fail_rcpt_for or []:
             if addr.startswith("<") and addr.endswith(">"):
@@ -850,10 +690,7 @@ class RelayServer:
         if opts.spool is not None:
             os.makedirs(opts.spool, exist_ok=True)
             self.number = last_spool_number(opts.spool)
-        self.log = CommandLog(opts.log)
-        self.sessions = set()
-        self.server = None
-        self.stopping = False
+        self.log = peerlib.CommandLog(opts.log, MAX_LOG_LINE)
 
     def check_credentials(self, user, password):
         """True if user and password (bytes) are --user and --password."""
@@ -869,49 +706,18 @@ class RelayServer:
         self.temp_count += 1
         return f".incoming.{os.getpid()}.{self.temp_count}.tmp"
 
+    def new_session(self, reader, writer):
+        """The session for a new connection (TLS at once under
+        --implicit-tls)."""
+        return Session(self, reader, writer, self.opts.implicit_tls)
+
     async def start(self):
         """Bind and listen; return the port actually bound."""
-        sock = bind_socket(self.opts.listen, self.opts.port)
-        kwargs = {}
         if self.opts.implicit_tls:
-            kwargs = {"ssl": self.tls_context,
-                      "ssl_handshake_timeout": TLS_HANDSHAKE_TIMEOUT}
-        self.server = await asyncio.start_server(
-            self.handle, sock=sock, backlog=1024, limit=READ_CHUNK * 2,
-            **kwargs)
-        return sock.getsockname()[1]
-
-    async def handle(self, reader, writer):
-        """Run one session; never let a client's misbehaviour escape."""
-        task = asyncio.current_task()
-        self.sessions.add(task)
-        session = Session(self, reader, writer, self.opts.implicit_tls)
-        try:
-            await session.run()
-        except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError,
-                asyncio.TimeoutError, OSError):
-            pass  # the client went away, possibly in the middle of TLS
-        except asyncio.CancelledError:
-            pass  # server shutting down
-        except Exception:  # a bug in this script: report, keep serving
-            err(f"{session.peer}: internal error:\n{traceback.format_exc()}")
-        finally:
-            self.sessions.discard(task)
-            if self.stopping:
-                abort_writer(writer)
-            else:
-                await close_writer(writer)
-
-    async def stop(self):
-        """Stop listening, end every session, close the log."""
-        self.stopping = True
-        if self.server is not None:
-            self.server.close()
-        for task in list(self.sessions):
-            task.cancel()
-        if self.sessions:
-            await asyncio.wait(list(self.sessions), timeout=5)
-        self.log.close()
+            return await super().start(
+                ssl=self.tls_context,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT)
+        return await super().start()
 
 
 def last_spool_number(spool):
@@ -922,86 +728,6 @@ def last_spool_number(spool):
         if m:
             highest = max(highest, int(m.group(1)))
     return highest
-
-
-async def close_writer(writer):
-    """Close a stream, without waiting long for a TLS close_notify.
-
-    Errors are ignored: the peer may have reset the connection already.
-    """
-    try:
-        writer.close()
-        await asyncio.wait_for(writer.wait_closed(), timeout=2)
-    except (asyncio.TimeoutError, asyncio.CancelledError):
-        abort_writer(writer)
-    except Exception:
-        pass
-
-
-def abort_writer(writer):
-    """Drop a connection at once (server shutdown, close timeout)."""
-    try:
-        writer.transport.abort()
-    except Exception:  # Python 3.11's SSL transport may be half gone
-        pass
-
-
-def bind_socket(host, port):
-    """Create a listening TCP socket on the first address host resolves to.
-
-    (asyncio would bind every address of a name like "localhost", each on
-    its own ephemeral port; a test needs exactly one.)
-    """
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                               flags=socket.AI_PASSIVE)
-    family, type_, proto, _, addr = infos[0]
-    sock = socket.socket(family, type_, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(addr)
-    sock.setblocking(False)
-    return sock
-
-
-def make_tls_context(cert, key):
-    """Server TLS context from PEM files, or None without --cert."""
-    if not cert:
-        return None
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
-def write_file_atomically(path, text):
-    """Write text to path.tmp, then rename it over path."""
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def remove_quietly(path):
-    """Remove path if it exists."""
-    if path:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
-
-
-def err(message):
-    """Print a message to stderr."""
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
-
-
-def exception_handler(loop, context):
-    """asyncio exception handler: ignore errors caused by clients leaving.
-
-    Anything else (a bug) goes to asyncio's default handler, on stderr.
-    """
-    exc = context.get("exception")
-    if isinstance(exc, (ConnectionError, ssl.SSLError, OSError)):
-        return
-    loop.default_exception_handler(context)
 
 
 # --------------------------------------------------------------------------
@@ -1016,14 +742,7 @@ def parse_args(argv):
                     "STARTTLS or implicit TLS, AUTH PLAIN/LOGIN, messages "
                     "stored in a spool directory. Listen on loopback.")
     g = p.add_argument_group("normal operation")
-    g.add_argument("--listen", default="127.0.0.1", metavar="ADDR",
-                   help="address to listen on (default 127.0.0.1)")
-    g.add_argument("--port", type=int, default=0, metavar="N",
-                   help="port (default 0: let the kernel pick one)")
-    g.add_argument("--port-file", metavar="FILE",
-                   help="write the bound port and a newline here "
-                        "(atomically) once listening")
-    g.add_argument("--pid-file", metavar="FILE", help="write the pid here")
+    peerlib.add_listen_options(g)
     g.add_argument("--hostname", default="relay.example.org", metavar="NAME",
                    help="name in the greeting and EHLO reply "
                         "(default relay.example.org)")
@@ -1092,26 +811,12 @@ def parse_args(argv):
         p.error("--max-size must be >= 1")
     if opts.delay_ms < 0:
         p.error("--delay-ms must be >= 0")
-    if not 0 <= opts.port <= 65535:
-        p.error("--port out of range")
+    peerlib.check_listen_options(p, opts)
     return opts
 
 
-async def serve(opts):
-    """Run the server until SIGTERM or SIGINT; return the exit status."""
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(exception_handler)
-    try:
-        server = RelayServer(opts)
-    except (OSError, ssl.SSLError) as exc:
-        err(f"cannot load TLS certificate, create the spool or open the "
-            f"log: {exc}")
-        return 1
-    try:
-        port = await server.start()
-    except OSError as exc:
-        err(f"cannot listen on {opts.listen} port {opts.port}: {exc}")
-        return 1
+def startup_warnings(opts):
+    """Warn, once listening, about options that refuse every MAIL."""
     if opts.cert is None:
         if opts.require_tls:
             err("warning: no --cert, STARTTLS unavailable; every MAIL will "
@@ -1119,27 +824,15 @@ async def serve(opts):
         if opts.user is not None and not opts.no_auth:
             err("warning: no --cert, so AUTH is never offered; every MAIL "
                 "will get 530")
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    if opts.pid_file:
-        write_file_atomically(opts.pid_file, f"{os.getpid()}\n")
-    if opts.port_file:
-        write_file_atomically(opts.port_file, f"{port}\n")
-    err(f"listening on {opts.listen} port {port}")
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
-        remove_quietly(opts.port_file)
-        remove_quietly(opts.pid_file)
-    return 0
 
 
 def main(argv=None):
-    """Entry point."""
+    """Entry point: run until SIGTERM or SIGINT (see peerlib.serve)."""
     opts = parse_args(sys.argv[1:] if argv is None else argv)
-    return asyncio.run(serve(opts))
+    return asyncio.run(peerlib.serve(
+        opts, RelayServer,
+        "load TLS certificate, create the spool or open the log",
+        startup_warnings))
 
 
 if __name__ == "__main__":
