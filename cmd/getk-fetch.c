@@ -25,6 +25,7 @@
 #include "../src/codec.h"
 #include "../src/conf.h"
 #include "../src/lookup.h"
+#include "../src/smtp.h"
 #include "../src/store.h"
 
 #define PROG "getk-fetch"
@@ -147,28 +148,6 @@ print_result(FILE *f, enum output out, const struct getk_result *r)
 	return 0;
 }
 
-/* Our name for EHLO: the host name when it looks like one. */
-static void
-ehlo_name(char *buf, size_t sz)
-{
-	size_t i;
-
-	if (gethostname(buf, sz) != 0 || !buf[0] || !strchr(buf, '.')) {
-		snprintf(buf, sz, "localhost");
-		return;
-	}
-	buf[sz - 1] = '\0';
-	for (i = 0; buf[i]; i++) {
-		char c = buf[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.')) {
-			snprintf(buf, sz, "localhost");
-			return;
-		}
-	}
-}
-
 /* What the command line asks for. */
 enum mode { MODE_FETCH, MODE_REFRESH, MODE_LIST, MODE_HISTORY, MODE_FORGET,
 	MODE_ACCEPT };
@@ -188,47 +167,21 @@ struct opts {
 	int verbose;
 };
 
-/* The state directory: state_dir, else $XDG_STATE_HOME/getk, else
- * ~/.local/state/getk.  *R_DIR is new. */
-static int
-state_dir(const struct getk_account *acct, char **r_dir)
-{
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	struct getk_buf b;
-	enum getk_err err;
-
-	*r_dir = NULL;
-	getk_buf_init(&b, 4096);
-	if (acct->state_dir)
-		err = getk_buf_adds(&b, acct->state_dir);
-	else if (xdg && *xdg == '/')
-		err = getk_buf_printf(&b, "%s/getk", xdg);
-	else if (home && *home)
-		err = getk_buf_printf(&b, "%s/.local/state/getk", home);
-	else {
-		fprintf(stderr, PROG ": no state_dir, XDG_STATE_HOME or HOME: "
-		    "cannot find the key cache\n");
-		return EX_CONFIG;
-	}
-	if (err || !(*r_dir = getk_buf_take(&b, NULL))) {
-		getk_buf_free(&b);
-		return EX_OSERR;
-	}
-	return EX_OK;
-}
-
 /* Opens the key cache of ACCT; an exit status on failure. */
 static int
 open_store(const struct getk_account *acct, struct getk_store **r_store)
 {
 	char *dir = NULL, why[512];
 	enum getk_err err;
-	int status;
 
 	*r_store = NULL;
-	status = state_dir(acct, &dir);
-	if (status)
-		return status;
+	err = getk_account_state_dir(acct, &dir);
+	if (err) {
+		fprintf(stderr, PROG ": %s\n", err == GETK_ERR_CONFIG ?
+		    "no state_dir, XDG_STATE_HOME or HOME: cannot find the key "
+		    "cache" : getk_strerror(err));
+		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+	}
 	err = getk_store_open(dir, 0, r_store, why, sizeof(why));
 	free(dir);
 	if (err) {
@@ -251,37 +204,17 @@ show_progress(void *arg, size_t done, size_t total)
 	funlockfile(stderr);
 }
 
-/* Fills LS from the options and the account. */
+/* Fills LS from the account and the options. */
 static void
 lookup_settings(const struct opts *o, const struct getk_account *acct,
     struct getk_logger *logger, char *host, size_t hostsz,
     struct getk_lookup_settings *ls)
 {
-	memset(ls, 0, sizeof(*ls));
+	getk_lookup_settings_init(ls, acct, host, hostsz);
 	ls->sources = o->sources;
 	ls->nsources = o->nsources;
-	ls->dns_servers = acct->dns_servers;
-	ls->dns_trust_anchor = acct->dns_trust_anchor;
-	/* The built-in anchor is optional: without it nothing validates,
-	 * which only means no key earns "dnssec" trust. */
-	if (ls->dns_trust_anchor &&
-	    strcmp(ls->dns_trust_anchor, "/usr/share/dns/root.key") == 0 &&
-	    access(ls->dns_trust_anchor, R_OK) != 0) {
-		getk_log(logger, GETK_LOG_INFO, "no DNSSEC trust anchor at "
-		    "/usr/share/dns/root.key: answers are not validated");
-		ls->dns_trust_anchor = NULL;
-	}
-	ls->connect_to = acct->connect_to;
-	ls->tls_trust_file = acct->tls_trust_file;
-	ls->getk_port = acct->getk_port;
-	ls->timeout_ms = acct->timeout * 1000;
-	ls->max_octets = 65536;
 	ls->jobs = o->jobs;
-	ehlo_name(host, hostsz);
-	ls->ehlo_name = host;
 	ls->log = logger;
-	ls->refresh_after = acct->refresh_after;
-	ls->negative_ttl = acct->negative_ttl;
 }
 
 /* The exit status for a set of results (INTERFACE.md: 65, 75, 67). */

@@ -32,6 +32,7 @@
 #include "../src/lookup.h"
 #include "../src/message.h"
 #include "../src/pgpmime.h"
+#include "../src/smtp.h"
 #include "../src/spool.h"
 #include "../src/store.h"
 #include "../src/submit.h"
@@ -548,27 +549,6 @@ usable(const struct getk_account *acct, const struct getk_result *r)
 	    (acct->key_trust_any || r->trust != GETK_TRUST_NONE);
 }
 
-/* Our host name for EHLO and Message-ID, when it looks like one. */
-static void
-host_name(char *buf, size_t sz)
-{
-	size_t i;
-
-	if (gethostname(buf, sz) != 0 || !strchr(buf, '.')) {
-		snprintf(buf, sz, "localhost");
-		return;
-	}
-	buf[sz - 1] = '\0';
-	for (i = 0; buf[i]; i++)
-		if (!((buf[i] >= 'a' && buf[i] <= 'z') ||
-		    (buf[i] >= 'A' && buf[i] <= 'Z') ||
-		    (buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-' ||
-		    buf[i] == '.')) {
-			snprintf(buf, sz, "localhost");
-			return;
-		}
-}
-
 /* Everything main() owns, so that one function can free it. */
 struct run {
 	struct opts o;
@@ -673,7 +653,7 @@ make_ids(const struct run *r, char *date, size_t datesz, char *mid,
 		memset(rnd, 0, sizeof(rnd));
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	host_name(host, sizeof(host));
+	getk_local_name(host, sizeof(host));
 	dom = r->from && strchr(r->from, '@') ? getk_mailbox_domain(r->from) :
 	    host;
 	snprintf(mid, midsz, "<%lld.%s.getk@%s>", (long long)now, hex, dom);
@@ -903,45 +883,14 @@ main(int argc, char **argv)
 		r.boxes[nboxes++] = r.rcpts[i].mailbox;
 	if (r.acct->encrypt_to_self && !r.acct->self_key && *r.from)
 		r.boxes[nboxes++] = r.from;
-	memset(&ls, 0, sizeof(ls));
-	ls.sources = r.acct->sources;
-	ls.nsources = r.acct->nsources;
-	ls.dns_servers = r.acct->dns_servers;
-	ls.dns_trust_anchor = r.acct->dns_trust_anchor;
-	if (ls.dns_trust_anchor &&
-	    strcmp(ls.dns_trust_anchor, "/usr/share/dns/root.key") == 0 &&
-	    access(ls.dns_trust_anchor, R_OK) != 0)
-		ls.dns_trust_anchor = NULL;
-	ls.connect_to = r.acct->connect_to;
-	ls.tls_trust_file = r.acct->tls_trust_file;
-	ls.getk_port = r.acct->getk_port;
-	ls.timeout_ms = r.acct->timeout * 1000;
-	ls.max_octets = 65536;
-	ls.jobs = 8;
-	host_name(host, sizeof(host));
-	ls.ehlo_name = host;
+	getk_lookup_settings_init(&ls, r.acct, host, sizeof(host));
 	ls.log = &r.logger;
-	ls.refresh_after = r.acct->refresh_after;
-	ls.negative_ttl = r.acct->negative_ttl;
-	{
-		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-		struct getk_buf b;
-
-		getk_buf_init(&b, 4096);
-		if (r.acct->state_dir)
-			getk_buf_adds(&b, r.acct->state_dir);
-		else if (xdg && *xdg == '/')
-			getk_buf_printf(&b, "%s/getk", xdg);
-		else if (home && *home)
-			getk_buf_printf(&b, "%s/.local/state/getk", home);
-		state = getk_buf_take(&b, NULL);
+	if (getk_account_state_dir(r.acct, &state) == GETK_OK &&
+	    getk_store_open(state, 0, &r.store, why, sizeof(why)) != GETK_OK)
 		/* Without a cache, lookups still work; say why. */
-		if (state && *state && getk_store_open(state, 0, &r.store, why,
-		    sizeof(why)) != GETK_OK)
-			getk_log(&r.logger, GETK_LOG_WARN, "%s; going on "
-			    "without the key cache", why);
-		free(state);
-	}
+		getk_log(&r.logger, GETK_LOG_WARN, "%s; going on without the "
+		    "key cache", why);
+	free(state);
 	ls.store = r.store;
 	err = getk_lookup(&ls, r.boxes, nboxes, &r.results, &msg);
 	if (err) {
@@ -1024,7 +973,7 @@ submit:
 	ss.ca_file = r.acct->tls_trust_file;
 	ss.connect_to = r.acct->connect_to;
 	ss.timeout_ms = r.acct->timeout * 1000;
-	host_name(host, sizeof(host));
+	getk_local_name(host, sizeof(host));
 	ss.ehlo_name = host;
 	ss.log = &r.logger;
 	if (r.acct->user && !(r.acct->auth && strcmp(r.acct->auth, "off") == 0)) {

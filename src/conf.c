@@ -440,7 +440,7 @@ getk_config_new(struct getk_config **r_cfg)
 	if (!cfg)
 		return GETK_ERR_NOMEM;
 	account_init(&cfg->defaults);
-	cfg->defaults.dns_trust_anchor = strdup("/usr/share/dns/root.key");
+	cfg->defaults.dns_trust_anchor = strdup(GETK_DEFAULT_TRUST_ANCHOR);
 	if (!cfg->defaults.dns_trust_anchor) {
 		free(cfg);
 		return GETK_ERR_NOMEM;
@@ -1022,4 +1022,29 @@ getk_config_read(const char *path, struct getk_config **r_cfg, char **r_msg)
 		return config_msg(r_msg, SYSCONFDIR "/getk.conf",
 		    strerror(errno));
 	return err;
+}
+
+enum getk_err
+getk_account_state_dir(const struct getk_account *account, char **r_dir)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	struct getk_buf b;
+	enum getk_err err;
+
+	*r_dir = NULL;
+	getk_buf_init(&b, PATH_MAX);
+	if (account->state_dir)
+		err = getk_buf_adds(&b, account->state_dir);
+	else if (xdg && *xdg == '/')
+		err = getk_buf_printf(&b, "%s/getk", xdg);
+	else if (home && *home)
+		err = getk_buf_printf(&b, "%s/.local/state/getk", home);
+	else
+		return GETK_ERR_CONFIG;
+	if (err) {
+		getk_buf_free(&b);
+		return err == GETK_ERR_TOOBIG ? GETK_ERR_CONFIG : err;
+	}
+	*r_dir = getk_buf_take(&b, NULL);
+	return *r_dir ? GETK_OK : GETK_ERR_NOMEM;
 }

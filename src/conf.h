@@ -109,6 +109,17 @@ enum getk_err getk_config_load(const char *path, const char *home,
 enum getk_err getk_config_read(const char *path, struct getk_config **r_cfg,
     char **r_msg);
 
+/* The built-in DNSSEC trust anchor; a missing file means no validation. */
+#define GETK_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
+
+/*
+ * The state directory of ACCOUNT (cache and pins): state_dir, else
+ * $XDG_STATE_HOME/getk, else $HOME/.local/state/getk, as a new string in
+ * *R_DIR.  GETK_ERR_CONFIG when none can be found, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_account_state_dir(const struct getk_account *account,
+    char **r_dir);
+
 /* Frees a configuration; NULL is a no-op. */
 void getk_config_free(struct getk_config *cfg);
 

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "buf.h"
@@ -527,6 +528,15 @@ plan(struct engine *e, struct domain **r_domains, size_t *r_nd, char **r_msg)
 	memset(&ds, 0, sizeof(ds));
 	ds.servers = s->dns_servers;
 	ds.trust_anchor = s->dns_trust_anchor;
+	/* The built-in anchor is optional: without it nothing validates,
+	 * which only means that no answer counts as DNSSEC-secure. */
+	if (ds.trust_anchor && strcmp(ds.trust_anchor,
+	    GETK_DEFAULT_TRUST_ANCHOR) == 0 && access(ds.trust_anchor,
+	    R_OK) != 0) {
+		getk_log(s->log, GETK_LOG_INFO, "no DNSSEC trust anchor at %s: "
+		    "answers are not validated", GETK_DEFAULT_TRUST_ANCHOR);
+		ds.trust_anchor = NULL;
+	}
 	err = getk_dns_new(&ds, &dns, r_msg);
 	if (err)
 		goto leave;
@@ -649,6 +659,27 @@ leave:
 	free(threads);
 	pthread_mutex_destroy(&e.lock);
 	return err;
+}
+
+void
+getk_lookup_settings_init(struct getk_lookup_settings *ls,
+    const struct getk_account *a, char *host, size_t hostsz)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->sources = a->sources;
+	ls->nsources = a->nsources;
+	ls->dns_servers = a->dns_servers;
+	ls->dns_trust_anchor = a->dns_trust_anchor;
+	ls->connect_to = a->connect_to;
+	ls->tls_trust_file = a->tls_trust_file;
+	ls->getk_port = a->getk_port;
+	ls->timeout_ms = a->timeout * 1000;
+	ls->max_octets = GETK_MAX_OCTETS;
+	ls->jobs = 8;
+	getk_local_name(host, hostsz);
+	ls->ehlo_name = host;
+	ls->refresh_after = a->refresh_after;
+	ls->negative_ttl = a->negative_ttl;
 }
 
 enum getk_trust

@@ -92,6 +92,14 @@ struct getk_result {
 };
 
 /*
+ * Fills LS from ACCOUNT: sources, DNS, TLS, port, timeout, cache ages;
+ * 65536 octets, 8 jobs, this host's EHLO name in HOST (HOSTSZ bytes,
+ * which must outlive LS), no store, no log.
+ */
+void getk_lookup_settings_init(struct getk_lookup_settings *ls,
+    const struct getk_account *account, char *host, size_t hostsz);
+
+/*
  * Looks up the N normalised MAILBOXES (see getk_addr_parse).  *R_RESULTS
  * receives a new array of N results in the same order, to be freed with
  * getk_results_free.  Failures of single lookups are results, not

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "smtp.h"
@@ -55,6 +56,27 @@ struct getk_smtp {
 	char in[SMTP_MAX_LINE * 8];
 	size_t inlen;
 };
+
+void
+getk_local_name(char *buf, size_t sz)
+{
+	size_t i;
+
+	if (gethostname(buf, sz) != 0 || !memchr(buf, '\0', sz) ||
+	    !strchr(buf, '.')) {
+		snprintf(buf, sz, "localhost");
+		return;
+	}
+	for (i = 0; buf[i]; i++) {
+		char c = buf[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.')) {
+			snprintf(buf, sz, "localhost");
+			return;
+		}
+	}
+}
 
 static void
 set_state(struct getk_smtp *s, enum smtp_state state)

@@ -36,6 +36,13 @@ struct getk_smtp_settings {
 struct getk_smtp;
 
 /*
+ * Writes this host's name for EHLO and Message-ID into BUF (SZ bytes):
+ * the host name when it is fully qualified and of letters, digits, '-'
+ * and '.', else "localhost".
+ */
+void getk_local_name(char *buf, size_t sz);
+
+/*
  * Connects, does TLS and EHLO (and AUTH when a user is set).  On failure
  * *WHY (WHYSZ bytes) says what happened.  Errors: GETK_ERR_CONNECT,
  * GETK_ERR_TIMEOUT, GETK_ERR_TLS (handshake or certificate),
