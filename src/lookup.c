@@ -381,14 +381,13 @@ leave:
 
 /* Verifies what the MX offered and settles one address's result. */
 static void
-settle(struct engine *e, struct group *g, struct pending *pp)
+settle(struct engine *e, struct pending *pp)
 {
 	struct getk_result *r = &e->results[pp->idx];
 	struct getk_key *key = NULL;
 	char why[300];
 	enum getk_err err;
 
-	(void)g;
 	if (pp->from_mx[0] && !pp->offered_len) {
 		set_result(r, GETK_STATUS_BADKEY, "a key was offered by %s "
 		    "but failed verification: %s", pp->from_mx, pp->why);
@@ -461,7 +460,7 @@ run_group(struct engine *e, struct group *g)
 	for (m = 0; m < g->nmx; m++)
 		ask_mx(e, &g->mx[m], p, g->naddrs);
 	for (i = 0; i < g->naddrs; i++) {
-		settle(e, g, &p[i]);
+		settle(e, &p[i]);
 		free(p[i].offered);
 		if (e->s->progress) {
 			pthread_mutex_lock(&e->lock);
