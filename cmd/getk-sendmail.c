@@ -203,6 +203,19 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 	return EX_OK;
 }
 
+/* Non-zero when P (LEN bytes) has an empty line ending at or after FROM. */
+static int
+has_empty_line(const char *p, size_t len, size_t from)
+{
+	size_t i = from > 2 ? from - 2 : 0;
+
+	for (; i + 1 < len; i++)
+		if (p[i] == '\n' && (p[i + 1] == '\n' || (p[i + 1] == '\r' &&
+		    i + 2 < len && p[i + 2] == '\n')))
+			return 1;
+	return 0;
+}
+
 /*
  * Reads the whole message from FD: the header section into *R_HEADERS,
  * everything after it into the spool BODY.  EX_DATAERR on a message that
@@ -213,7 +226,7 @@ read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
 {
 	struct getk_buf in;
 	char chunk[65536];
-	size_t consumed = 0;
+	size_t consumed = 0, parsed_len = 0;
 	const char *why = NULL;
 	int eof = 0;
 	enum getk_err err;
@@ -237,6 +250,14 @@ read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
 			return fail(EX_DATAERR, "the message header is larger "
 			    "than %d bytes", GETK_MAX_HEADER_SECTION);
 		}
+		/* Parse again only when the header may have ended: an empty
+		 * line arrived, the input ended, or the buffer doubled (a body
+		 * may follow the header without an empty line).  This keeps a
+		 * large header from being parsed once per chunk. */
+		if (!eof && in.len < 2 * parsed_len &&
+		    !has_empty_line(in.data, in.len, in.len - (size_t)n))
+			continue;
+		parsed_len = in.len;
 		err = getk_headers_parse(in.data ? in.data : "", in.len, eof,
 		    r_headers, &consumed, &why);
 		if (err) {
