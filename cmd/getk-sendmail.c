@@ -46,6 +46,8 @@ struct opts {
 	const char *account;
 	const char *from;		/* -f / -r */
 	const char *fullname;		/* -F */
+	char dsn_notify[32];		/* -N, as NOTIFY= wants it, or "" */
+	char dsn_ret[8];		/* -R, as RET= wants it, or "" */
 	int read_headers;		/* -t */
 	int verbose;
 };
@@ -98,6 +100,48 @@ fail(int status, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return status;
+}
+
+/*
+ * Turns sendmail's -N argument ("never", or a comma-separated list of
+ * success, failure, delay) into RFC 3461's NOTIFY value.  -1 when it is
+ * not one.
+ */
+static int
+dsn_notify(const char *arg, char *out, size_t outsz)
+{
+	static const char *const words[] = { "success", "failure", "delay" };
+	const char *p = arg;
+	size_t i;
+
+	out[0] = '\0';
+	if (strcasecmp(arg, "never") == 0) {
+		snprintf(out, outsz, "NEVER");
+		return 0;
+	}
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		for (i = 0; i < 3; i++)
+			if (strlen(words[i]) == len &&
+			    strncasecmp(p, words[i], len) == 0)
+				break;
+		if (i == 3 || strlen(out) + len + 2 > outsz)
+			return -1;
+		if (out[0])
+			strncat(out, ",", outsz - strlen(out) - 1);
+		for (size_t k = 0; k < len; k++) {
+			size_t o = strlen(out);
+
+			out[o] = (char)(p[k] >= 'a' && p[k] <= 'z' ?
+			    p[k] - 'a' + 'A' : p[k]);
+			out[o + 1] = '\0';
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return out[0] ? 0 : -1;
 }
 
 /*
@@ -169,9 +213,26 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			case 'a':
 				o->account = arg;
 				break;
+			case 'N':
+				if (dsn_notify(arg, o->dsn_notify,
+				    sizeof(o->dsn_notify)))
+					return fail(EX_USAGE, "-N takes never or "
+					    "a list of success, failure, delay");
+				break;
+			case 'R':
+				if (strcasecmp(arg, "full") == 0)
+					snprintf(o->dsn_ret, sizeof(o->dsn_ret),
+					    "FULL");
+				else if (strcasecmp(arg, "hdrs") == 0)
+					snprintf(o->dsn_ret, sizeof(o->dsn_ret),
+					    "HDRS");
+				else
+					return fail(EX_USAGE, "-R takes full or "
+					    "hdrs");
+				break;
 			default:
-				/* -N, -R, -B, -h, -L, -O, -V, -X: accepted
-				 * and ignored. */
+				/* -B, -h, -L, -O, -V, -X: accepted and
+				 * ignored. */
 				break;
 			}
 			continue;
@@ -997,6 +1058,8 @@ submit:
 	getk_local_name(host, sizeof(host));
 	ss.ehlo_name = host;
 	ss.log = &r.logger;
+	ss.dsn_notify = r.o.dsn_notify[0] ? r.o.dsn_notify : NULL;
+	ss.dsn_ret = r.o.dsn_ret[0] ? r.o.dsn_ret : NULL;
 	if (r.acct->user && !(r.acct->auth && strcmp(r.acct->auth, "off") == 0)) {
 		ss.user = r.acct->user;
 		ss.password = r.password ? r.password : r.acct->password;

@@ -242,7 +242,8 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(s->curl, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(s->curl, CURLOPT_USE_SSL, settings->no_tls ?
+	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	curl_easy_setopt(s->curl, CURLOPT_SSLVERSION,
 	    (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -273,7 +274,7 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
 		err = map_curl(rc);
-		if (rc == CURLE_WEIRD_SERVER_REPLY || rc == CURLE_LOGIN_DENIED)
+		if (rc == CURLE_WEIRD_SERVER_REPLY)
 			err = classify_reply(s->last_line, err);
 		if (rc == CURLE_USE_SSL_FAILED)
 			snprintf(why, whysz, "%s does not offer STARTTLS",
@@ -288,7 +289,7 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 	}
 	if (settings->user && !getk_smtp_has(s, "AUTH")) {
 		/* libcurl silently skips AUTH when it is not offered. */
-		err = GETK_ERR_NOTSUPP;
+		err = GETK_ERR_AUTH;
 		snprintf(why, whysz, "%s does not offer AUTH", settings->host);
 		goto leave;
 	}
@@ -562,6 +563,72 @@ leave:
 		set_state(smtp, SMTP_BROKEN);
 	*r_done = done;
 	return err;
+}
+
+enum getk_err
+getk_smtp_send(struct getk_smtp *smtp, const void *p, size_t len)
+{
+	enum getk_err err;
+
+	if (smtp->state != SMTP_READY)
+		return GETK_ERR_CONNECT;
+	err = send_all(smtp, p, len);
+	if (err)
+		set_state(smtp, SMTP_BROKEN);
+	return err;
+}
+
+enum getk_err
+getk_smtp_reply(struct getk_smtp *smtp, int *r_code, char *text,
+    size_t textsz)
+{
+	long deadline = now_ms() + smtp->timeout_ms;
+	char line[SMTP_MAX_LINE + 1];
+	size_t len, lines = 0;
+	enum getk_err err;
+
+	*r_code = 0;
+	text[0] = '\0';
+	for (;;) {
+		err = read_line(smtp, line, &len, deadline);
+		if (!err && (len < 3 || line[0] < '2' || line[0] > '5' ||
+		    line[1] < '0' || line[1] > '9' || line[2] < '0' ||
+		    line[2] > '9' || (len > 3 && line[3] != ' ' &&
+		    line[3] != '-') || ++lines > GETK_MAX_ERROR_LINES))
+			err = GETK_ERR_PROTO;
+		if (err) {
+			set_state(smtp, SMTP_BROKEN);
+			return err;
+		}
+		getk_log(smtp->log, GETK_LOG_PROTO, "%s <- %s", smtp->host,
+		    line);
+		if (len <= 3 || line[3] == ' ')
+			break;
+	}
+	*r_code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+	    (line[2] - '0');
+	snprintf(text, textsz, "%s", line);
+	return GETK_OK;
+}
+
+enum getk_err
+getk_smtp_command(struct getk_smtp *smtp, const char *line, int *r_code,
+    char *text, size_t textsz)
+{
+	struct getk_buf cmd;
+	enum getk_err err;
+
+	*r_code = 0;
+	text[0] = '\0';
+	getk_log(smtp->log, GETK_LOG_PROTO, "%s -> %s", smtp->host, line);
+	getk_buf_init(&cmd, SMTP_MAX_LINE + 2);
+	err = getk_buf_printf(&cmd, "%s\r\n", line);
+	if (!err)
+		err = getk_smtp_send(smtp, cmd.data, cmd.len);
+	getk_buf_free(&cmd);
+	if (err)
+		return err;
+	return getk_smtp_reply(smtp, r_code, text, textsz);
 }
 
 void

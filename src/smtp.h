@@ -22,6 +22,7 @@ struct getk_smtp_settings {
 					   certificate */
 	int port;
 	int implicit_tls;		/* smtps (1) or STARTTLS (0) */
+	int no_tls;			/* no TLS at all (relay "tls off") */
 	const char *ca_file;		/* CA certificates; NULL: system */
 	char *const *connect_to;	/* curl --connect-to rules,
 					   NULL-terminated; or NULL */
@@ -46,8 +47,8 @@ void getk_local_name(char *buf, size_t sz);
  * Connects, does TLS and EHLO (and AUTH when a user is set).  On failure
  * *WHY (WHYSZ bytes) says what happened.  Errors: GETK_ERR_CONNECT,
  * GETK_ERR_TIMEOUT, GETK_ERR_TLS (handshake or certificate),
- * GETK_ERR_NOTSUPP (no STARTTLS offered; no AUTH offered while a user is
- * set), GETK_ERR_AUTH, GETK_ERR_PROTO, GETK_ERR_TEMPFAIL and
+ * GETK_ERR_NOTSUPP (no STARTTLS offered), GETK_ERR_AUTH (credentials
+ * refused, or no AUTH offered while a user is set), GETK_ERR_PROTO, GETK_ERR_TEMPFAIL and
  * GETK_ERR_PERMFAIL (the server refused us), GETK_ERR_NOMEM.
  */
 enum getk_err getk_smtp_open(const struct getk_smtp_settings *settings,
@@ -75,6 +76,26 @@ int getk_smtp_has(const struct getk_smtp *smtp, const char *keyword);
 enum getk_err getk_smtp_getk(struct getk_smtp *smtp,
     const char *const *mailboxes, size_t n, size_t max_octets,
     struct getk_reply **replies, size_t *r_done, char *why, size_t whysz);
+
+/*
+ * Sends the command LINE (no CRLF) and reads its reply, of one or more
+ * lines: *R_CODE is its code, TEXT (TEXTSZ bytes) its last line whole.
+ * GETK_OK whatever the code; GETK_ERR_TIMEOUT, GETK_ERR_CONNECT,
+ * GETK_ERR_PROTO (malformed reply) break the session.
+ */
+enum getk_err getk_smtp_command(struct getk_smtp *smtp, const char *line,
+    int *r_code, char *text, size_t textsz);
+
+/*
+ * Sends LEN raw bytes (message data, which the caller dot-stuffs).
+ * GETK_ERR_TIMEOUT, GETK_ERR_CONNECT.
+ */
+enum getk_err getk_smtp_send(struct getk_smtp *smtp, const void *p,
+    size_t len);
+
+/* Reads a reply without sending a command first (after DATA's dot). */
+enum getk_err getk_smtp_reply(struct getk_smtp *smtp, int *r_code,
+    char *text, size_t textsz);
 
 /*
  * Sends QUIT when the session is still sound, closes the connection and

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "smtp.h"
 #include "submit.h"
 
 struct xfer {
@@ -131,6 +132,151 @@ classify(const struct xfer *x, CURLcode rc)
 	    rc == CURLE_GOT_NOTHING ? GETK_ERR_CONNECT : GETK_ERR_PROTO;
 }
 
+/* The error for a refusal with reply CODE. */
+static enum getk_err
+refusal(int code)
+{
+	if (code == 530 || code == 535)
+		return GETK_ERR_AUTH;
+	return code / 100 == 4 ? GETK_ERR_TEMPFAIL : GETK_ERR_PERMFAIL;
+}
+
+/* Sends the spooled message as DATA content, dot-stuffed, and the end. */
+static enum getk_err
+send_data(struct getk_smtp *smtp, struct getk_spool *msg)
+{
+	char in[32768], out[65536 + 8];
+	size_t got, i, n;
+	off_t off = 0;
+	int bol = 1;		/* at the beginning of a line */
+	char last[2] = { '\r', '\n' };
+	enum getk_err err;
+
+	for (;;) {
+		err = getk_spool_read(msg, off, in, sizeof(in), &got);
+		if (err)
+			return err;
+		if (got == 0)
+			break;
+		off += (off_t)got;
+		for (i = 0, n = 0; i < got; i++) {
+			if (bol && in[i] == '.')
+				out[n++] = '.';
+			out[n++] = in[i];
+			bol = in[i] == '\n';
+		}
+		last[0] = got > 1 ? in[got - 2] : last[1];
+		last[1] = in[got - 1];
+		err = getk_smtp_send(smtp, out, n);
+		if (err)
+			return err;
+	}
+	if (last[0] != '\r' || last[1] != '\n')
+		return getk_smtp_send(smtp, "\r\n.\r\n", 5);
+	return getk_smtp_send(smtp, ".\r\n", 3);
+}
+
+/* The transactions over getk's own session, for DSN. */
+static enum getk_err
+submit_own(const struct getk_submit_settings *s,
+    const struct getk_submission *msgs, size_t n, size_t *r_done,
+    int *r_code, char *why, size_t whysz)
+{
+	struct getk_smtp_settings ss;
+	struct getk_smtp *smtp = NULL;
+	struct getk_buf cmd;
+	char text[1024];
+	int code = 0, dsn;
+	size_t i, k;
+	enum getk_err err;
+
+	memset(&ss, 0, sizeof(ss));
+	ss.host = s->host;
+	ss.port = s->port;
+	ss.implicit_tls = s->implicit_tls;
+	ss.no_tls = !s->tls;
+	ss.ca_file = s->ca_file;
+	ss.connect_to = s->connect_to;
+	ss.timeout_ms = s->timeout_ms;
+	ss.ehlo_name = s->ehlo_name;
+	ss.user = s->user;
+	ss.password = s->password;
+	ss.log = s->log;
+	getk_buf_init(&cmd, 2048);
+	if (s->auth_method) {
+		char *up;
+
+		if (getk_buf_printf(&cmd, "AUTH=%s", s->auth_method))
+			return GETK_ERR_INVAL;
+		for (up = cmd.data + 5; *up; up++)
+			if (*up >= 'a' && *up <= 'z')
+				*up = (char)(*up - 'a' + 'A');
+		ss.auth_method = cmd.data;
+	}
+	err = getk_smtp_open(&ss, &smtp, why, whysz);
+	getk_buf_free(&cmd);
+	if (err) {
+		if (err == GETK_ERR_NOTSUPP)
+			err = GETK_ERR_TLS;
+		return err;
+	}
+	dsn = getk_smtp_has(smtp, "DSN");
+	if (!dsn)
+		getk_log(s->log, GETK_LOG_WARN, "%s does not offer DSN: no "
+		    "delivery status notification is requested", s->host);
+	for (i = 0; i < n; i++) {
+		const struct getk_submission *m = &msgs[i];
+
+		err = getk_buf_printf(&cmd, "MAIL FROM:<%s>%s%s", m->from,
+		    dsn && s->dsn_ret ? " RET=" : "", dsn && s->dsn_ret ?
+		    s->dsn_ret : "");
+		if (!err)
+			err = getk_smtp_command(smtp, cmd.data, &code, text,
+			    sizeof(text));
+		getk_buf_free(&cmd);
+		for (k = 0; !err && code == 250 && k < m->nrcpts; k++) {
+			err = getk_buf_printf(&cmd, "RCPT TO:<%s>%s%s",
+			    m->rcpts[k], dsn && s->dsn_notify ? " NOTIFY=" :
+			    "", dsn && s->dsn_notify ? s->dsn_notify : "");
+			if (!err)
+				err = getk_smtp_command(smtp, cmd.data, &code,
+				    text, sizeof(text));
+			getk_buf_free(&cmd);
+			if (!err && code / 100 == 2)
+				code = 250;
+		}
+		if (!err && code == 250)
+			err = getk_smtp_command(smtp, "DATA", &code, text,
+			    sizeof(text));
+		if (!err && code == 354) {
+			err = send_data(smtp, m->message);
+			if (!err)
+				err = getk_smtp_reply(smtp, &code, text,
+				    sizeof(text));
+		}
+		if (err) {
+			snprintf(why, whysz, "%s: %s", s->host,
+			    getk_strerror(err));
+			break;
+		}
+		*r_code = code;
+		if (code / 100 != 2) {
+			char rtext[512];
+			int rc;
+
+			/* A refused transaction leaves nothing half-done. */
+			getk_smtp_command(smtp, "RSET", &rc, rtext, sizeof(rtext));
+			snprintf(why, whysz, "%s said: %s", s->host, text);
+			err = refusal(code);
+			break;
+		}
+		*r_done = i + 1;
+	}
+	getk_buf_free(&cmd);
+	getk_smtp_close(smtp);
+	return err;
+}
+
 enum getk_err
 getk_submit(const struct getk_submit_settings *s,
     const struct getk_submission *msgs, size_t n, size_t *r_done,
@@ -147,6 +293,8 @@ getk_submit(const struct getk_submit_settings *s,
 	*r_done = 0;
 	*r_code = 0;
 	why[0] = '\0';
+	if (s->dsn_notify || s->dsn_ret)
+		return submit_own(s, msgs, n, r_done, r_code, why, whysz);
 	getk_buf_init(&url, 2048);
 	getk_buf_init(&from, 1024);
 	getk_buf_init(&login, 256);

@@ -28,6 +28,8 @@ struct getk_submit_settings {
 	const char *password;
 	const char *auth_method;	/* "plain", "login", ...; NULL: any */
 	const char *ehlo_name;		/* NULL: localhost */
+	const char *dsn_notify;		/* RCPT NOTIFY= (RFC 3461), or NULL */
+	const char *dsn_ret;		/* MAIL RET=, or NULL */
 	const struct getk_logger *log;
 };
 
@@ -40,7 +42,10 @@ struct getk_submission {
 };
 
 /*
- * Submits the N transactions in order over one connection.  *R_DONE is
+ * Submits the N transactions in order over one connection.  With DSN
+ * parameters the transactions are spoken over getk's own SMTP session
+ * (libcurl 7.88 rebuilds MAIL FROM and RCPT TO from the bare address and
+ * cannot carry them); they are sent only where the relay offers DSN.  *R_DONE is
  * the number the relay accepted; *R_CODE the relay's last reply code (0
  * when none).  Errors, with *WHY: GETK_ERR_AUTH (credentials refused, or
  * AUTH not offered while a user is set), GETK_ERR_TEMPFAIL (4yz),

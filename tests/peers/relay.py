@@ -118,12 +118,12 @@ def check_mailbox(raw, utf8, allow_postmaster=False):
     return text
 
 
-def parse_mail_params(params):
+def parse_mail_params(params, dsn=False):
     """Check MAIL FROM parameters; return (declared size or None, utf8).
 
     Accepted: SIZE=n (RFC 1870), BODY=7BIT or 8BITMIME (RFC 6152),
-    SMTPUTF8 (RFC 6531), AUTH=<mailbox> (RFC 4954, ignored).  Anything else
-    is 555 5.5.4.
+    SMTPUTF8 (RFC 6531), AUTH=<mailbox> (RFC 4954, ignored), and with DSN
+    RET and ENVID (RFC 3461).  Anything else is 555 5.5.4.
     """
     size = None
     utf8 = False
@@ -139,9 +139,28 @@ def parse_mail_params(params):
             utf8 = True
         elif name == b"AUTH" and eq and value:
             pass
+        elif dsn and name == b"RET" and value.upper() in (b"FULL", b"HDRS"):
+            pass
+        elif dsn and name == b"ENVID" and eq and value:
+            pass
         else:
             raise Reply("555 5.5.4 Unsupported MAIL parameter")
     return size, utf8
+
+
+def check_rcpt_params(params, dsn):
+    """Check RCPT TO parameters: with DSN, NOTIFY (RFC 3461) and ORCPT."""
+    for param in params:
+        name, eq, value = param.partition(b"=")
+        name = name.upper()
+        words = value.upper().split(b",")
+        if dsn and name == b"NOTIFY" and eq and (words == [b"NEVER"] or (
+                words and all(w in (b"SUCCESS", b"FAILURE", b"DELAY")
+                              for w in words))):
+            continue
+        if dsn and name == b"ORCPT" and eq and value:
+            continue
+        raise Reply("555 5.5.4 Unsupported RCPT parameter")
 
 
 def decode_sasl(data):
@@ -415,6 +434,8 @@ class Session(peerlib.LineSession):
         self.helo = self.ehlo = True
         self.reset_transaction()
         exts = ["PIPELINING", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"]
+        if self.opts.dsn:
+            exts.append("DSN")
         if self.opts.max_size is not None:
             exts.append(f"SIZE {self.opts.max_size}")
         if self.starttls_offered():
@@ -574,7 +595,7 @@ class Session(peerlib.LineSession):
             return
         try:
             path, params = split_path(arg, b"FROM:", "MAIL FROM:<address>")
-            size, utf8 = parse_mail_params(params)
+            size, utf8 = parse_mail_params(params, self.opts.dsn)
             mail_from = check_mailbox(path, utf8) if path else ""
         except Reply as r:
             await self.reply(r.text)
@@ -598,8 +619,7 @@ class Session(peerlib.LineSession):
             return
         try:
             path, params = split_path(arg, b"TO:", "RCPT TO:<address>")
-            if params:
-                raise Reply("555 5.5.4 Unsupported RCPT parameter")
+            check_rcpt_params(params, self.opts.dsn)
             if not path:
                 raise Reply("501 5.1.3 Bad address syntax")
             rcpt = check_mailbox(path, self.smtputf8, allow_postmaster=True)
@@ -770,6 +790,9 @@ def parse_args(argv):
                         "envelope in DIR/NNNN.env (JSON)")
     g.add_argument("--max-size", type=int, metavar="N",
                    help="advertise SIZE N; bigger messages get 552")
+    g.add_argument("--dsn", action="store_true",
+                   help="advertise DSN (RFC 3461): accept RET and ENVID on "
+                        "MAIL, NOTIFY and ORCPT on RCPT (see the log)")
     g.add_argument("--log", metavar="FILE",
                    help="append every command line received; '[TLS] ' "
                         "prefix once TLS is active; AUTH redacted")

@@ -1,0 +1,381 @@
+#!/bin/sh
+# tests/peers/dnssec-zone.sh: DNSSEC-signed test zones and an
+# authoritative-only unbound that serves them on loopback, so that tests
+# can check what getk's validating resolver (libunbound) makes of secure,
+# bogus and insecure answers.  See tests/peers/README for the usage.
+#
+# There is no root and no parent zone: every signed zone is a trust point
+# of its own, and OUTDIR/trust-anchors holds the DS record of each zone's
+# KSK for ub_ctx_add_ta_file().  An unsigned zone has no anchor, so a
+# resolver with anchors for the other zones sees it as insecure.
+#
+# Needs ldnsutils (ldns-keygen, ldns-signzone, ldns-read-zone, drill) and
+# unbound.  Debian's /usr/bin/python3 picks the free port, as in lib.sh.
+
+set -eu
+
+prog=dnssec-zone.sh
+nl='
+'
+oldifs=$IFS
+
+usage() {
+	cat >&2 <<EOF
+usage: $prog [--start] [--nsec3] [--bogus NAME[/TYPE]]... OUTDIR
+           [ZONEFILE]... [--unsigned ZONEFILE]...
+       $prog --stop OUTDIR
+EOF
+	exit 2
+}
+
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+
+PYTHON3=${PYTHON3:-python3}
+[ -x /usr/bin/python3 ] && PYTHON3=/usr/bin/python3
+
+# free_port: a port that was free a moment ago (UDP and TCP); as lib.sh.
+free_port() {
+	"$PYTHON3" -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+t = socket.socket()
+port = s.getsockname()[1]
+t.bind(("127.0.0.1", port))
+print(port)'
+}
+
+# absname NAME: NAME lowercased, with the trailing dot.
+absname() {
+	n=$(printf '%s' "$1" | tr 'A-Z' 'a-z')
+	case $n in
+	*.) printf '%s\n' "$n" ;;
+	*) printf '%s.\n' "$n" ;;
+	esac
+}
+
+# zone_of FILE: the zone name, from the first $ORIGIN line.
+zone_of() {
+	z=$(awk 'toupper($1) == "$ORIGIN" { print $2; exit }' "$1")
+	[ -n "$z" ] || die "$1: no \$ORIGIN line (it names the zone)"
+	absname "$z"
+}
+
+# running PID: PID is a live process.  The unbound of --start is nobody's
+# child once this script has exited: after it exits it stays a zombie
+# until init reaps it (seconds, on some systems), and kill -0 still
+# succeeds on a zombie.  Its sockets are closed by then.
+running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ -r "/proc/$1/stat" ] || return 0
+	# The state is the field after "(comm)".
+	state=$(sed 's/^.*) \([A-Za-z]\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "$state" != Z ] && [ "$state" != X ]
+}
+
+# ours PID: PID is a running unbound (not a stale pid file's reused pid).
+ours() {
+	running "$1" || return 1
+	[ -r "/proc/$1/comm" ] || return 0
+	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = unbound ]
+}
+
+# stop OUTDIR: stops the server that --start left running there.
+stop() {
+	[ -s "$1/pid" ] || return 0
+	pid=$(cat "$1/pid")
+	if ! ours "$pid"; then
+		rm -f "$1/pid" "$1/port"
+		return 0
+	fi
+	kill "$pid" 2>/dev/null || true
+	i=0
+	while running "$pid"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "unbound $pid does not stop"
+		sleep 0.05
+	done
+	rm -f "$1/pid" "$1/port"
+}
+
+outdir=
+signed_files=
+unsigned_files=
+bogus=
+start=0
+nsec3=0
+stop=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--bogus)
+		[ $# -ge 2 ] || usage
+		bogus="$bogus$2$nl"
+		shift 2
+		;;
+	--bogus=*)
+		bogus="$bogus${1#--bogus=}$nl"
+		shift
+		;;
+	--unsigned)
+		[ $# -ge 2 ] || usage
+		unsigned_files="$unsigned_files$2$nl"
+		shift 2
+		;;
+	--unsigned=*)
+		unsigned_files="$unsigned_files${1#--unsigned=}$nl"
+		shift
+		;;
+	--start) start=1; shift ;;
+	--stop) stop=1; shift ;;
+	--nsec3) nsec3=1; shift ;;
+	-h | --help) usage ;;
+	-*) echo "$prog: unknown option $1" >&2; usage ;;
+	*)
+		if [ -z "$outdir" ]; then
+			outdir=$1
+		else
+			signed_files="$signed_files$1$nl"
+		fi
+		shift
+		;;
+	esac
+done
+[ -n "$outdir" ] || usage
+
+if [ $stop = 1 ]; then
+	stop "$outdir"
+	exit 0
+fi
+
+[ -n "$signed_files$unsigned_files" ] || usage
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+case $outdir in
+*[!A-Za-z0-9_./+-]*) die "OUTDIR must be a plain path for unbound.conf: $outdir" ;;
+esac
+if [ -s "$outdir/pid" ] && ours "$(cat "$outdir/pid")"; then
+	die "unbound $(cat "$outdir/pid") still serves $outdir; --stop it first"
+fi
+keydir=$outdir/keys
+rm -rf "$keydir"
+rm -f "$outdir"/*.signed "$outdir"/*.zone "$outdir/trust-anchors" \
+	"$outdir/port" "$outdir/pid"
+mkdir "$keydir"
+
+# Signatures valid from a day ago for 30 days (the real clock: libunbound
+# checks them against time(NULL) unless told val-override-date).
+now=$(date +%s)
+inception=$((now - 86400))
+expiration=$((now + 30 * 86400))
+nsec3_opts=
+# NSEC3 with no extra iterations and no salt (RFC 9276).
+[ $nsec3 = 1 ] && nsec3_opts="-n -t 0"
+
+zones=
+signed_zones=
+: >"$outdir/trust-anchors.tmp"
+
+# add_zone FILE: checks the zone name is new; records it.
+add_zone() {
+	case "$nl$zones" in
+	*"$nl$1$nl"*) die "zone $1 given twice" ;;
+	esac
+	zones="$zones$1$nl"
+}
+
+# keygen ZONE [-k]: a new ECDSA P-256 key; prints its base name.
+keygen() {
+	(cd "$keydir" && ldns-keygen -a ECDSAP256SHA256 -r /dev/urandom $2 "$1") ||
+		die "ldns-keygen failed for $1"
+}
+
+# sign FILE: KSK and ZSK for the zone, the signed zone, its DS anchor.
+sign() {
+	zone=$(zone_of "$1")
+	add_zone "$zone"
+	ksk=$(keygen "$zone" -k)
+	zsk=$(keygen "$zone" "")
+	# Two keys with the same tag would share file names.
+	while [ "$zsk" = "$ksk" ]; do zsk=$(keygen "$zone" ""); done
+	ldns-signzone $nsec3_opts -i "$inception" -e "$expiration" \
+		-o "$zone" -f "$outdir/${zone%.}.signed" "$1" \
+		"$keydir/$ksk" "$keydir/$zsk" ||
+		die "ldns-signzone failed for $1"
+	cat "$keydir/$ksk.ds" >>"$outdir/trust-anchors.tmp"
+	signed_zones="$signed_zones$zone$nl"
+}
+
+# unsigned FILE: the zone as it is, checked and with absolute names.
+unsigned() {
+	zone=$(zone_of "$1")
+	add_zone "$zone"
+	ldns-read-zone "$1" >"$outdir/${zone%.}.zone" 2>"$outdir/read-zone.err" ||
+		die "$1: $(cat "$outdir/read-zone.err")"
+	rm -f "$outdir/read-zone.err"
+}
+
+# corrupt SPEC: changes one base64 character in the signature of every
+# RRSIG at NAME covering TYPE, or without /TYPE every RRSIG at NAME except
+# those over the zone's own records (SOA, NS, DNSKEY, NSEC, NSEC3...),
+# so that only the answers for NAME turn bogus.
+corrupt() {
+	case $1 in
+	*/*) name=$(absname "${1%/*}"); type=${1##*/} ;;
+	*) name=$(absname "$1"); type= ;;
+	esac
+	# The longest signed zone that holds NAME.
+	best=
+	set -f
+	IFS=$nl
+	for z in $signed_zones; do
+		IFS=$oldifs
+		case $name in
+		"$z" | *."$z")
+			[ ${#z} -gt ${#best} ] && best=$z
+			;;
+		esac
+	done
+	IFS=$oldifs
+	set +f
+	[ -n "$best" ] || die "--bogus $1: not in a signed zone"
+	f=$outdir/${best%.}.signed
+	awk -v name="$name" -v type="$type" '
+		BEGIN { type = toupper(type); n = 0 }
+		$4 == "RRSIG" && tolower($1) == name {
+			cov = toupper($5)
+			if (type == "" ? cov !~ /^(SOA|NS|DNSKEY|CDS|CDNSKEY|NSEC|NSEC3|NSEC3PARAM)$/ : cov == type) {
+				sig = $NF
+				c = substr(sig, 11, 1) == "A" ? "B" : "A"
+				$NF = substr(sig, 1, 10) c substr(sig, 12)
+				n++
+			}
+		}
+		{ print }
+		END { exit n == 0 }' "$f" >"$f.tmp" ||
+		die "--bogus $1: no RRSIG at $name${type:+ over $type} in $f"
+	mv "$f.tmp" "$f"
+}
+
+# write_conf PORT: OUTDIR/unbound.conf, authoritative only.
+write_conf() {
+	{
+		cat <<EOF
+# Written by tests/peers/dnssec-zone.sh: authoritative only, no
+# validation, no recursion.  Names outside the zones get REFUSED.
+server:
+	verbosity: 1
+	interface: 127.0.0.1
+	port: $1
+	do-ip4: yes
+	do-ip6: no
+	do-udp: yes
+	do-tcp: yes
+	so-reuseport: no
+	num-threads: 1
+	msg-cache-size: 1m
+	rrset-cache-size: 1m
+	chroot: ""
+	username: ""
+	directory: "$outdir"
+	do-daemonize: no
+	use-syslog: no
+	logfile: "$outdir/unbound.log"
+	log-queries: yes
+	pidfile: "$outdir/pid"
+	access-control: 127.0.0.0/8 allow
+	module-config: "iterator"
+	local-zone: "." refuse
+EOF
+		set -f
+		IFS=$nl
+		for z in $zones; do
+			printf '\tlocal-zone: "%s" transparent\n' "$z"
+		done
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+		for z in $zones; do
+			f=$outdir/${z%.}.signed
+			[ -f "$f" ] || f=$outdir/${z%.}.zone
+			printf 'auth-zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$z" "$f"
+			printf '\tfor-downstream: yes\n\tfor-upstream: no\n'
+			printf '\tfallback-enabled: no\n'
+		done
+		IFS=$oldifs
+		set +f
+	} >"$outdir/unbound.conf.tmp"
+	unbound-checkconf "$outdir/unbound.conf.tmp" >"$outdir/checkconf.err" 2>&1 ||
+		die "bad unbound.conf: $(cat "$outdir/checkconf.err")"
+	rm -f "$outdir/checkconf.err"
+	mv "$outdir/unbound.conf.tmp" "$outdir/unbound.conf"
+}
+
+# answers PORT: the server answers the first zone's SOA over TCP.
+answers() {
+	first=${zones%%"$nl"*}
+	drill -t -p "$1" @127.0.0.1 "$first" SOA 2>/dev/null |
+		grep -q 'rcode: NOERROR'
+}
+
+set -f
+IFS=$nl
+for f in $signed_files; do
+	IFS=$oldifs
+	sign "$f"
+done
+IFS=$nl
+for f in $unsigned_files; do
+	IFS=$oldifs
+	unsigned "$f"
+done
+IFS=$nl
+for b in $bogus; do
+	IFS=$oldifs
+	corrupt "$b"
+done
+IFS=$oldifs
+set +f
+mv "$outdir/trust-anchors.tmp" "$outdir/trust-anchors"
+
+if [ $start = 0 ]; then
+	write_conf "${DNS_PORT:-$(free_port)}"
+	sed -n 's/^[[:space:]]*port: //p' "$outdir/unbound.conf"
+	exit 0
+fi
+
+# A free port may be taken before unbound binds it: try another one,
+# unless the caller chose the port.
+attempt=0
+while :; do
+	attempt=$((attempt + 1))
+	port=${DNS_PORT:-$(free_port)}
+	write_conf "$port"
+	# Our own descriptors must not stay open in unbound, or a caller's
+	# $(...) would wait for unbound to exit.
+	unbound -c "$outdir/unbound.conf" </dev/null >>"$outdir/unbound.err" 2>&1 &
+	pid=$!
+	i=0
+	up=0
+	while running "$pid"; do
+		if answers "$port"; then
+			up=1
+			break
+		fi
+		i=$((i + 1))
+		[ $i -gt 200 ] && break
+		sleep 0.02
+	done
+	if [ $up = 1 ]; then
+		echo "$pid" >"$outdir/pid.tmp"
+		mv "$outdir/pid.tmp" "$outdir/pid"
+		echo "$port" >"$outdir/port.tmp"
+		mv "$outdir/port.tmp" "$outdir/port"
+		echo "$port"
+		exit 0
+	fi
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	if [ -n "${DNS_PORT:-}" ] || [ $attempt -ge 5 ]; then
+		die "unbound did not start on port $port: $(tail -n 5 "$outdir/unbound.log" "$outdir/unbound.err" 2>/dev/null)"
+	fi
+done
