@@ -264,6 +264,22 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 	return EX_OK;
 }
 
+/*
+ * Reads FD to its end and throws it away, so that a caller that pipes a
+ * message in is not killed by SIGPIPE when the options were wrong.  A
+ * terminal is left alone.
+ */
+static void
+drain(int fd)
+{
+	char buf[65536];
+
+	if (isatty(fd))
+		return;
+	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+		errno = 0;
+}
+
 /* Non-zero when P (LEN bytes) has an empty line ending at or after FROM. */
 static int
 has_empty_line(const char *p, size_t len, size_t from)
@@ -863,6 +879,8 @@ main(int argc, char **argv)
 	getk_buf_init(&r.logline, 64 * 1024);
 	r.logger.fn = log_stderr;
 	status = parse_args(argc, argv, &r.o, &first);
+	if (status > 0)
+		drain(STDIN_FILENO);
 	if (status)
 		return status < 0 ? EX_OK : status;
 	r.logger.level = r.o.verbose;
