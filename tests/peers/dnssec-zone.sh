@@ -10,7 +10,9 @@
 # resolver with anchors for the other zones sees it as insecure.
 #
 # Needs ldnsutils (ldns-keygen, ldns-signzone, ldns-read-zone, drill) and
-# unbound.  Debian's /usr/bin/python3 picks the free port, as in lib.sh.
+# unbound; Debian's /usr/bin/python3 picks the free port, as in lib.sh.
+# Every process costs time, so the shell does what it can itself: three
+# small zones take well under a second, start included.
 
 set -eu
 
@@ -36,9 +38,10 @@ die() {
 PYTHON3=${PYTHON3:-python3}
 [ -x /usr/bin/python3 ] && PYTHON3=/usr/bin/python3
 
-# free_port: a port that was free a moment ago (UDP and TCP); as lib.sh.
+# free_port: a port that was free a moment ago (UDP and TCP); as lib.sh
+# (-S: no site module, a faster start).
 free_port() {
-	"$PYTHON3" -c 'import socket
+	"$PYTHON3" -S -c 'import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0))
 t = socket.socket()
@@ -47,20 +50,38 @@ t.bind(("127.0.0.1", port))
 print(port)'
 }
 
-# absname NAME: NAME lowercased, with the trailing dot.
+# absname NAME: sets $name to NAME lowercased, with the trailing dot.
 absname() {
-	n=$(printf '%s' "$1" | tr 'A-Z' 'a-z')
-	case $n in
-	*.) printf '%s\n' "$n" ;;
-	*) printf '%s.\n' "$n" ;;
+	name=$1
+	case $name in
+	*[A-Z]*) name=$(printf '%s' "$name" | tr '[:upper:]' '[:lower:]') ;;
+	esac
+	case $name in
+	*.) ;;
+	*) name=$name. ;;
 	esac
 }
 
-# zone_of FILE: the zone name, from the first $ORIGIN line.
+# zone_of FILE: sets $zone to the zone name, from the first $ORIGIN line.
 zone_of() {
-	z=$(awk 'toupper($1) == "$ORIGIN" { print $2; exit }' "$1")
-	[ -n "$z" ] || die "$1: no \$ORIGIN line (it names the zone)"
-	absname "$z"
+	[ -r "$1" ] || die "cannot read $1"
+	zone=
+	while IFS= read -r line || [ -n "$line" ]; do
+		# shellcheck disable=SC2016 # a literal $ORIGIN
+		case $line in
+		'$ORIGIN'[" 	"]* | '$origin'[" 	"]*)
+			set -f
+			# shellcheck disable=SC2086 # split into words
+			set -- $line
+			set +f
+			zone=$2
+			break
+			;;
+		esac
+	done <"$1"
+	[ -n "$zone" ] || die "$1: no \$ORIGIN line (it names the zone)"
+	absname "$zone"
+	zone=$name
 }
 
 # running PID: PID is a live process.  The unbound of --start is nobody's
@@ -70,33 +91,38 @@ zone_of() {
 running() {
 	kill -0 "$1" 2>/dev/null || return 1
 	[ -r "/proc/$1/stat" ] || return 0
+	stat=
+	read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
 	# The state is the field after "(comm)".
-	state=$(sed 's/^.*) \([A-Za-z]\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ "$state" != Z ] && [ "$state" != X ]
+	stat=${stat##*) }
+	case $stat in
+	Z* | X*) return 1 ;;
+	esac
+	return 0
 }
 
 # ours PID: PID is a running unbound (not a stale pid file's reused pid).
 ours() {
 	running "$1" || return 1
 	[ -r "/proc/$1/comm" ] || return 0
-	[ "$(cat "/proc/$1/comm" 2>/dev/null)" = unbound ]
+	comm=
+	read -r comm <"/proc/$1/comm" 2>/dev/null || return 1
+	[ "$comm" = unbound ]
 }
 
 # stop OUTDIR: stops the server that --start left running there.
 stop() {
 	[ -s "$1/pid" ] || return 0
-	pid=$(cat "$1/pid")
-	if ! ours "$pid"; then
-		rm -f "$1/pid" "$1/port"
-		return 0
+	read -r pid <"$1/pid"
+	if ours "$pid"; then
+		kill "$pid" 2>/dev/null || true
+		i=0
+		while running "$pid"; do
+			i=$((i + 1))
+			[ $i -gt 100 ] && die "unbound $pid does not stop"
+			sleep 0.05
+		done
 	fi
-	kill "$pid" 2>/dev/null || true
-	i=0
-	while running "$pid"; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && die "unbound $pid does not stop"
-		sleep 0.05
-	done
 	rm -f "$1/pid" "$1/port"
 }
 
@@ -107,6 +133,13 @@ bogus=
 start=0
 nsec3=0
 stop=0
+# abspath FILE: FILE as seen from any directory (the script moves).
+abspath() {
+	case $1 in
+	/*) path=$1 ;;
+	*) path=$PWD/$1 ;;
+	esac
+}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bogus)
@@ -120,11 +153,13 @@ while [ $# -gt 0 ]; do
 		;;
 	--unsigned)
 		[ $# -ge 2 ] || usage
-		unsigned_files="$unsigned_files$2$nl"
+		abspath "$2"
+		unsigned_files="$unsigned_files$path$nl"
 		shift 2
 		;;
 	--unsigned=*)
-		unsigned_files="$unsigned_files${1#--unsigned=}$nl"
+		abspath "${1#--unsigned=}"
+		unsigned_files="$unsigned_files$path$nl"
 		shift
 		;;
 	--start) start=1; shift ;;
@@ -136,7 +171,8 @@ while [ $# -gt 0 ]; do
 		if [ -z "$outdir" ]; then
 			outdir=$1
 		else
-			signed_files="$signed_files$1$nl"
+			abspath "$1"
+			signed_files="$signed_files$path$nl"
 		fi
 		shift
 		;;
@@ -155,14 +191,17 @@ outdir=$(cd "$outdir" && pwd)
 case $outdir in
 *[!A-Za-z0-9_./+-]*) die "OUTDIR must be a plain path for unbound.conf: $outdir" ;;
 esac
-if [ -s "$outdir/pid" ] && ours "$(cat "$outdir/pid")"; then
-	die "unbound $(cat "$outdir/pid") still serves $outdir; --stop it first"
+if [ -s "$outdir/pid" ]; then
+	read -r pid <"$outdir/pid"
+	ours "$pid" && die "unbound $pid still serves $outdir; --stop it first"
 fi
 keydir=$outdir/keys
 rm -rf "$keydir"
-rm -f "$outdir"/*.signed "$outdir"/*.zone "$outdir/trust-anchors" \
-	"$outdir/port" "$outdir/pid"
+rm -f "$outdir"/*.signed "$outdir"/*.zone "$outdir"/*.tmp "$outdir"/*.err \
+	"$outdir/trust-anchors" "$outdir/unbound.log" "$outdir/port" "$outdir/pid"
 mkdir "$keydir"
+# ldns-keygen writes its files into the current directory.
+cd "$keydir"
 
 # Signatures valid from a day ago for 30 days (the real clock: libunbound
 # checks them against time(NULL) unless told val-override-date).
@@ -177,7 +216,7 @@ zones=
 signed_zones=
 : >"$outdir/trust-anchors.tmp"
 
-# add_zone FILE: checks the zone name is new; records it.
+# add_zone ZONE: checks the zone name is new; records it.
 add_zone() {
 	case "$nl$zones" in
 	*"$nl$1$nl"*) die "zone $1 given twice" ;;
@@ -185,31 +224,31 @@ add_zone() {
 	zones="$zones$1$nl"
 }
 
-# keygen ZONE [-k]: a new ECDSA P-256 key; prints its base name.
-keygen() {
-	(cd "$keydir" && ldns-keygen -a ECDSAP256SHA256 -r /dev/urandom $2 "$1") ||
-		die "ldns-keygen failed for $1"
-}
-
 # sign FILE: KSK and ZSK for the zone, the signed zone, its DS anchor.
 sign() {
-	zone=$(zone_of "$1")
+	zone_of "$1"
 	add_zone "$zone"
-	ksk=$(keygen "$zone" -k)
-	zsk=$(keygen "$zone" "")
+	ksk=$(ldns-keygen -a ECDSAP256SHA256 -r /dev/urandom -k "$zone") ||
+		die "ldns-keygen failed for $zone"
+	zsk=$ksk
 	# Two keys with the same tag would share file names.
-	while [ "$zsk" = "$ksk" ]; do zsk=$(keygen "$zone" ""); done
+	while [ "$zsk" = "$ksk" ]; do
+		zsk=$(ldns-keygen -a ECDSAP256SHA256 -r /dev/urandom "$zone") ||
+			die "ldns-keygen failed for $zone"
+	done
+	# shellcheck disable=SC2086 # nsec3_opts are words
 	ldns-signzone $nsec3_opts -i "$inception" -e "$expiration" \
-		-o "$zone" -f "$outdir/${zone%.}.signed" "$1" \
-		"$keydir/$ksk" "$keydir/$zsk" ||
+		-o "$zone" -f "$outdir/${zone%.}.signed" "$1" "$ksk" "$zsk" ||
 		die "ldns-signzone failed for $1"
-	cat "$keydir/$ksk.ds" >>"$outdir/trust-anchors.tmp"
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+	done <"$ksk.ds" >>"$outdir/trust-anchors.tmp"
 	signed_zones="$signed_zones$zone$nl"
 }
 
 # unsigned FILE: the zone as it is, checked and with absolute names.
 unsigned() {
-	zone=$(zone_of "$1")
+	zone_of "$1"
 	add_zone "$zone"
 	ldns-read-zone "$1" >"$outdir/${zone%.}.zone" 2>"$outdir/read-zone.err" ||
 		die "$1: $(cat "$outdir/read-zone.err")"
@@ -222,8 +261,8 @@ unsigned() {
 # so that only the answers for NAME turn bogus.
 corrupt() {
 	case $1 in
-	*/*) name=$(absname "${1%/*}"); type=${1##*/} ;;
-	*) name=$(absname "$1"); type= ;;
+	*/*) absname "${1%/*}"; type=${1##*/} ;;
+	*) absname "$1"; type= ;;
 	esac
 	# The longest signed zone that holds NAME.
 	best=
@@ -253,8 +292,10 @@ corrupt() {
 			}
 		}
 		{ print }
-		END { exit n == 0 }' "$f" >"$f.tmp" ||
+		END { exit n == 0 }' "$f" >"$f.tmp" || {
+		rm -f "$f.tmp"
 		die "--bogus $1: no RRSIG at $name${type:+ over $type} in $f"
+	}
 	mv "$f.tmp" "$f"
 }
 
@@ -273,6 +314,13 @@ server:
 	do-udp: yes
 	do-tcp: yes
 	so-reuseport: no
+	# Unbound shuffles its outgoing ports at start-up, one getrandom()
+	# call per port: 0.15 s for the default range.  This server never
+	# sends a query, so a few ports will do.
+	outgoing-port-avoid: 0-65535
+	outgoing-port-permit: 61000-61009
+	outgoing-range: 16
+	num-queries-per-thread: 16
 	num-threads: 1
 	msg-cache-size: 1m
 	rrset-cache-size: 1m
@@ -286,6 +334,8 @@ server:
 	pidfile: "$outdir/pid"
 	access-control: 127.0.0.0/8 allow
 	module-config: "iterator"
+	# Local zones are looked at before auth zones: "." refuses every
+	# name, the zones themselves are let through to their auth-zone.
 	local-zone: "." refuse
 EOF
 		set -f
@@ -303,17 +353,20 @@ EOF
 		done
 		IFS=$oldifs
 		set +f
-	} >"$outdir/unbound.conf.tmp"
-	unbound-checkconf "$outdir/unbound.conf.tmp" >"$outdir/checkconf.err" 2>&1 ||
-		die "bad unbound.conf: $(cat "$outdir/checkconf.err")"
-	rm -f "$outdir/checkconf.err"
-	mv "$outdir/unbound.conf.tmp" "$outdir/unbound.conf"
+	} >"$outdir/unbound.conf"
 }
 
-# answers PORT: the server answers the first zone's SOA over TCP.
+# checkconf: dies with what unbound-checkconf says of unbound.conf.
+checkconf() {
+	unbound-checkconf "$outdir/unbound.conf" >"$outdir/checkconf.err" 2>&1 ||
+		die "bad unbound.conf: $(cat "$outdir/checkconf.err")"
+	rm -f "$outdir/checkconf.err"
+}
+
+# answers PORT: the server answers the first zone's SOA over TCP (TCP:
+# a refused connection fails at once, where UDP would wait).
 answers() {
-	first=${zones%%"$nl"*}
-	drill -t -p "$1" @127.0.0.1 "$first" SOA 2>/dev/null |
+	drill -t -p "$1" @127.0.0.1 "${zones%%"$nl"*}" SOA 2>/dev/null |
 		grep -q 'rcode: NOERROR'
 }
 
@@ -338,8 +391,10 @@ set +f
 mv "$outdir/trust-anchors.tmp" "$outdir/trust-anchors"
 
 if [ $start = 0 ]; then
-	write_conf "${DNS_PORT:-$(free_port)}"
-	sed -n 's/^[[:space:]]*port: //p' "$outdir/unbound.conf"
+	port=${DNS_PORT:-$(free_port)}
+	write_conf "$port"
+	checkconf
+	echo "$port"
 	exit 0
 fi
 
@@ -352,7 +407,7 @@ while :; do
 	write_conf "$port"
 	# Our own descriptors must not stay open in unbound, or a caller's
 	# $(...) would wait for unbound to exit.
-	unbound -c "$outdir/unbound.conf" </dev/null >>"$outdir/unbound.err" 2>&1 &
+	unbound -c "$outdir/unbound.conf" </dev/null >"$outdir/unbound.err" 2>&1 &
 	pid=$!
 	i=0
 	up=0
@@ -362,7 +417,7 @@ while :; do
 			break
 		fi
 		i=$((i + 1))
-		[ $i -gt 200 ] && break
+		[ $i -gt 250 ] && break
 		sleep 0.02
 	done
 	if [ $up = 1 ]; then
@@ -375,7 +430,8 @@ while :; do
 	fi
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
+	checkconf
 	if [ -n "${DNS_PORT:-}" ] || [ $attempt -ge 5 ]; then
-		die "unbound did not start on port $port: $(tail -n 5 "$outdir/unbound.log" "$outdir/unbound.err" 2>/dev/null)"
+		die "unbound did not start on port $port: $(tail -n 3 "$outdir/unbound.err")"
 	fi
 done
