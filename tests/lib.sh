@@ -102,15 +102,25 @@ fpr_of() {
 
 # --- peers ---------------------------------------------------------------
 
-# free_port: a port that was free a moment ago (UDP and TCP).
+# free_port: a port that was free a moment ago, for UDP and TCP both.
+# (A UDP port the kernel picks may be taken for TCP: try until both bind.)
 free_port() {
 	"$PYTHON3" -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-t = socket.socket()
-port = s.getsockname()[1]
-t.bind(("127.0.0.1", port))
-print(port)'
+for attempt in range(50):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    t = socket.socket()
+    try:
+        t.bind(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        t.close()
+        continue
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")'
 }
 
 # wait_file FILE: until FILE exists (10 s at most).
@@ -129,6 +139,9 @@ wait_file() {
 start_dns() {
 	for attempt in 1 2 3 4 5; do
 		DNS_PORT=$(free_port)
+		case $DNS_PORT in
+		'' | *[!0-9]*) continue ;;
+		esac
 		dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
 			--no-hosts --bind-interfaces --listen-address=127.0.0.1 \
 			--port="$DNS_PORT" --pid-file= --user="$(id -un)" \
