@@ -147,8 +147,13 @@ class CertStore:
     def load(self, name):
         """The context for cert_dir/NAME.pem and NAME.key (may raise)."""
         ctx = self.new_context()
-        ctx.load_cert_chain(os.path.join(self.cert_dir, name + ".pem"),
-                            os.path.join(self.cert_dir, name + ".key"))
+        pem = os.path.join(self.cert_dir, name + ".pem")
+        try:
+            ctx.load_cert_chain(pem, os.path.join(self.cert_dir,
+                                                  name + ".key"))
+        except ssl.SSLError as exc:     # its message names no file
+            raise OSError(f"{pem} or its .key: {exc.reason or exc}") \
+                from None
         return ctx
 
     def lookup(self, name):
@@ -583,7 +588,9 @@ class Session(peerlib.LineSession):
             if chunked:
                 data = b"%x\r\n" % n + data + b"\r\n"
             self.writer.write(data)
-            await self.writer.drain()
+            # Yield, so that a client that went away stops the loop at once
+            # (ConnectionError) instead of asyncio warning on every write.
+            await self.check_connected()
             left -= n
         if chunked:
             self.writer.write(b"0\r\n\r\n")
