@@ -1,11 +1,9 @@
 /*
- * submit.h: handing messages to the user's relay (SMTP submission) with
- * libcurl.
+ * submit.h: handing messages to the user's relay (SMTP submission).
  *
  * TLS is required unless the account says "tls off"; the certificate is
  * verified.  When a user is configured and the relay does not offer AUTH
- * after TLS, nothing is sent (libcurl alone would silently send without
- * authenticating).  The message streams from its spool file.
+ * after TLS, nothing is sent.  The message streams from its spool file.
  */
 #ifndef GETK_SUBMIT_H
 #define GETK_SUBMIT_H
@@ -42,10 +40,9 @@ struct getk_submission {
 };
 
 /*
- * Submits the N transactions in order over one connection.  With DSN
- * parameters the transactions are spoken over getk's own SMTP session
- * (libcurl 7.88 rebuilds MAIL FROM and RCPT TO from the bare address and
- * cannot carry them); they are sent only where the relay offers DSN.  *R_DONE is
+ * Submits the N transactions in order over one connection.  DSN
+ * parameters are sent only where the relay offers DSN, SIZE where it
+ * offers SIZE.  *R_DONE is
  * the number the relay accepted; *R_CODE the relay's last reply code (0
  * when none).  Errors, with *WHY: GETK_ERR_AUTH (credentials refused, or
  * AUTH not offered while a user is set), GETK_ERR_TEMPFAIL (4yz),
