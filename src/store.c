@@ -340,14 +340,52 @@ select_one(struct getk_store *s, const char *sql, const char *address,
 	return rc;
 }
 
+/* The key record of the row SQL selects for ADDRESS, or NULL. */
+static enum getk_err
+select_key(struct getk_store *s, const char *sql, const char *address,
+    struct getk_store_key **r_key, char *why, size_t whysz)
+{
+	sqlite3_stmt *st = NULL;
+	enum getk_err err = GETK_OK;
+	int rc;
+
+	rc = select_one(s, sql, address, &st);
+	if (rc == SQLITE_ROW && !(*r_key = row_key(st)))
+		err = GETK_ERR_NOMEM;
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_fail(s, "read", why, whysz);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* The text and time of the row SQL selects for ADDRESS, or NULL and 0. */
+static enum getk_err
+select_text_time(struct getk_store *s, const char *sql, const char *address,
+    char **r_text, time_t *r_time, char *why, size_t whysz)
+{
+	sqlite3_stmt *st = NULL;
+	enum getk_err err = GETK_OK;
+	int rc;
+
+	rc = select_one(s, sql, address, &st);
+	if (rc == SQLITE_ROW) {
+		*r_text = col_text(st, 0);
+		*r_time = (time_t)sqlite3_column_int64(st, 1);
+		if (!*r_text)
+			err = GETK_ERR_NOMEM;
+	} else if (rc != SQLITE_DONE) {
+		err = db_fail(s, "read", why, whysz);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 enum getk_err
 getk_store_get(struct getk_store *store, const char *address,
     struct getk_store_entry **r_entry, char *why, size_t whysz)
 {
 	struct getk_store_entry *e;
-	sqlite3_stmt *st = NULL;
 	enum getk_err err = GETK_OK;
-	int rc;
 
 	*r_entry = NULL;
 	e = calloc(1, sizeof(*e));
@@ -358,50 +396,21 @@ getk_store_get(struct getk_store *store, const char *address,
 		err = db_fail(store, "read", why, whysz);
 		goto leave;
 	}
-	rc = select_one(store, "SELECT address, fingerprint, keydata, sources,"
+	err = select_key(store, "SELECT address, fingerprint, keydata, sources,"
 	    " trust, first_seen, fetched, expires, offered_hash FROM keys "
-	    "WHERE address = ?", address, &st);
-	if (rc == SQLITE_ROW && !(e->key = row_key(st)))
-		err = GETK_ERR_NOMEM;
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = db_fail(store, "read", why, whysz);
-	sqlite3_finalize(st);
-	if (err)
-		goto leave;
-	rc = select_one(store, "SELECT fingerprint, pinned FROM pins "
-	    "WHERE address = ?", address, &st);
-	if (rc == SQLITE_ROW) {
-		e->pin = col_text(st, 0);
-		e->pinned = (time_t)sqlite3_column_int64(st, 1);
-		if (!e->pin)
-			err = GETK_ERR_NOMEM;
-	} else if (rc != SQLITE_DONE) {
-		err = db_fail(store, "read", why, whysz);
-	}
-	sqlite3_finalize(st);
-	if (err)
-		goto leave;
-	rc = select_one(store, "SELECT reason, expires FROM negative "
-	    "WHERE address = ?", address, &st);
-	if (rc == SQLITE_ROW) {
-		e->negative = col_text(st, 0);
-		e->negative_expires = (time_t)sqlite3_column_int64(st, 1);
-		if (!e->negative)
-			err = GETK_ERR_NOMEM;
-	} else if (rc != SQLITE_DONE) {
-		err = db_fail(store, "read", why, whysz);
-	}
-	sqlite3_finalize(st);
-	if (err)
-		goto leave;
-	rc = select_one(store, "SELECT address, fingerprint, keydata, sources,"
-	    " trust, fetched, fetched, expires FROM offered WHERE address = ?",
-	    address, &st);
-	if (rc == SQLITE_ROW && !(e->offered = row_key(st)))
-		err = GETK_ERR_NOMEM;
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = db_fail(store, "read", why, whysz);
-	sqlite3_finalize(st);
+	    "WHERE address = ?", address, &e->key, why, whysz);
+	if (!err)
+		err = select_text_time(store, "SELECT fingerprint, pinned FROM "
+		    "pins WHERE address = ?", address, &e->pin, &e->pinned, why,
+		    whysz);
+	if (!err)
+		err = select_text_time(store, "SELECT reason, expires FROM "
+		    "negative WHERE address = ?", address, &e->negative,
+		    &e->negative_expires, why, whysz);
+	if (!err)
+		err = select_key(store, "SELECT address, fingerprint, keydata, "
+		    "sources, trust, fetched, fetched, expires FROM offered "
+		    "WHERE address = ?", address, &e->offered, why, whysz);
 leave:
 	exec(store, "COMMIT");
 	if (err) {
