@@ -111,6 +111,7 @@ print_result(FILE *f, enum output out, const struct getk_result *r)
 	const struct getk_key *k = r->key;
 	char fetched[32], expires[32];
 	struct getk_buf b;
+	size_t i;
 	int ok = 1;
 
 	switch (out) {
@@ -141,8 +142,13 @@ print_result(FILE *f, enum output out, const struct getk_result *r)
 		} else {
 			fputs("null", f);
 		}
-		fprintf(f, ",\"sources\":[{\"source\":\"%s\",\"trust\":\"%s\"}]}\n",
-		    getk_source_name(r->source), getk_trust_name(r->trust));
+		/* Every source that offered this key, with its trust. */
+		fputs(",\"sources\":[", f);
+		for (i = 0; i < r->nagreed; i++)
+			fprintf(f, "%s{\"source\":\"%s\",\"trust\":\"%s\"}",
+			    i ? "," : "", getk_source_name(r->agreed[i].source),
+			    getk_trust_name(r->agreed[i].trust));
+		fputs("]}\n", f);
 		return 1;
 	}
 	return 0;
@@ -202,6 +208,18 @@ show_progress(void *arg, size_t done, size_t total)
 	if (done == total)
 		fputc('\n', stderr);
 	funlockfile(stderr);
+}
+
+/* Non-zero when the options select SRC. */
+static int
+uses_source(const struct opts *o, enum getk_source src)
+{
+	size_t i;
+
+	for (i = 0; i < o->nsources; i++)
+		if (o->sources[i] == src)
+			return 1;
+	return 0;
 }
 
 /* Fills LS from the account and the options. */
@@ -411,8 +429,9 @@ print_cached(void *arg, const struct getk_store_key *k)
 	char t[32], why[256];
 
 	format_time(k->fetched, t, sizeof(t));
-	printf("%s %s %s %s %s\n", k->address, k->fingerprint, k->sources,
-	    k->trust, t);
+	/* The stored sources start with the one that supplied the key. */
+	printf("%s %s %.*s %s %s\n", k->address, k->fingerprint,
+	    (int)strcspn(k->sources, ":,"), k->sources, k->trust, t);
 	if (lc->verbose)
 		getk_store_each_event(lc->store, k->address, print_event,
 		    lc, why, sizeof(why));
@@ -450,8 +469,8 @@ main(int argc, char **argv)
 	struct getk_lookup_settings ls;
 	struct getk_store *store = NULL;
 	char **mailboxes = NULL, *msg = NULL, *addr = NULL, host[256];
-	char why[512], fpr[128];
-	int c, status = EX_OK, modes = 0, available = 0;
+	char why[512], fpr[128], *password = NULL;
+	int c, status = EX_OK, modes = 0;
 	size_t n = 0, i;
 	enum getk_err err;
 
@@ -605,14 +624,6 @@ main(int argc, char **argv)
 		o.nsources = acct->nsources;
 		memcpy(o.sources, acct->sources, o.nsources * sizeof(*o.sources));
 	}
-	for (i = 0; i < o.nsources; i++)
-		available += getk_source_available(o.sources[i]);
-	if (!available && (o.mode == MODE_FETCH || o.mode == MODE_REFRESH)) {
-		fprintf(stderr, PROG ": none of the selected sources is "
-		    "available in this version (available: getk)\n");
-		status = EX_USAGE;
-		goto leave;
-	}
 	if (!o.no_cache) {
 		status = open_store(acct, &store);
 		if (status)
@@ -627,6 +638,18 @@ main(int argc, char **argv)
 	}
 	lookup_settings(&o, acct, &logger, host, sizeof(host), &ls);
 	ls.store = store;
+	if ((o.mode == MODE_FETCH || o.mode == MODE_REFRESH) &&
+	    ls.relay.host && ls.relay.user && !ls.relay.password &&
+	    uses_source(&o, GETK_SOURCE_RELAY)) {
+		err = getk_account_password(acct, &password, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, PROG ": %s\n", why[0] ? why :
+			    getk_strerror(err));
+			status = err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+			goto leave;
+		}
+		ls.relay.password = password;
+	}
 
 	switch (o.mode) {
 	case MODE_FETCH:
@@ -672,6 +695,10 @@ main(int argc, char **argv)
 	if (fflush(stdout) != 0 && status == EX_OK)
 		status = EX_IOERR;
 leave:
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
 	getk_store_close(store);
 	for (i = 0; mailboxes && i < n; i++)
 		free(mailboxes[i]);

@@ -38,8 +38,6 @@
 #include "../src/submit.h"
 
 #define PROG "getk-sendmail"
-/* Longest line passwordeval may give. */
-#define PASSWORD_MAX 4096
 
 struct opts {
 	const char *config_path;
@@ -487,35 +485,6 @@ header_from(const struct getk_headers *h)
 	return m;
 }
 
-/* Runs passwordeval and takes the first line of what it prints. */
-static int
-eval_password(const char *cmd, char **r_password)
-{
-	char buf[PASSWORD_MAX + 2];
-	FILE *p;
-	size_t len;
-	int rc;
-
-	*r_password = NULL;
-	p = popen(cmd, "r");
-	if (!p)
-		return fail(EX_CONFIG, "passwordeval: cannot run: %s",
-		    strerror(errno));
-	if (!fgets(buf, sizeof(buf), p))
-		buf[0] = '\0';
-	while (fgetc(p) != EOF)
-		;
-	rc = pclose(p);
-	if (rc != 0)
-		return fail(EX_CONFIG, "passwordeval: the command failed");
-	len = strlen(buf);
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	*r_password = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return *r_password ? EX_OK : fail(EX_OSERR, "out of memory");
-}
-
 /*
  * The account: -a, else the one whose "from" is the envelope sender,
  * else the default.
@@ -946,9 +915,13 @@ main(int argc, char **argv)
 		goto leave;
 	}
 	if (r.acct->user && r.acct->passwordeval && !r.acct->password) {
-		status = eval_password(r.acct->passwordeval, &r.password);
-		if (status)
+		err = getk_account_password(r.acct, &r.password, why,
+		    sizeof(why));
+		if (err) {
+			status = fail(err == GETK_ERR_CONFIG ? EX_CONFIG :
+			    EX_OSERR, "%s", why[0] ? why : "out of memory");
 			goto leave;
+		}
 	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
@@ -985,6 +958,8 @@ main(int argc, char **argv)
 		r.boxes[nboxes++] = r.from;
 	getk_lookup_settings_init(&ls, r.acct, host, sizeof(host));
 	ls.log = &r.logger;
+	if (r.password)
+		ls.relay.password = r.password;
 	if (getk_account_state_dir(r.acct, &state) == GETK_OK &&
 	    getk_store_open(state, 0, &r.store, why, sizeof(why)) != GETK_OK)
 		/* Without a cache, lookups still work; say why. */

@@ -1048,3 +1048,47 @@ getk_account_state_dir(const struct getk_account *account, char **r_dir)
 	*r_dir = getk_buf_take(&b, NULL);
 	return *r_dir ? GETK_OK : GETK_ERR_NOMEM;
 }
+
+/* Longest line passwordeval may give. */
+#define PASSWORD_MAX 4096
+
+enum getk_err
+getk_account_password(const struct getk_account *account,
+    char **r_password, char *why, size_t whysz)
+{
+	char buf[PASSWORD_MAX + 2];
+	FILE *p;
+	size_t len;
+	int rc;
+
+	*r_password = NULL;
+	why[0] = '\0';
+	if (account->password || !account->passwordeval) {
+		if (account->password && !(*r_password =
+		    strdup(account->password)))
+			return GETK_ERR_NOMEM;
+		return GETK_OK;
+	}
+	p = popen(account->passwordeval, "r");
+	if (!p) {
+		snprintf(why, whysz, "passwordeval: cannot run: %s",
+		    strerror(errno));
+		return GETK_ERR_CONFIG;
+	}
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	rc = pclose(p);
+	if (rc != 0) {
+		explicit_bzero(buf, sizeof(buf));
+		snprintf(why, whysz, "passwordeval: the command failed");
+		return GETK_ERR_CONFIG;
+	}
+	len = strlen(buf);
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	*r_password = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *r_password ? GETK_OK : GETK_ERR_NOMEM;
+}

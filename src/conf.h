@@ -113,6 +113,15 @@ enum getk_err getk_config_read(const char *path, struct getk_config **r_cfg,
 #define GETK_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"
 
 /*
+ * The relay password of ACCOUNT as a new string in *R_PASSWORD: the
+ * password keyword, else the first line printed by the passwordeval
+ * command (run through /bin/sh), else NULL.  GETK_ERR_CONFIG with *WHY
+ * (WHYSZ bytes) when the command cannot run or fails; GETK_ERR_NOMEM.
+ */
+enum getk_err getk_account_password(const struct getk_account *account,
+    char **r_password, char *why, size_t whysz);
+
+/*
  * The state directory of ACCOUNT (cache and pins): state_dir, else
  * $XDG_STATE_HOME/getk, else $HOME/.local/state/getk, as a new string in
  * *R_DIR.  GETK_ERR_CONFIG when none can be found, GETK_ERR_NOMEM.

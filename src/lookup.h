@@ -2,10 +2,12 @@
  * lookup.h: the lookup engine: finds, verifies and rates keys for a batch
  * of mailboxes.
  *
- * The engine takes all addresses at once: it resolves every domain's MX
- * concurrently, groups the domains that share the same MX hosts so that
- * their addresses share one SMTP connection, and works on the groups in
- * parallel threads.
+ * The engine takes all addresses at once and asks every configured
+ * source (relay, getk, wkd, dane) for all of them concurrently: DNS in
+ * two batches, network work on a pool of threads, domains that share MX
+ * hosts on one SMTP connection.  Each key carries the trust of the path
+ * it came by, and the sources that offered it; authenticated sources
+ * that disagree fail the lookup.
  */
 #ifndef GETK_LOOKUP_H
 #define GETK_LOOKUP_H
@@ -37,6 +39,17 @@ enum getk_trust {
 	GETK_TRUST_RELAY
 };
 
+/* The user's relay, asked by the relay source (GETK.md section 7). */
+struct getk_lookup_relay {
+	const char *host;		/* NULL: no relay source */
+	int port;
+	int implicit_tls;
+	int no_tls;			/* "tls off": never asked */
+	const char *user;		/* AUTH user, or NULL */
+	const char *password;		/* the caller runs passwordeval */
+	const char *auth_method;	/* curl login option, or NULL */
+};
+
 struct getk_lookup_settings {
 	const enum getk_source *sources;	/* in order of preference */
 	size_t nsources;
@@ -51,6 +64,7 @@ struct getk_lookup_settings {
 	const char *ehlo_name;		/* NULL: "localhost" */
 	const char *tmpdir;		/* for GnuPG homes; NULL: $TMPDIR */
 	const struct getk_logger *log;	/* or NULL */
+	struct getk_lookup_relay relay;
 
 	struct getk_store *store;	/* key cache and pins; NULL: none */
 	int refresh;			/* ask the network even when the
@@ -75,6 +89,12 @@ enum getk_cache_event {
 	GETK_CACHE_FALLBACK	/* the network failed; the cached key used */
 };
 
+/* A source that offered the key found, and the trust of its path. */
+struct getk_agreement {
+	enum getk_source source;
+	enum getk_trust trust;
+};
+
 /* What the engine found for one address. */
 struct getk_result {
 	char *address;			/* the mailbox looked up */
@@ -83,6 +103,10 @@ struct getk_result {
 	struct getk_key *key;		/* GETK_STATUS_FOUND only */
 	enum getk_source source;	/* where the key came from */
 	enum getk_trust trust;
+	/* Every source that offered this very key, in order of
+	 * preference, with its trust (corroboration). */
+	struct getk_agreement agreed[GETK_NSOURCES];
+	size_t nagreed;
 	time_t fetched;
 	enum getk_cache_event cache;	/* with a store */
 	char offered_sha256[65];	/* of the bytes the source offered,
@@ -93,8 +117,9 @@ struct getk_result {
 
 /*
  * Fills LS from ACCOUNT: sources, DNS, TLS, port, timeout, cache ages;
- * 65536 octets, 8 jobs, this host's EHLO name in HOST (HOSTSZ bytes,
- * which must outlive LS), no store, no log.
+ * the relay (its password only when given as such: the caller runs
+ * passwordeval); 65536 octets, 8 jobs, this host's EHLO name in HOST
+ * (HOSTSZ bytes, which must outlive LS), no store, no log.
  */
 void getk_lookup_settings_init(struct getk_lookup_settings *ls,
     const struct getk_account *account, char *host, size_t hostsz);
@@ -118,8 +143,5 @@ void getk_results_free(struct getk_result *results, size_t n);
 
 /* The INTERFACE.md name of a trust level ("dnssec", "none", ...). */
 const char *getk_trust_name(enum getk_trust trust);
-
-/* Non-zero when SRC is implemented by this version of the engine. */
-int getk_source_available(enum getk_source src);
 
 #endif

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "curlx.h"
+#include "dane.h"
 #include "smtp.h"
 
 /* Longest server line accepted in EHLO replies and in GETK replies. */
@@ -146,39 +148,6 @@ discard_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return size * nitems;
 }
 
-static enum getk_err
-map_curl(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_OK:
-		return GETK_OK;
-	case CURLE_OUT_OF_MEMORY:
-		return GETK_ERR_NOMEM;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-		return GETK_ERR_CONNECT;
-	case CURLE_OPERATION_TIMEDOUT:
-		return GETK_ERR_TIMEOUT;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_ISSUER_ERROR:
-		return GETK_ERR_TLS;
-	case CURLE_USE_SSL_FAILED:
-		return GETK_ERR_NOTSUPP;
-	case CURLE_LOGIN_DENIED:
-		return GETK_ERR_AUTH;
-	default:
-		return GETK_ERR_PROTO;
-	}
-}
-
 /* Classifies a refusal by the server from the last reply line's code. */
 static enum getk_err
 classify_reply(const char *line, enum getk_err dflt)
@@ -190,8 +159,14 @@ classify_reply(const char *line, enum getk_err dflt)
 	return dflt;
 }
 
-enum getk_err
-getk_smtp_open(const struct getk_smtp_settings *settings,
+/*
+ * Connects once.  With TLSA records and no ANCHOR (PEM), the certificate
+ * is not checked but kept for dane_check(); with ANCHOR, it must chain to
+ * that certificate and name the host (DANE-TA); otherwise it is checked
+ * against the CA file and the host name.
+ */
+static enum getk_err
+session_open(const struct getk_smtp_settings *settings, const char *anchor,
     struct getk_smtp **r_smtp, char *why, size_t whysz)
 {
 	struct getk_smtp *s = NULL;
@@ -200,7 +175,6 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 	struct getk_buf url;
 	enum getk_err err = GETK_OK;
 	CURLcode rc;
-	size_t i;
 
 	*r_smtp = NULL;
 	why[0] = '\0';
@@ -227,16 +201,9 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 		err = GETK_ERR_INVAL;
 		goto leave;
 	}
-	for (i = 0; settings->connect_to && settings->connect_to[i]; i++) {
-		struct curl_slist *l = curl_slist_append(connect_to,
-		    settings->connect_to[i]);
-
-		if (!l) {
-			err = GETK_ERR_NOMEM;
-			goto leave;
-		}
-		connect_to = l;
-	}
+	err = getk_curl_connect_to(settings->connect_to, &connect_to);
+	if (err)
+		goto leave;
 
 	curl_easy_setopt(s->curl, CURLOPT_URL, url.data);
 	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -246,10 +213,28 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	curl_easy_setopt(s->curl, CURLOPT_SSLVERSION,
 	    (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (settings->ca_file)
-		curl_easy_setopt(s->curl, CURLOPT_CAINFO, settings->ca_file);
+	if (settings->ntlsa && !anchor) {
+		/* DANE: the TLSA records, not the Web PKI, judge the
+		 * certificate, after the handshake (RFC 7672 3.1). */
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(s->curl, CURLOPT_CERTINFO, 1L);
+	} else if (anchor) {
+		struct curl_blob blob;
+
+		blob.data = (void *)anchor;
+		blob.len = strlen(anchor);
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+		curl_easy_setopt(s->curl, CURLOPT_CAINFO_BLOB, &blob);
+	} else {
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+		if (settings->ca_file)
+			curl_easy_setopt(s->curl, CURLOPT_CAINFO,
+			    settings->ca_file);
+	}
 	if (connect_to)
 		curl_easy_setopt(s->curl, CURLOPT_CONNECT_TO, connect_to);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -273,7 +258,7 @@ getk_smtp_open(const struct getk_smtp_settings *settings,
 	rc = curl_easy_perform(s->curl);
 	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
-		err = map_curl(rc);
+		err = getk_curl_err(rc);
 		if (rc == CURLE_WEIRD_SERVER_REPLY)
 			err = classify_reply(s->last_line, err);
 		if (rc == CURLE_USE_SSL_FAILED)
@@ -302,6 +287,114 @@ leave:
 	if (s && s->curl)
 		set_state(s, SMTP_BROKEN);
 	getk_smtp_close(s);
+	return err;
+}
+
+/*
+ * Holds the certificate chain of a DANE session against the TLSA records
+ * (RFC 7672 3.1): a DANE-EE record must match the server's own
+ * certificate; a DANE-TA record may match any certificate of the chain,
+ * which *R_ANCHOR (a new PEM string) then receives, to anchor a second,
+ * fully validated connection.  GETK_OK with *R_ANCHOR NULL: DANE-EE
+ * matched.  GETK_ERR_TLS: nothing matched.
+ */
+static enum getk_err
+dane_check(struct getk_smtp *s, const struct getk_smtp_settings *settings,
+    char **r_anchor, char *why, size_t whysz)
+{
+	struct curl_certinfo *ci = NULL;
+	struct getk_buf der;
+	enum getk_err err = GETK_ERR_TLS;
+	int i;
+
+	*r_anchor = NULL;
+	getk_buf_init(&der, 1 << 20);
+	if (curl_easy_getinfo(s->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    !ci || ci->num_of_certs <= 0) {
+		snprintf(why, whysz, "%s: no certificate to hold against its "
+		    "TLSA records", settings->host);
+		goto leave;
+	}
+	for (i = 0; i < ci->num_of_certs; i++) {
+		const struct curl_slist *l;
+		const char *pem = NULL;
+		size_t t;
+
+		for (l = ci->certinfo[i]; l; l = l->next)
+			if (strncmp(l->data, "Cert:", 5) == 0)
+				pem = l->data + 5;
+		getk_buf_free(&der);
+		if (!pem || getk_pem_cert_to_der(pem, strlen(pem), &der))
+			continue;
+		for (t = 0; t < settings->ntlsa; t++) {
+			const struct getk_tlsa *r = &settings->tlsa[t];
+
+			if (!getk_tlsa_usable(r) || !getk_tlsa_match(r,
+			    (const unsigned char *)der.data, der.len))
+				continue;
+			if (r->usage == 3 && i == 0) {
+				getk_log(s->log, GETK_LOG_INFO, "%s: "
+				    "certificate matches TLSA %u %u %u "
+				    "(DANE-EE)", settings->host, r->usage,
+				    r->selector, r->mtype);
+				free(*r_anchor);
+				*r_anchor = NULL;
+				err = GETK_OK;
+				goto leave;
+			}
+			if (r->usage == 2 && !*r_anchor) {
+				*r_anchor = strdup(pem);
+				if (!*r_anchor) {
+					err = GETK_ERR_NOMEM;
+					goto leave;
+				}
+			}
+		}
+	}
+	if (*r_anchor) {
+		getk_log(s->log, GETK_LOG_INFO, "%s: chain holds the DANE-TA "
+		    "trust anchor; validating against it", settings->host);
+		err = GETK_OK;
+		goto leave;
+	}
+	snprintf(why, whysz, "%s: certificate matches none of its %zu TLSA "
+	    "record%s", settings->host, settings->ntlsa,
+	    settings->ntlsa == 1 ? "" : "s");
+leave:
+	getk_buf_free(&der);
+	return err;
+}
+
+enum getk_err
+getk_smtp_open(const struct getk_smtp_settings *settings,
+    struct getk_smtp **r_smtp, char *why, size_t whysz)
+{
+	struct getk_smtp *s = NULL;
+	char *anchor = NULL;
+	enum getk_err err;
+
+	*r_smtp = NULL;
+	err = session_open(settings, NULL, &s, why, whysz);
+	if (err || !settings->ntlsa)
+		goto leave;
+	err = dane_check(s, settings, &anchor, why, whysz);
+	if (err || !anchor)
+		goto leave;
+	/* DANE-TA: a connection whose chain is validated up to the
+	 * anchor, with the MX host's name (RFC 7672 3.2.2). */
+	getk_smtp_close(s);
+	s = NULL;
+	err = session_open(settings, anchor, &s, why, whysz);
+	if (err)
+		snprintf(why + strlen(why), whysz - strlen(why), " (validating "
+		    "against the DANE-TA anchor)");
+leave:
+	free(anchor);
+	if (err) {
+		getk_smtp_close(s);
+		s = NULL;
+	}
+	*r_smtp = s;
 	return err;
 }
 

@@ -17,6 +17,8 @@
 #include "getk.h"
 #include "log.h"
 
+struct getk_tlsa;
+
 struct getk_smtp_settings {
 	const char *host;		/* server name, checked against the
 					   certificate */
@@ -32,6 +34,12 @@ struct getk_smtp_settings {
 	const char *password;
 	const char *auth_method;	/* curl login option, or NULL */
 	const struct getk_logger *log;	/* or NULL */
+	/* DANE (RFC 7672): when NTLSA > 0 the certificate is judged by
+	 * these TLSA records, not by the CA file: DANE-EE records must
+	 * match the server's certificate, DANE-TA records a certificate of
+	 * its chain, which then anchors a validation with the host name. */
+	const struct getk_tlsa *tlsa;
+	size_t ntlsa;
 };
 
 struct getk_smtp;
@@ -46,7 +54,8 @@ void getk_local_name(char *buf, size_t sz);
 /*
  * Connects, does TLS and EHLO (and AUTH when a user is set).  On failure
  * *WHY (WHYSZ bytes) says what happened.  Errors: GETK_ERR_CONNECT,
- * GETK_ERR_TIMEOUT, GETK_ERR_TLS (handshake or certificate),
+ * GETK_ERR_TIMEOUT, GETK_ERR_TLS (handshake or certificate, or no TLSA
+ * record matched),
  * GETK_ERR_NOTSUPP (no STARTTLS offered), GETK_ERR_AUTH (credentials
  * refused, or no AUTH offered while a user is set), GETK_ERR_PROTO, GETK_ERR_TEMPFAIL and
  * GETK_ERR_PERMFAIL (the server refused us), GETK_ERR_NOMEM.

@@ -1,7 +1,7 @@
 /*
  * store.c: the key cache and pins in SQLite.
  *
- * Schema version 1 (PRAGMA user_version), application id "GETK".  The
+ * Schema version 2 (PRAGMA user_version), application id "GETK".  The
  * migrations array takes a database from any older version to the
  * current one, each step in its own transaction.
  */
@@ -68,6 +68,13 @@ static const char *const migrations[] = {
 	"  new_fpr TEXT,"
 	"  detail TEXT);"
 	"CREATE INDEX history_address ON history(address, id);",
+	/* 1 -> 2: MTA-STS policies (RFC 8461 5.1), by policy domain. */
+	"CREATE TABLE policies ("
+	"  domain TEXT PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
+	"  policy TEXT NOT NULL,"
+	"  fetched INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -796,4 +803,56 @@ getk_store_drop_key(struct getk_store *store, const char *address,
 	if (rc == SQLITE_OK)
 		rc = history(store, address, now, event, fpr, NULL, NULL);
 	return finish(store, rc, "write", why, whysz);
+}
+
+enum getk_err
+getk_store_get_policy(struct getk_store *store, const char *domain,
+    struct getk_store_policy *r_policy, char *why, size_t whysz)
+{
+	sqlite3_stmt *st = NULL;
+	enum getk_err err = GETK_OK;
+	int rc;
+
+	memset(r_policy, 0, sizeof(*r_policy));
+	rc = select_one(store, "SELECT id, policy, fetched, expires FROM "
+	    "policies WHERE domain = ?", domain, &st);
+	if (rc == SQLITE_ROW) {
+		r_policy->id = col_text(st, 0);
+		r_policy->text = col_text(st, 1);
+		r_policy->fetched = (time_t)sqlite3_column_int64(st, 2);
+		r_policy->expires = (time_t)sqlite3_column_int64(st, 3);
+		if (!r_policy->id || !r_policy->text) {
+			getk_store_policy_clear(r_policy);
+			err = GETK_ERR_NOMEM;
+		}
+	} else if (rc != SQLITE_DONE) {
+		err = db_fail(store, "read", why, whysz);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+enum getk_err
+getk_store_put_policy(struct getk_store *store, const char *domain,
+    const struct getk_store_policy *policy, char *why, size_t whysz)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return db_fail(store, "write", why, whysz);
+	rc = prepare_bind(store, &st, "INSERT OR REPLACE INTO policies "
+	    "(domain, id, policy, fetched, expires) VALUES (?, ?, ?, ?, ?)",
+	    "tttii", domain, policy->id, policy->text,
+	    (long long)policy->fetched, (long long)policy->expires);
+	return finish(store, run(st, rc), "write", why, whysz);
+}
+
+void
+getk_store_policy_clear(struct getk_store_policy *policy)
+{
+	free(policy->id);
+	free(policy->text);
+	policy->id = NULL;
+	policy->text = NULL;
 }

@@ -153,4 +153,29 @@ enum getk_err getk_store_each_event(struct getk_store *store,
 enum getk_err getk_store_due(struct getk_store *store, time_t before,
     char ***r_addrs, size_t *r_n, char *why, size_t whysz);
 
+/* A cached MTA-STS policy (RFC 8461 5.1). */
+struct getk_store_policy {
+	char *id;		/* the TXT record's id when it was fetched */
+	char *text;		/* the policy, as getk_mtasts_policy_text */
+	time_t fetched;
+	time_t expires;		/* fetched + max_age */
+};
+
+/*
+ * The policy cached for DOMAIN into *R_POLICY (members NULL when there
+ * is none); free with getk_store_policy_clear.  GETK_ERR_SYSTEM,
+ * GETK_ERR_NOMEM.
+ */
+enum getk_err getk_store_get_policy(struct getk_store *store,
+    const char *domain, struct getk_store_policy *r_policy, char *why,
+    size_t whysz);
+
+/* Stores POLICY for DOMAIN in place of any older one.  GETK_ERR_SYSTEM. */
+enum getk_err getk_store_put_policy(struct getk_store *store,
+    const char *domain, const struct getk_store_policy *policy, char *why,
+    size_t whysz);
+
+/* Frees the members of POLICY; safe to call twice. */
+void getk_store_policy_clear(struct getk_store_policy *policy);
+
 #endif

@@ -32,6 +32,8 @@ TAP_N=0
 TAP_FAILED=0
 
 cleanup() {
+	[ "${SIGNED_DNS:-}" ] && sh "$top_srcdir/tests/peers/dnssec-zone.sh" \
+		--stop "$SIGNED_DNS" 2>/dev/null
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null
 	done
@@ -184,8 +186,60 @@ start_getk() {
 
 # stop_dns: stops the DNS server of start_dns.
 stop_dns() {
+	if [ "${SIGNED_DNS:-}" ]; then
+		sh "$top_srcdir/tests/peers/dnssec-zone.sh" --stop "$SIGNED_DNS"
+		SIGNED_DNS=
+		return
+	fi
 	kill "$DNS_PID" 2>/dev/null
 	wait "$DNS_PID" 2>/dev/null
+}
+
+# start_signed_dns [--bogus NAME[/TYPE]]... ZONEFILE... [--unsigned ZONEFILE]:
+# signs the zones (each names itself in its $ORIGIN line) and serves them
+# from unbound in place of dnsmasq (tests/peers/dnssec-zone.sh); sets
+# DNS_PORT and TRUST_ANCHORS (give "dns_trust_anchor $TRUST_ANCHORS" to
+# write_config).  The next start_dns, scenario or start_signed_dns stops it.
+start_signed_dns() {
+	[ "${DNS_PID:-}${SIGNED_DNS:-}" ] && stop_dns
+	DNS_PID=
+	SIGNED_SEQ=$(( ${SIGNED_SEQ:-0} + 1 ))
+	dir=$T/zones$SIGNED_SEQ
+	opts=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--bogus) opts="$opts --bogus $2"; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	# shellcheck disable=SC2086 # opts: words on purpose
+	DNS_PORT=$(sh "$top_srcdir/tests/peers/dnssec-zone.sh" --start $opts \
+		"$dir" "$@" 2>"$T/zones.err" | tail -n 1)
+	case $DNS_PORT in
+	'' | *[!0-9]*) bail "cannot start the DNSSEC server: $(cat "$T/zones.err")" ;;
+	esac
+	SIGNED_DNS=$dir
+	TRUST_ANCHORS=$dir/trust-anchors
+}
+
+# start_https "HOST..." [https-server.py switches]: one HTTPS server on
+# loopback for the HOSTs (certificates from $T/pki, files from
+# $T/www/HOST/PATH); connect_to lines route HOST:443 to it.
+start_https() {
+	hosts=$1
+	shift
+	rm -f "$T/https.port"
+	mkdir -p "$T/www"
+	"$PYTHON3" "$top_srcdir/tests/peers/https-server.py" \
+		--cert-dir "$T/pki" --root "$T/www" \
+		--port-file "$T/https.port" --log "$T/https.log" "$@" \
+		2>>"$T/https.err" &
+	PIDS="$PIDS $!"
+	PEER_PIDS="${PEER_PIDS:-} $!"
+	wait_file "$T/https.port" || bail "HTTPS server did not start: $(cat "$T/https.err")"
+	for h in $hosts; do
+		echo "connect_to $h:443:127.0.0.1:$(cat "$T/https.port")" >>"$T/connect_to"
+	done
 }
 
 # scenario DNSMASQ-ARGS...: a fresh world of peers: the previous DNS and
@@ -198,7 +252,7 @@ scenario() {
 	done
 	PEER_PIDS=""
 	rm -f "$T/connect_to" "$T"/*.log
-	[ "${DNS_PID:-}" ] && stop_dns
+	[ "${DNS_PID:-}${SIGNED_DNS:-}" ] && stop_dns
 	start_dns "$@"
 }
 

@@ -169,6 +169,9 @@ EOF
 	done <"$tmp/created"
 else
 	past_time=20200101T000000
+	# Subkeys are bound a minute later: gpg's faked clock runs, and on a
+	# loaded machine the primary may already be a second old.
+	past_later=20200101T000100
 
 	# alice, bob: good keys.
 	fpr=$(gen now 'Alice Example <alice@example.org>' ed25519 sign never)
@@ -193,7 +196,7 @@ else
 
 	# erin: made in 2020, primary and subkey expired after a day.
 	fpr=$(gen $past_time 'Erin Example <erin@example.org>' ed25519 sign 1d)
-	g --faked-system-time $past_time --quick-add-key "$fpr" cv25519 encr 1d
+	g --faked-system-time $past_later --quick-add-key "$fpr" cv25519 encr 1d
 	export_key erin@example.org "$fpr"
 
 	# frank: revoked with the revocation certificate gpg stored.
@@ -216,7 +219,7 @@ else
 	# can be bound to it; that subkey expires after a day.  A second,
 	# valid encryption subkey is made now.
 	fpr=$(gen $past_time 'Heidi Example <heidi@example.org>' ed25519 sign never)
-	g --faked-system-time $past_time --quick-add-key "$fpr" cv25519 encr 1d
+	g --faked-system-time $past_later --quick-add-key "$fpr" cv25519 encr 1d
 	g --quick-add-key "$fpr" cv25519 encr never
 	export_key heidi@example.org "$fpr"
 

@@ -1,0 +1,128 @@
+/*
+ * https.c: one HTTPS GET through libcurl.
+ */
+#include <config.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "curlx.h"
+#include "https.h"
+
+/* Stops the transfer at the body limit: the write callback refuses. */
+struct sink {
+	struct getk_buf *body;
+	int toobig;
+};
+
+static size_t
+body_cb(char *p, size_t size, size_t nitems, void *arg)
+{
+	struct sink *k = arg;
+	size_t len = size * nitems;
+
+	if (getk_buf_add(k->body, p, len) != GETK_OK) {
+		k->toobig = 1;
+		return 0;
+	}
+	return len;
+}
+
+void
+getk_https_reply_clear(struct getk_https_reply *r)
+{
+	getk_buf_free(&r->body);
+}
+
+enum getk_err
+getk_https_get(const struct getk_https_settings *settings, const char *url,
+    struct getk_https_reply *r, char *why, size_t whysz)
+{
+	CURL *curl = NULL;
+	struct curl_slist *connect_to = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct sink sink;
+	const char *ct = NULL, *loc = NULL;
+	enum getk_err err;
+	CURLcode rc;
+
+	memset(r, 0, sizeof(*r));
+	getk_buf_init(&r->body, settings->max_body);
+	why[0] = '\0';
+	sink.body = &r->body;
+	sink.toobig = 0;
+	err = getk_curl_connect_to(settings->connect_to, &connect_to);
+	if (err)
+		goto leave;
+	curl = curl_easy_init();
+	if (!curl) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (settings->ca_file)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, settings->ca_file);
+	if (connect_to)
+		curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    settings->timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, settings->timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)settings->max_body);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+	    PACKAGE_VERSION);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	getk_log(settings->log, GETK_LOG_DEBUG, "GET %s", url);
+	rc = curl_easy_perform(curl);
+	if (sink.toobig || rc == CURLE_FILESIZE_EXCEEDED) {
+		err = GETK_ERR_TOOBIG;
+		snprintf(why, whysz, "%s: the answer is larger than %zu bytes",
+		    url, settings->max_body);
+		goto leave;
+	}
+	if (rc != CURLE_OK) {
+		err = getk_curl_err(rc);
+		snprintf(why, whysz, "%s: %s", url, errbuf[0] ? errbuf :
+		    curl_easy_strerror(rc));
+		goto leave;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
+	    ct) {
+		size_t n = strcspn(ct, "; \t");
+
+		if (n >= sizeof(r->content_type))
+			n = sizeof(r->content_type) - 1;
+		memcpy(r->content_type, ct, n);
+		r->content_type[n] = '\0';
+	}
+	if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &loc) ==
+	    CURLE_OK && loc) {
+		if (strlen(loc) >= sizeof(r->location)) {
+			err = GETK_ERR_PROTO;
+			snprintf(why, whysz, "%s: redirect target too long",
+			    url);
+			goto leave;
+		}
+		snprintf(r->location, sizeof(r->location), "%s", loc);
+	}
+	getk_log(settings->log, GETK_LOG_DEBUG, "GET %s: %ld, %zu bytes", url,
+	    r->status, r->body.len);
+	err = GETK_OK;
+leave:
+	if (err)
+		getk_buf_free(&r->body);
+	curl_slist_free_all(connect_to);
+	curl_easy_cleanup(curl);
+	return err;
+}

@@ -1,0 +1,48 @@
+/*
+ * https.h: one HTTPS GET through libcurl, for WKD and MTA-STS.
+ *
+ * The certificate is always checked against the Web PKI (or the
+ * configured CA file) and the host name; redirects are never followed
+ * here but handed back, so that each caller applies its own rule (WKD:
+ * only within the domain; MTA-STS: never).  The body is capped.
+ */
+#ifndef GETK_HTTPS_H
+#define GETK_HTTPS_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "error.h"
+#include "log.h"
+
+struct getk_https_settings {
+	const char *ca_file;		/* CA certificates; NULL: system */
+	char *const *connect_to;	/* curl --connect-to rules,
+					   NULL-terminated; or NULL */
+	long timeout_ms;		/* the whole request */
+	size_t max_body;		/* larger bodies: GETK_ERR_TOOBIG */
+	const struct getk_logger *log;	/* or NULL */
+};
+
+/* What a server answered. */
+struct getk_https_reply {
+	long status;			/* HTTP status code */
+	struct getk_buf body;		/* the body, at most max_body */
+	char content_type[128];		/* "" when none; parameters cut */
+	char location[2048];		/* a redirect's target, or "" */
+};
+
+/*
+ * GETs URL (https only).  *R gets the answer whatever its status; free
+ * its body with getk_https_reply_clear.  Errors, with *WHY (WHYSZ bytes)
+ * saying what happened: GETK_ERR_CONNECT (name not found, connection
+ * refused or lost), GETK_ERR_TLS, GETK_ERR_TIMEOUT, GETK_ERR_TOOBIG,
+ * GETK_ERR_PROTO, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_https_get(const struct getk_https_settings *settings,
+    const char *url, struct getk_https_reply *r, char *why, size_t whysz);
+
+/* Frees the body of R; safe to call twice. */
+void getk_https_reply_clear(struct getk_https_reply *r);
+
+#endif
