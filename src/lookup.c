@@ -76,6 +76,7 @@ struct finding {
 	char sha256[65];		/* of the bytes offered, or "" */
 	char revoked[41];		/* a revoked key offered, or "" */
 	char why[300];			/* the latest failure */
+	char verdict[200];		/* F_BAD: gpg's reason alone */
 };
 
 /* How an MX host is authenticated for a domain (RFC 7672, RFC 8461). */
@@ -138,6 +139,9 @@ struct address {
 	struct domain *domain;
 	struct finding f[GETK_NSOURCES];	/* by enum getk_source */
 	size_t pending;			/* sources still at work (lock) */
+	/* Held while a key for this address is verified, so that the same
+	 * bytes offered by several sources are verified once. */
+	pthread_mutex_t verify_lock;
 	size_t q_dane[2];		/* OPENPGPKEY as given, lower-cased */
 	size_t ndane;
 };
@@ -252,8 +256,38 @@ source_done(struct address *a)
 }
 
 /*
+ * The verdict on the same bytes that another source of A offered, if one
+ * was reached: copies it into F and returns 1.  Under A's verify_lock.
+ */
+static int
+same_offer(struct address *a, struct finding *f, const char *origin)
+{
+	size_t k;
+
+	for (k = 0; k < GETK_NSOURCES; k++) {
+		const struct finding *o = &a->f[k];
+
+		if (o == f || strcmp(o->sha256, f->sha256) != 0)
+			continue;
+		memcpy(f->revoked, o->revoked, sizeof(f->revoked));
+		if (o->state == F_BAD) {
+			memcpy(f->verdict, o->verdict, sizeof(f->verdict));
+			set_finding(f, F_BAD, "a key was offered by %s but "
+			    "failed verification: %s", origin, o->verdict);
+			return 1;
+		}
+		if (o->state == F_KEY && getk_key_from_data(o->key->data,
+		    o->key->len, o->key->fpr, o->key->created,
+		    o->key->expires, &f->key) == GETK_OK)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Verifies the LEN bytes at DATA that ORIGIN offered for A as source SRC
- * by a path of trust TRUST, and records the finding.
+ * by a path of trust TRUST, and records the finding.  Bytes verified
+ * before (by another source now, or in the cache) are not verified again.
  */
 static void
 offer(struct address *a, enum getk_source src, enum getk_trust trust,
@@ -263,10 +297,20 @@ offer(struct address *a, enum getk_source src, enum getk_trust trust,
 	struct finding *f = &a->f[src];
 	const struct getk_store_entry *ce = e->known ? e->known[a->idx] : NULL;
 	struct getk_key *key = NULL;
-	char why[300];
+	char why[200];
 	enum getk_err err;
 
+	pthread_mutex_lock(&a->verify_lock);
+	getk_key_free(f->key);
+	f->key = NULL;
 	getk_key_digest(data, len, f->sha256);
+	if (same_offer(a, f, origin)) {
+		if (f->state == F_BAD)
+			goto leave;
+		key = f->key;
+		f->key = NULL;
+		goto found;
+	}
 	if (ce && ce->key) {
 		const struct getk_store_key *k = ce->key;
 
@@ -284,24 +328,28 @@ offer(struct address *a, enum getk_source src, enum getk_trust trust,
 	err = getk_key_verify(a->mailbox, data, len, e->s->tmpdir, &key, why,
 	    sizeof(why), f->revoked);
 	if (err == GETK_ERR_BADKEY) {
+		snprintf(f->verdict, sizeof(f->verdict), "%s", why);
 		set_finding(f, F_BAD, "a key was offered by %s but failed "
 		    "verification: %s", origin, why);
-		return;
+		goto leave;
 	}
 	if (err) {
+		/* Not a verdict on the bytes: another source may retry. */
+		f->sha256[0] = '\0';
 		set_finding(f, F_TEMP, "cannot verify the key from %s: %s",
 		    origin, why[0] ? why : getk_strerror(err));
-		return;
+		goto leave;
 	}
 	getk_log(e->s->log, GETK_LOG_INFO, "%s: key %s from %s (%s, trust %s) "
 	    "verified", a->mailbox, key->fpr, origin, getk_source_name(src),
 	    getk_trust_name(trust));
 found:
-	getk_key_free(f->key);
 	f->key = key;
 	f->trust = trust;
 	f->state = F_KEY;
 	f->why[0] = '\0';
+leave:
+	pthread_mutex_unlock(&a->verify_lock);
 }
 
 /* Orders MX hosts by preference, then by name (a canonical order). */
@@ -869,7 +917,7 @@ fail:
 static void
 take_sts_txt(struct domain *d, const struct getk_dns_query *q)
 {
-	char text[1024], id[33];
+	char text[1024], id[33] = "";
 	size_t i, found = 0;
 
 	d->sts_id[0] = '\0';
@@ -887,15 +935,18 @@ take_sts_txt(struct domain *d, const struct getk_dns_query *q)
 			tl += n;
 			pos += n;
 		}
-		if (pos != len || tl < 7 || strncmp(text, "v=STSv1", 7) != 0)
+		if (pos != len || tl < 8 || strncmp(text, "v=STSv1;", 8) != 0)
 			continue;
-		if (getk_mtasts_parse_txt(text, tl, id) == GETK_OK) {
-			found++;
+		/* Every STSv1 record counts, valid or not. */
+		found++;
+		if (getk_mtasts_parse_txt(text, tl, id) == GETK_OK)
 			memcpy(d->sts_id, id, sizeof(id));
-		}
+		else
+			id[0] = '\0';
 	}
-	/* Several STSv1 records: as if there were none (RFC 8461 3.1). */
-	if (found != 1)
+	/* Several STSv1 records, or one that does not parse: as if there
+	 * were none (RFC 8461 3.1). */
+	if (found != 1 || !id[0])
 		d->sts_id[0] = '\0';
 }
 
@@ -1453,6 +1504,7 @@ network_lookup(const struct getk_lookup_settings *settings,
 		e.addrs[i].idx = i;
 		e.addrs[i].mailbox = boxes[i];
 		e.addrs[i].pending = nsrc;
+		pthread_mutex_init(&e.addrs[i].verify_lock, NULL);
 	}
 	err = find_domains(&e);
 	if (!err)
@@ -1490,9 +1542,11 @@ network_lookup(const struct getk_lookup_settings *settings,
 leave:
 	/* Every task is done before anything it uses is freed. */
 	getk_pool_free(e.pool);
-	for (i = 0; e.addrs && i < n; i++)
+	for (i = 0; e.addrs && i < n; i++) {
 		for (k = 0; k < GETK_NSOURCES; k++)
 			getk_key_free(e.addrs[i].f[k].key);
+		pthread_mutex_destroy(&e.addrs[i].verify_lock);
+	}
 	for (i = 0; i < e.nq; i++)
 		getk_dns_query_clear(&e.q[i]);
 	for (i = 0; i < e.ntlsa; i++)
