@@ -692,7 +692,7 @@ relay_task(void *arg)
 		getk_log(s->log, GETK_LOG_INFO, "relay: %s", why);
 		for (i = 0; i < e->naddrs; i++)
 			set_finding(&all[i]->f[GETK_SOURCE_RELAY], F_TEMP,
-			    "relay: %s", why);
+			    "%s", why);
 		goto leave;
 	}
 	exchange(smtp, rl->host, all, e->naddrs, GETK_SOURCE_RELAY,
@@ -759,7 +759,7 @@ wkd_task(void *arg)
 
 	https_settings(a->e->s, WKD_MAX, &hs);
 	if (getk_wkd_url(a->mailbox, a->domain->wkd_advanced, &url, host)) {
-		set_finding(f, F_NOKEY, "WKD: no URL for %s", a->mailbox);
+		set_finding(f, F_NOKEY, "no WKD URL for %s", a->mailbox);
 		goto leave;
 	}
 	for (hop = 0; hop <= WKD_MAX_REDIRECTS; hop++) {
@@ -771,11 +771,11 @@ wkd_task(void *arg)
 		}
 		if (err == GETK_ERR_CONNECT) {
 			/* No WKD server: most domains have none. */
-			set_finding(f, F_NOKEY, "WKD: %s", why);
+			set_finding(f, F_NOKEY, "%s", why);
 			goto leave;
 		}
 		if (err) {
-			set_finding(f, F_TEMP, "WKD: %s", why);
+			set_finding(f, F_TEMP, "%s", why);
 			goto leave;
 		}
 		if (reply.status == 200) {
@@ -786,12 +786,12 @@ wkd_task(void *arg)
 		getk_https_reply_clear(&reply);
 		if (reply.status / 100 == 3 && reply.location[0]) {
 			if (!getk_wkd_redirect_ok(reply.location, domain)) {
-				set_finding(f, F_NOKEY, "WKD: %s redirects "
+				set_finding(f, F_NOKEY, "%s redirects "
 				    "off the domain, to %s; not followed", url,
 				    reply.location);
 				goto leave;
 			}
-			getk_log(a->e->s->log, GETK_LOG_DEBUG, "WKD: %s "
+			getk_log(a->e->s->log, GETK_LOG_DEBUG, "%s "
 			    "redirects to %s", url, reply.location);
 			free(url);
 			url = strdup(reply.location);
@@ -802,10 +802,10 @@ wkd_task(void *arg)
 			continue;
 		}
 		set_finding(f, reply.status >= 500 ? F_TEMP : F_NOKEY,
-		    "WKD: %s: HTTP %ld", url, reply.status);
+		    "%s: HTTP %ld", url, reply.status);
 		goto leave;
 	}
-	set_finding(f, F_NOKEY, "WKD: more than %d redirects",
+	set_finding(f, F_NOKEY, "more than %d redirects",
 	    WKD_MAX_REDIRECTS);
 leave:
 	free(url);

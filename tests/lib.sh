@@ -222,6 +222,54 @@ start_signed_dns() {
 	TRUST_ANCHORS=$dir/trust-anchors
 }
 
+# zone_file ORIGIN LINE...: writes $T/ORIGIN.zone (SOA, NS and the
+# LINEs, for start_signed_dns) and prints its name.
+zone_file() {
+	origin=$1
+	shift
+	f=$T/$origin.zone
+	{
+		echo "\$ORIGIN $origin."
+		echo "\$TTL 300"
+		echo "@ SOA ns.$origin. admin.$origin. 1 3600 600 86400 300"
+		echo "@ NS ns.$origin."
+		echo "ns A 127.0.0.1"
+		printf '%s\n' "$@"
+	} >"$f"
+	echo "$f"
+}
+
+# tlsa_data SELECTOR CERTFILE: the SHA-256 association data of a TLSA
+# record (selector 1: the public key, 0: the whole certificate).
+tlsa_data() {
+	if [ "$1" = 1 ]; then
+		openssl x509 -in "$2" -pubkey -noout | openssl pkey -pubin -outform DER
+	else
+		openssl x509 -in "$2" -outform DER
+	fi | sha256sum | cut -c1-64
+}
+
+# openpgpkey_owner LOCAL: the OPENPGPKEY owner label of RFC 7929.
+openpgpkey_owner() {
+	printf %s "$1" | sha256sum | cut -c1-56
+}
+
+# openpgpkey_rr LOCAL KEYFILE: an OPENPGPKEY record line (RFC 3597 form).
+openpgpkey_rr() {
+	echo "$(openpgpkey_owner "$1")._openpgpkey TYPE61 \\# $(wc -c <"$2") $(od -An -v -tx1 "$2" | tr -d ' \n')"
+}
+
+# wkd_hash LOCAL: the WKD hash (z-base-32 of SHA-1 of the lower-cased
+# local part).
+wkd_hash() {
+	printf %s "$1" | "$PYTHON3" -c '
+import hashlib, sys
+d = hashlib.sha1(sys.stdin.read().lower().encode()).digest()
+a = "ybndrfg8ejkmcpqxot1uwisza345h769"
+bits = "".join(format(b, "08b") for b in d)
+print("".join(a[int(bits[i:i + 5], 2)] for i in range(0, 160, 5)))'
+}
+
 # start_https "HOST..." [https-server.py switches]: one HTTPS server on
 # loopback for the HOSTs (certificates from $T/pki, files from
 # $T/www/HOST/PATH); connect_to lines route HOST:443 to it.

@@ -23,7 +23,6 @@ Typical use (the port is picked by the kernel and written to the port file):
 
 import argparse
 import asyncio
-import base64
 import os
 import sys
 
@@ -40,141 +39,16 @@ peerlib.set_prog(PROG)
 # generous rather than strict there.
 MAX_DATA_LINE = 1 << 20
 # GETK.md section 3 and 5: largest key a server may hand out.
-MAX_KEY_OCTETS = 65536
+MAX_KEY_OCTETS = peerlib.GETK_MAX_KEY_OCTETS
 # --oversize: announced and sent size, above every client's default limit.
 OVERSIZE_OCTETS = 70000
 # --oversize: largest key file still served (as is, without padding).
 OVERSIZE_FILE_LIMIT = 16 << 20
-# GETK.md section 3: every data line but the last holds exactly 76 characters.
-BASE64_LINE = 76
 
-
-class Reply(Exception):
-    """A single-line SMTP reply, raised by parsers to abort a command.
-
-    code is the three-digit reply code, enh the enhanced status code
-    ("5.1.3") that is dropped under --no-enhanced, text the human text.
-    """
-
-    def __init__(self, code, enh, text):
-        super().__init__(f"{code} {enh} {text}")
-        self.code = code
-        self.enh = enh
-        self.text = text
-
-
-class KeyDirUnavailable(Exception):
-    """The keys directory cannot be read (answered with 451 4.4.3)."""
-
-
-# --------------------------------------------------------------------------
-# GETK argument parsing and key lookup (pure functions, no I/O but the file)
-# --------------------------------------------------------------------------
-
-def split_getk_argument(arg):
-    """Split the GETK argument (bytes) into (mailbox bytes, [param bytes]).
-
-    Accepts "<mailbox> params..." and, like VRFY, "mailbox params...".
-    Raises Reply for a missing argument or unbalanced brackets.
-    """
-    arg = arg.strip(b" \t")
-    if not arg:
-        raise Reply(501, "5.5.2", "Syntax error")
-    if arg.startswith(b"<"):
-        end = peerlib.find_unquoted(arg, b">", 1)
-        if end < 0:
-            raise Reply(501, "5.1.3", "Bad address syntax")
-        mailbox, rest = arg[1:end], arg[end + 1:]
-        if rest and not rest.startswith(b" "):
-            raise Reply(501, "5.5.2", "Syntax error")
-    else:
-        end = peerlib.find_unquoted(arg, b" ", 0)
-        if end < 0:
-            end = len(arg)
-        mailbox, rest = arg[:end], arg[end:]
-    return mailbox, rest.split()
-
-
-def parse_getk_params(params):
-    """Check GETK parameters; return True if SMTPUTF8 was given.
-
-    FORMAT=OPENPGP (any case) is the only format; SMTPUTF8 takes no value.
-    Raises Reply 504 for another format, 501 for anything else.
-    """
-    utf8 = False
-    for param in params:
-        name, eq, value = param.partition(b"=")
-        name = name.upper()
-        if name == b"FORMAT" and eq:
-            if value.upper() == b"OPENPGP":
-                continue
-            if not value:
-                raise Reply(501, "5.5.2", "Syntax error")
-            raise Reply(504, "5.5.4", "Key format not supported")
-        if name == b"SMTPUTF8" and not eq:
-            utf8 = True
-            continue
-        raise Reply(501, "5.5.4", "Unknown parameter")
-    return utf8
-
-
-def parse_mailbox(raw, utf8):
-    """Validate a mailbox (bytes); return (local part, domain) as str.
-
-    Without utf8, a non-ASCII mailbox is refused with 553 5.6.7; with it,
-    the mailbox must be valid UTF-8 in the RFC 6531 grammar.  Anything not
-    matching the grammar, or longer than RFC 5321's limits, is 501 5.1.3.
-    """
-    try:
-        return peerlib.split_mailbox(peerlib.decode_mailbox(raw, utf8), utf8)
-    except peerlib.MailboxError as exc:
-        raise Reply(exc.code, exc.enh, exc.text) from None
-
-
-def ascii_lower(text):
-    """Lowercase ASCII letters only (GETK.md 6.5: local part comparison)."""
-    return text.translate(_ASCII_LOWER)
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                             "abcdefghijklmnopqrstuvwxyz")
-
-
-def find_key(keys_dir, local, domain, max_octets):
-    """Return the key bytes for local@domain from keys_dir, or None.
-
-    The file is keys_dir/<local>@<domain lowercased>; the exact local part
-    is tried first, then its ASCII-lowercased form.  Files that are empty
-    or larger than max_octets count as "no key".  Raises KeyDirUnavailable
-    when the directory (or a key file) cannot be read.
-    """
-    if keys_dir is None:
-        return None
-    if not os.path.isdir(keys_dir):
-        raise KeyDirUnavailable(f"{keys_dir}: not a directory")
-    domain = domain.lower()
-    names = [f"{local}@{domain}"]
-    lowered = f"{ascii_lower(local)}@{domain}"
-    if lowered != names[0]:
-        names.append(lowered)
-    for name in names:
-        # Quoted local parts may hold anything; never leave the directory.
-        if "/" in name or "\0" in name:
-            continue
-        path = os.path.join(keys_dir, name)
-        try:
-            with open(path, "rb") as f:
-                if os.fstat(f.fileno()).st_size > max_octets:
-                    return None
-                data = f.read()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            continue
-        except OSError as exc:
-            raise KeyDirUnavailable(f"{path}: {exc}") from None
-        if not data or len(data) > max_octets:
-            return None
-        return data
-    return None
+# A single-line reply that aborts a command: Reply(code, enh, text), where
+# enh ("5.1.3") is dropped under --no-enhanced.  The GETK argument parsers
+# and the key lookup are shared with relay.py (peerlib).
+Reply = peerlib.ReplyError
 
 
 # --------------------------------------------------------------------------
@@ -471,19 +345,19 @@ class Session(peerlib.LineSession):
         """
         opts = self.opts
         try:
-            raw, params = split_getk_argument(arg)
-            utf8 = parse_getk_params(params)
-            local, domain = parse_mailbox(raw, utf8)
+            raw, params = peerlib.split_getk_argument(arg)
+            utf8 = peerlib.parse_getk_params(params)
+            local, domain = peerlib.parse_getk_mailbox(raw, utf8)
             if (self.server.domains is not None
                     and domain.lower() not in self.server.domains):
                 raise Reply(550, "5.1.2", "Domain not served here")
             limit = OVERSIZE_FILE_LIMIT if opts.oversize else MAX_KEY_OCTETS
-            key = find_key(opts.keys, local, domain, limit)
+            key = peerlib.find_key(opts.keys, local, domain, limit)
             if key is None:
                 raise Reply(550, "5.7.0", "No key available")
         except Reply as r:
             return [self.fmt(r.code, r.enh, r.text)]
-        except KeyDirUnavailable as exc:
+        except peerlib.KeyDirUnavailable as exc:
             err(f"key directory unavailable: {exc}")
             return [self.fmt(451, "4.4.3",
                              "Key directory temporarily unavailable")]
@@ -495,23 +369,20 @@ class Session(peerlib.LineSession):
         if opts.oversize and len(key) < OVERSIZE_OCTETS:
             key += os.urandom(OVERSIZE_OCTETS - len(key))
         announced = len(key) + (1 if opts.bad_octets else 0)
-        b64 = base64.b64encode(key).decode("ascii")
-        chunks = [b64[i:i + BASE64_LINE]
-                  for i in range(0, len(b64), BASE64_LINE)]
+        chunks = peerlib.getk_base64_lines(key)
         if opts.bad_base64:
             first = chunks[0]
             mid = len(first) // 2
             chunks[0] = first[:mid] + "*" + first[mid + 1:]
-        head = self.fmt(250, "2.0.0", f"OPENPGP {announced}", last=False)
+        enhanced = not opts.no_enhanced
         if opts.no_crlf:
-            partial = self.fmt(250, "2.0.0", chunks[0], last=False)
+            head, partial = peerlib.getk_success_reply(
+                announced, chunks[:1], enhanced)[:2]
             self.fragment = partial[:len(partial) // 2].encode()
             self.mute = True
             return [head]
         code = 251 if opts.mixed_codes else 250
-        return ([head]
-                + [self.fmt(code, "2.0.0", c, last=False) for c in chunks]
-                + [self.fmt(250, "2.0.0", "END")])
+        return peerlib.getk_success_reply(announced, chunks, enhanced, code)
 
 
 # --------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Both peers are small asyncio SMTP servers for loopback that tests start by
 path and stop with SIGTERM.  This module holds the parts that are the same
-in both: the command log, the RFC 5321/6531 mailbox grammar, reading lines
-from a session, the STARTTLS plumbing, the listening socket and the set of
+in both: the command log, the RFC 5321/6531 mailbox grammar, the GETK
+argument, key directory and success reply (getk-server.py answers GETK as an
+MX, relay.py as a submission proxy, GETK.md section 7), reading lines from a
+session, the STARTTLS plumbing, the listening socket and the set of
 sessions, the TLS context, the port and pid files, signal handling and
 stderr messages.  What a peer says (its commands and replies, its options)
 stays in the peer.
@@ -16,6 +18,7 @@ from any working directory and leaves no __pycache__ in the source tree
 """
 
 import asyncio
+import base64
 import os
 import re
 import signal
@@ -111,11 +114,12 @@ MAILBOX_ASCII = _mailbox_regex(False)
 MAILBOX_UTF8 = _mailbox_regex(True)
 
 
-class MailboxError(Exception):
-    """A mailbox refused by decode_mailbox() or split_mailbox().
+class ReplyError(Exception):
+    """A single-line SMTP reply that ends a command, raised by parsers.
 
-    code, enh and text make up the reply the peer sends for it, for
-    example 501, "5.1.3", "Bad address syntax"; str() is "code enh text".
+    code is the three-digit reply code (int), enh the enhanced status code
+    ("5.1.3"; a peer without ENHANCEDSTATUSCODES drops it), text the human
+    text; str() is "code enh text".
     """
 
     def __init__(self, code, enh, text):
@@ -123,6 +127,14 @@ class MailboxError(Exception):
         self.code = code
         self.enh = enh
         self.text = text
+
+
+class MailboxError(ReplyError):
+    """A mailbox refused by decode_mailbox() or split_mailbox().
+
+    code, enh and text make up the reply the peer sends for it, for
+    example 501, "5.1.3", "Bad address syntax"; str() is "code enh text".
+    """
 
 
 def find_unquoted(data, char, start):
@@ -174,6 +186,146 @@ def split_mailbox(text, utf8):
     if len(local.encode()) > 64 or len(domain.encode()) > 255:
         raise MailboxError(501, "5.1.3", "Bad address syntax")
     return local, domain
+
+
+# --------------------------------------------------------------------------
+# GETK (GETK.md): the argument, the key directory, the success reply
+# (pure functions but for reading the key file)
+# --------------------------------------------------------------------------
+
+# GETK.md sections 3 and 5: largest key a server may hand out.
+GETK_MAX_KEY_OCTETS = 65536
+# GETK.md section 3: every data line but the last holds exactly 76 characters.
+GETK_BASE64_LINE = 76
+
+
+class KeyDirUnavailable(Exception):
+    """The key directory cannot be read (answered with 451 4.4.3)."""
+
+
+def split_getk_argument(arg):
+    """Split the GETK argument (bytes) into (mailbox bytes, [param bytes]).
+
+    Accepts "<mailbox> params..." and, like VRFY, "mailbox params...".
+    Raises ReplyError for a missing argument or unbalanced brackets.
+    """
+    arg = arg.strip(b" \t")
+    if not arg:
+        raise ReplyError(501, "5.5.2", "Syntax error")
+    if arg.startswith(b"<"):
+        end = find_unquoted(arg, b">", 1)
+        if end < 0:
+            raise ReplyError(501, "5.1.3", "Bad address syntax")
+        mailbox, rest = arg[1:end], arg[end + 1:]
+        if rest and not rest.startswith(b" "):
+            raise ReplyError(501, "5.5.2", "Syntax error")
+    else:
+        end = find_unquoted(arg, b" ", 0)
+        if end < 0:
+            end = len(arg)
+        mailbox, rest = arg[:end], arg[end:]
+    return mailbox, rest.split()
+
+
+def parse_getk_params(params):
+    """Check GETK parameters; return True if SMTPUTF8 was given.
+
+    FORMAT=OPENPGP (any case) is the only format; SMTPUTF8 takes no value.
+    Raises ReplyError 504 for another format, 501 for anything else.
+    """
+    utf8 = False
+    for param in params:
+        name, eq, value = param.partition(b"=")
+        name = name.upper()
+        if name == b"FORMAT" and eq:
+            if value.upper() == b"OPENPGP":
+                continue
+            if not value:
+                raise ReplyError(501, "5.5.2", "Syntax error")
+            raise ReplyError(504, "5.5.4", "Key format not supported")
+        if name == b"SMTPUTF8" and not eq:
+            utf8 = True
+            continue
+        raise ReplyError(501, "5.5.4", "Unknown parameter")
+    return utf8
+
+
+def parse_getk_mailbox(raw, utf8):
+    """Validate a GETK mailbox (bytes); return (local part, domain) as str.
+
+    Without utf8, a non-ASCII mailbox is refused with 553 5.6.7; with it,
+    the mailbox must be valid UTF-8 in the RFC 6531 grammar.  Anything not
+    matching the grammar, or longer than RFC 5321's limits, is 501 5.1.3.
+    Raises MailboxError (a ReplyError).
+    """
+    return split_mailbox(decode_mailbox(raw, utf8), utf8)
+
+
+def ascii_lower(text):
+    """Lowercase ASCII letters only (GETK.md 6.5: local part comparison)."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                             "abcdefghijklmnopqrstuvwxyz")
+
+
+def find_key(keys_dir, local, domain, max_octets=GETK_MAX_KEY_OCTETS):
+    """Return the key bytes for local@domain from keys_dir, or None.
+
+    The file is keys_dir/<local>@<domain lowercased>; the exact local part
+    is tried first, then its ASCII-lowercased form.  Files that are empty
+    or larger than max_octets count as "no key", and so does every mailbox
+    when keys_dir is None.  Raises KeyDirUnavailable when the directory
+    (or a key file) cannot be read.
+    """
+    if keys_dir is None:
+        return None
+    if not os.path.isdir(keys_dir):
+        raise KeyDirUnavailable(f"{keys_dir}: not a directory")
+    domain = domain.lower()
+    names = [f"{local}@{domain}"]
+    lowered = f"{ascii_lower(local)}@{domain}"
+    if lowered != names[0]:
+        names.append(lowered)
+    for name in names:
+        # Quoted local parts may hold anything; never leave the directory.
+        if "/" in name or "\0" in name:
+            continue
+        path = os.path.join(keys_dir, name)
+        try:
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_size > max_octets:
+                    return None
+                data = f.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise KeyDirUnavailable(f"{path}: {exc}") from None
+        if not data or len(data) > max_octets:
+            return None
+        return data
+    return None
+
+
+def getk_base64_lines(key):
+    """The base64 of key (bytes) cut into GETK.md data lines (str)."""
+    b64 = base64.b64encode(key).decode("ascii")
+    return [b64[i:i + GETK_BASE64_LINE]
+            for i in range(0, len(b64), GETK_BASE64_LINE)]
+
+
+def getk_success_reply(octets, data_lines, enhanced=True, data_code=250):
+    """The GETK.md section 3 success reply, as lines without CRLF.
+
+    "250-OPENPGP <octets>", one "250-<data>" line per data line, then
+    "250 END"; with enhanced, every line carries "2.0.0 " after the code.
+    data_code replaces 250 on the data lines only (a hostile switch).
+    """
+    enh = "2.0.0 " if enhanced else ""
+    return ([f"250-{enh}OPENPGP {octets}"]
+            + [f"{data_code}-{enh}{line}" for line in data_lines]
+            + [f"250 {enh}END"])
 
 
 # --------------------------------------------------------------------------

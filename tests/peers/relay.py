@@ -7,7 +7,9 @@ tested against.  It speaks STARTTLS (or TLS from the first byte with
 --implicit-tls), AUTH PLAIN and AUTH LOGIN after TLS, SIZE, PIPELINING,
 8BITMIME, SMTPUTF8 and ENHANCEDSTATUSCODES, and stores every message it
 accepts in a spool directory, exactly as received (dot-stuffing undone), next
-to a small JSON file with the envelope.  Switches make it refuse MAIL, RCPT
+to a small JSON file with the envelope.  With --getk-keys it is also a GETK
+submission proxy (GETK.md section 7): GETK after TLS and AUTH, answered from
+a key directory as getk-server.py does.  Switches make it refuse MAIL, RCPT
 or DATA with a given reply; see --help and tests/peers/README.
 
 It is not a mail server: nothing is ever relayed anywhere.  It uses only the
@@ -404,6 +406,7 @@ class Session(peerlib.LineSession):
             "MAIL": self.cmd_mail,
             "RCPT": self.cmd_rcpt,
             "DATA": self.cmd_data,
+            "GETK": self.cmd_getk,
         }.get(verb)
         if handler is None:
             await self.reply("500 5.5.2 Command unrecognized")
@@ -424,6 +427,11 @@ class Session(peerlib.LineSession):
         """True if AUTH is advertised in this state (after TLS only)."""
         return self.auth_configured() and self.tls
 
+    def getk_offered(self):
+        """True if GETK is advertised in this state: with --getk-keys,
+        after TLS only (it is answered only after AUTH, see cmd_getk)."""
+        return self.opts.getk_keys is not None and self.tls
+
     # --------------------------------------------------------- commands
 
     async def cmd_ehlo(self, arg):
@@ -442,6 +450,8 @@ class Session(peerlib.LineSession):
             exts.append("STARTTLS")
         if self.auth_offered():
             exts.append("AUTH PLAIN LOGIN")
+        if self.getk_offered():
+            exts.append("GETK OPENPGP")
         lines = [self.opts.hostname] + exts
         await self.reply(*(f"250-{x}" for x in lines[:-1]),
                          f"250 {lines[-1]}")
@@ -576,6 +586,45 @@ class Session(peerlib.LineSession):
         """QUIT: 221 and close."""
         await self.reply("221 2.0.0 Bye")
         self.done = True
+
+    async def cmd_getk(self, arg):
+        """GETK as a submission proxy (GETK.md section 7), with --getk-keys.
+
+        Without --getk-keys the relay does not know GETK (500, as for any
+        unknown command).  Then, in order: no EHLO 503; no TLS 530 (GETK
+        is never answered in clear text, whatever --allow-plain says);
+        --user set and no successful AUTH (also under --no-auth) 530 5.7.0
+        Authentication required; then the argument and the key directory
+        exactly as getk-server.py's --keys.  A GETK changes no state; it
+        may come inside a mail transaction.
+        """
+        if self.opts.getk_keys is None:
+            await self.reply("500 5.5.2 Command unrecognized")
+        elif not self.ehlo:
+            await self.reply("503 5.5.1 Send EHLO first")
+        elif not self.tls:
+            await self.reply("530 5.7.0 Must issue a STARTTLS command first")
+        elif self.opts.user is not None and self.auth_user is None:
+            await self.reply("530 5.7.0 Authentication required")
+        else:
+            await self.reply(*self.getk_lookup(arg))
+
+    def getk_lookup(self, arg):
+        """The reply lines for a GETK that passed the state checks."""
+        try:
+            raw, params = peerlib.split_getk_argument(arg)
+            utf8 = peerlib.parse_getk_params(params)
+            local, domain = peerlib.parse_getk_mailbox(raw, utf8)
+            key = peerlib.find_key(self.opts.getk_keys, local, domain)
+            if key is None:
+                raise peerlib.ReplyError(550, "5.7.0", "No key available")
+        except peerlib.ReplyError as r:
+            return [str(r)]
+        except peerlib.KeyDirUnavailable as exc:
+            err(f"GETK key directory unavailable: {exc}")
+            return ["451 4.4.3 Key directory temporarily unavailable"]
+        return peerlib.getk_success_reply(len(key),
+                                          peerlib.getk_base64_lines(key))
 
     async def cmd_mail(self, arg):
         """MAIL FROM: state checks, TLS and AUTH policy, syntax, --fail-mail,
@@ -760,7 +809,8 @@ def parse_args(argv):
         prog="relay.py",
         description="SMTP submission relay for getk-sendmail's tests: "
                     "STARTTLS or implicit TLS, AUTH PLAIN/LOGIN, messages "
-                    "stored in a spool directory. Listen on loopback.")
+                    "stored in a spool directory, GETK with --getk-keys. "
+                    "Listen on loopback.")
     g = p.add_argument_group("normal operation")
     peerlib.add_listen_options(g)
     g.add_argument("--hostname", default="relay.example.org", metavar="NAME",
@@ -793,6 +843,12 @@ def parse_args(argv):
     g.add_argument("--dsn", action="store_true",
                    help="advertise DSN (RFC 3461): accept RET and ENVID on "
                         "MAIL, NOTIFY and ORCPT on RCPT (see the log)")
+    g.add_argument("--getk-keys", metavar="DIR",
+                   help="be a GETK proxy (GETK.md section 7): advertise "
+                        "\"GETK OPENPGP\" after TLS, answer GETK after AUTH "
+                        "(530 before) from DIR/local@domain (binary keys; "
+                        "exact local part, then lowercased; missing: 550 "
+                        "5.7.0 No key available), as getk-server.py --keys")
     g.add_argument("--log", metavar="FILE",
                    help="append every command line received; '[TLS] ' "
                         "prefix once TLS is active; AUTH redacted")
@@ -839,13 +895,16 @@ def parse_args(argv):
 
 
 def startup_warnings(opts):
-    """Warn, once listening, about options that refuse every MAIL."""
+    """Warn, once listening, about options that refuse every MAIL or GETK."""
     if opts.cert is None:
         if opts.require_tls:
             err("warning: no --cert, STARTTLS unavailable; every MAIL will "
                 "get 530 (add --allow-plain?)")
         if opts.user is not None and not opts.no_auth:
             err("warning: no --cert, so AUTH is never offered; every MAIL "
+                "will get 530")
+        if opts.getk_keys is not None:
+            err("warning: no --cert, so GETK is never offered; every GETK "
                 "will get 530")
 
 
