@@ -639,7 +639,8 @@ main(int argc, char **argv)
 	lookup_settings(&o, acct, &logger, host, sizeof(host), &ls);
 	ls.store = store;
 	if ((o.mode == MODE_FETCH || o.mode == MODE_REFRESH) &&
-	    ls.relay.host && ls.relay.user && !ls.relay.password &&
+	    ls.relay.host && !ls.relay.no_tls && ls.relay.user &&
+	    !ls.relay.password &&
 	    uses_source(&o, GETK_SOURCE_RELAY)) {
 		err = getk_account_password(acct, &password, why, sizeof(why));
 		if (err) {

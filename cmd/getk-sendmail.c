@@ -840,7 +840,7 @@ main(int argc, char **argv)
 	const struct getk_result *self_res = NULL;
 	char *msg = NULL, host[256], why[512], *state = NULL;
 	size_t i, nboxes = 0, done = 0;
-	int first = 1, status, plain = 0, missing = 0, temp = 0, code = 0;
+	int first = 1, status, plain = 0, missing = 0, temp = 0, conflict = 0, code = 0;
 	int passthrough = 0;
 	enum getk_err err;
 
@@ -982,6 +982,8 @@ main(int argc, char **argv)
 			continue;
 		if (rc->res->status == GETK_STATUS_TEMPFAIL)
 			temp = 1;
+		else if (rc->res->status == GETK_STATUS_CONFLICT)
+			conflict = 1;
 		else
 			missing = 1;
 		if (rc->res->status == GETK_STATUS_FOUND)
@@ -997,6 +999,15 @@ main(int argc, char **argv)
 	if (temp) {
 		status = fail(EX_TEMPFAIL, "not sent: some lookups failed "
 		    "temporarily; try again later");
+		goto leave;
+	}
+	/* Keys in conflict (with the pin, or between authenticated
+	 * sources) may be an attack on the lookup: never a reason for
+	 * clear text either. */
+	if (conflict) {
+		status = fail(EX_UNAVAILABLE, "not sent: the keys found for "
+		    "some recipients conflict; resolve that first (see "
+		    "getk-fetch --accept)");
 		goto leave;
 	}
 	if (missing && !r.acct->missing_key_plaintext) {

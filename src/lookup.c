@@ -567,6 +567,18 @@ smtp_settings(const struct getk_lookup_settings *s,
 	ss->log = s->log;
 }
 
+/*
+ * Notes that a host had no GETK to offer: the address stays open for the
+ * next host, and ends as "no key" (WHY) if none answers.  A temporary
+ * failure at an earlier host is not forgotten.
+ */
+static void
+no_getk(struct finding *f, const char *why)
+{
+	if (f->state == F_UNASKED)
+		snprintf(f->why, sizeof(f->why), "%s", why);
+}
+
 /* Asks one MX host for the open addresses of a group. */
 static void
 ask_mx(struct group *g, const struct mx_host *mx)
@@ -606,14 +618,12 @@ ask_mx(struct group *g, const struct mx_host *mx)
 	    nopen == 1 ? "" : "es");
 	err = getk_smtp_open(&ss, &smtp, why, sizeof(why));
 	if (!err && !getk_smtp_getk_verb(smtp)) {
-		/* The host has no key to give. */
+		/* The host has no key to give; the next one may. */
 		snprintf(why, sizeof(why), "%s does not offer GETK after "
 		    "STARTTLS", mx->name);
 		getk_log(s->log, GETK_LOG_INFO, "%s", why);
 		for (i = 0; i < nopen; i++)
-			if (open[i]->f[GETK_SOURCE_GETK].state == F_UNASKED)
-				set_finding(&open[i]->f[GETK_SOURCE_GETK],
-				    F_NOKEY, "%s", why);
+			no_getk(&open[i]->f[GETK_SOURCE_GETK], why);
 		goto leave;
 	}
 	if (err) {
@@ -625,12 +635,10 @@ ask_mx(struct group *g, const struct mx_host *mx)
 			 * has no key to give; where the host is
 			 * authenticated, that is a downgrade (RFC 7672 2.2,
 			 * RFC 8461 5), and any other failure may pass. */
-			if (err == GETK_ERR_NOTSUPP && mx->mode == MX_NONE) {
-				if (f->state == F_UNASKED)
-					set_finding(f, F_NOKEY, "%s", why);
-			} else {
+			if (err == GETK_ERR_NOTSUPP && mx->mode == MX_NONE)
+				no_getk(f, why);
+			else
 				set_finding(f, F_TEMP, "%s", why);
-			}
 		}
 		goto leave;
 	}
@@ -649,8 +657,17 @@ getk_task(void *arg)
 
 	for (m = 0; m < g->nmx; m++)
 		ask_mx(g, &g->mx[m]);
-	for (i = 0; i < g->naddrs; i++)
+	for (i = 0; i < g->naddrs; i++) {
+		struct finding *f = &g->addrs[i]->f[GETK_SOURCE_GETK];
+
+		if (f->state == F_UNASKED) {
+			f->state = F_NOKEY;
+			if (!f->why[0])
+				snprintf(f->why, sizeof(f->why), "no MX host "
+				    "answered");
+		}
 		source_done(g->addrs[i]);
+	}
 }
 
 /* The relay source: GETK at the user's relay after AUTH (GETK.md 7). */
