@@ -4,11 +4,86 @@
 #include <config.h>
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "curlx.h"
 #include "https.h"
+
+/* What the share holds, each under a lock of its own. */
+static const curl_lock_data shared[] = {
+	CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_DNS
+};
+#define NSHARED (sizeof(shared) / sizeof(shared[0]))
+
+struct getk_https_share {
+	CURLSH *sh;
+	/* One lock per curl_lock_data value libcurl may ask for. */
+	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
+static void
+share_lock(CURL *curl, curl_lock_data data, curl_lock_access access,
+    void *arg)
+{
+	struct getk_https_share *s = arg;
+
+	(void)curl;
+	(void)access;
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_lock(&s->locks[data]);
+}
+
+static void
+share_unlock(CURL *curl, curl_lock_data data, void *arg)
+{
+	struct getk_https_share *s = arg;
+
+	(void)curl;
+	if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+		pthread_mutex_unlock(&s->locks[data]);
+}
+
+enum getk_err
+getk_https_share_new(struct getk_https_share **r_share)
+{
+	struct getk_https_share *s;
+	size_t i;
+
+	*r_share = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return GETK_ERR_NOMEM;
+	s->sh = curl_share_init();
+	if (!s->sh) {
+		free(s);
+		return GETK_ERR_NOMEM;
+	}
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&s->locks[i], NULL);
+	curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
+	for (i = 0; i < NSHARED; i++)
+		curl_share_setopt(s->sh, CURLSHOPT_SHARE, shared[i]);
+	*r_share = s;
+	return GETK_OK;
+}
+
+void
+getk_https_share_free(struct getk_https_share *share)
+{
+	size_t i;
+
+	if (!share)
+		return;
+	curl_share_cleanup(share->sh);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&share->locks[i]);
+	free(share);
+}
 
 /* Stops the transfer at the body limit: the write callback refuses. */
 struct sink {
@@ -72,6 +147,8 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 		curl_easy_setopt(curl, CURLOPT_CAINFO, settings->ca_file);
 	if (connect_to)
 		curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
+	if (settings->share)
+		curl_easy_setopt(curl, CURLOPT_SHARE, settings->share->sh);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    settings->timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, settings->timeout_ms);

@@ -15,6 +15,8 @@
 #include "error.h"
 #include "log.h"
 
+struct getk_https_share;
+
 struct getk_https_settings {
 	const char *ca_file;		/* CA certificates; NULL: system */
 	char *const *connect_to;	/* curl --connect-to rules,
@@ -22,6 +24,9 @@ struct getk_https_settings {
 	long timeout_ms;		/* the whole request */
 	size_t max_body;		/* larger bodies: GETK_ERR_TOOBIG */
 	const struct getk_logger *log;	/* or NULL */
+	/* Connections and TLS sessions kept between requests, from any
+	 * thread; or NULL: each request connects anew. */
+	struct getk_https_share *share;
 };
 
 /* What a server answered. */
@@ -41,6 +46,17 @@ struct getk_https_reply {
  */
 enum getk_err getk_https_get(const struct getk_https_settings *settings,
     const char *url, struct getk_https_reply *r, char *why, size_t whysz);
+
+/*
+ * A cache of connections, TLS sessions and DNS answers that requests in
+ * several threads may share (a libcurl share handle with locks), so that
+ * a batch of WKD lookups at one host costs one TLS handshake, not one per
+ * address.  GETK_ERR_NOMEM.
+ */
+enum getk_err getk_https_share_new(struct getk_https_share **r_share);
+
+/* Frees a share no request uses any more; NULL is a no-op. */
+void getk_https_share_free(struct getk_https_share *share);
 
 /* Frees the body of R; safe to call twice. */
 void getk_https_reply_clear(struct getk_https_reply *r);

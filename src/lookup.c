@@ -171,6 +171,7 @@ struct engine {
 	size_t ntlsa;
 	int use[GETK_NSOURCES];		/* sources enabled */
 	struct getk_pool *pool;
+	struct getk_https_share *https;	/* WKD and MTA-STS connections */
 	struct getk_dns_query *q;	/* round 1 */
 	size_t nq;
 	size_t settled;			/* guarded by lock */
@@ -723,10 +724,13 @@ leave:
 
 /* HTTPS settings for WKD and MTA-STS. */
 static void
-https_settings(const struct getk_lookup_settings *s, size_t max,
+https_settings(const struct engine *e, size_t max,
     struct getk_https_settings *hs)
 {
+	const struct getk_lookup_settings *s = e->s;
+
 	memset(hs, 0, sizeof(*hs));
+	hs->share = e->https;
 	hs->ca_file = s->tls_trust_file;
 	hs->connect_to = s->connect_to;
 	hs->timeout_ms = s->timeout_ms;
@@ -774,7 +778,7 @@ wkd_task(void *arg)
 	int hop;
 	enum getk_err err;
 
-	https_settings(a->e->s, WKD_MAX, &hs);
+	https_settings(a->e, WKD_MAX, &hs);
 	if (getk_wkd_url(a->mailbox, a->domain->wkd_advanced, &url, host)) {
 		set_finding(f, F_NOKEY, "no WKD URL for %s", a->mailbox);
 		goto leave;
@@ -895,7 +899,7 @@ policy_task(void *arg)
 	char url[GETK_DNS_NAME_MAX + 64], why[300];
 	enum getk_err err;
 
-	https_settings(s, GETK_MTASTS_MAX_POLICY, &hs);
+	https_settings(d->e, GETK_MTASTS_MAX_POLICY, &hs);
 	snprintf(url, sizeof(url), "https://mta-sts.%s/.well-known/"
 	    "mta-sts.txt", d->name);
 	err = getk_https_get(&hs, url, &reply, why, sizeof(why));
@@ -1524,6 +1528,8 @@ network_lookup(const struct getk_lookup_settings *settings,
 		pthread_mutex_init(&e.addrs[i].verify_lock, NULL);
 	}
 	err = find_domains(&e);
+	if (!err && (e.use[GETK_SOURCE_WKD] || e.use[GETK_SOURCE_GETK]))
+		err = getk_https_share_new(&e.https);
 	if (!err)
 		err = getk_pool_new(settings->jobs ? settings->jobs : 8,
 		    &e.pool);
@@ -1559,6 +1565,7 @@ network_lookup(const struct getk_lookup_settings *settings,
 leave:
 	/* Every task is done before anything it uses is freed. */
 	getk_pool_free(e.pool);
+	getk_https_share_free(e.https);
 	for (i = 0; e.addrs && i < n; i++) {
 		for (k = 0; k < GETK_NSOURCES; k++)
 			getk_key_free(e.addrs[i].f[k].key);
