@@ -974,6 +974,14 @@ main(int argc, char **argv)
 		goto leave;
 	}
 	r.nresults = nboxes;
+	/* The relay that refused the credentials for GETK will refuse
+	 * them for the submission too: say so now, not "try again". */
+	if (nboxes && r.results[0].relay_auth_failed) {
+		status = fail(EX_NOPERM, "not sent: the relay %s refused the "
+		    "credentials of user %s", r.acct->host, r.acct->user ?
+		    r.acct->user : "");
+		goto leave;
+	}
 	for (i = 0; i < r.nrcpts; i++) {
 		struct rcpt *rc = &r.rcpts[i];
 

@@ -171,6 +171,7 @@ struct engine {
 	size_t ntlsa;
 	int use[GETK_NSOURCES];		/* sources enabled */
 	struct getk_pool *pool;
+	int relay_auth_failed;		/* written by the relay task */
 	struct getk_https_share *https;	/* WKD and MTA-STS connections */
 	struct getk_dns_query *q;	/* round 1 */
 	size_t nq;
@@ -707,6 +708,7 @@ relay_task(void *arg)
 		goto leave;
 	}
 	if (err) {
+		e->relay_auth_failed = err == GETK_ERR_AUTH;
 		getk_log(s->log, GETK_LOG_INFO, "relay: %s", why);
 		for (i = 0; i < e->naddrs; i++)
 			set_finding(&all[i]->f[GETK_SOURCE_RELAY], F_TEMP,
@@ -1559,8 +1561,10 @@ network_lookup(const struct getk_lookup_settings *settings,
 			goto leave;
 	}
 	getk_pool_wait(e.pool, TAG_SOURCE);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		corroborate(&e, &e.addrs[i], &results[i]);
+		results[i].relay_auth_failed = e.relay_auth_failed;
+	}
 	store_policies(&e);
 leave:
 	/* Every task is done before anything it uses is freed. */

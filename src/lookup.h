@@ -113,6 +113,8 @@ struct getk_result {
 					   when a key was found; else "" */
 	char revoked_fpr[41];		/* a revoked key the source offered
 					   for the address, or "" */
+	int relay_auth_failed;		/* the relay refused the account's
+					   credentials (relay source) */
 };
 
 /*
