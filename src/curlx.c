@@ -41,7 +41,7 @@ getk_curl_err(CURLcode rc)
 }
 
 enum getk_err
-getk_curl_connect_to(char *const *rules, struct curl_slist **r_list)
+getk_curl_list(char *const *rules, struct curl_slist **r_list)
 {
 	struct curl_slist *list = NULL, *l;
 	size_t i;

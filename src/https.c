@@ -127,7 +127,7 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 	why[0] = '\0';
 	sink.body = &r->body;
 	sink.toobig = 0;
-	err = getk_curl_connect_to(settings->connect_to, &connect_to);
+	err = getk_curl_list(settings->connect_to, &connect_to);
 	if (err)
 		goto leave;
 	curl = curl_easy_init();

@@ -10,8 +10,9 @@
  *   then        wkd: one HTTPS task per address; dane: verification of
  *               the DNSSEC-secure OPENPGPKEY answers; MTA-STS policy
  *               fetches for domains whose cached policy is stale
- *   DNS round 2 TLSA of every MX host of a DNSSEC-secure MX set (while
- *               the tasks above run)
+ *   DNS round 2 addresses of every MX host (libcurl connects to them),
+ *               and TLSA where the MX set is DNSSEC-secure (while the
+ *               tasks above run)
  *   then        getk: domains whose MX hosts and their authentication
  *               are the same form a group that shares each SMTP
  *               session; each group is one task
@@ -23,6 +24,7 @@
  */
 #include <config.h>
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,21 +91,33 @@ enum mx_mode {
 				   or failed TLSA lookup): never used */
 };
 
-/* The TLSA records of one MX host. */
-struct tlsa_set {
+/* Most addresses of one MX host handed to libcurl. */
+#define MX_MAX_ADDRS 8
+/* "HOST:PORT:[ADDR],..." for CURLOPT_RESOLVE. */
+#define RESOLVE_MAX (GETK_DNS_NAME_MAX + 8 + MX_MAX_ADDRS * 48)
+
+/* What DNS round 2 said of one MX host. */
+struct mx_info {
 	char host[GETK_DNS_NAME_MAX];
+	/* Its addresses from getk's own resolver, so that libcurl connects
+	 * where this resolver (dns_server, DNSSEC) says, not where the
+	 * system's would; "" leaves resolving to libcurl. */
+	char resolve[RESOLVE_MAX];
+	int addr_insecure;		/* an address answer not secure */
+	int want_tlsa;			/* some secure MX set names it */
 	struct getk_tlsa rr[GETK_TLSA_MAX];
-	size_t n;			/* usable records */
-	int secure;
-	enum getk_err err;		/* of the lookup */
-	char why[160];
+	size_t n;			/* usable TLSA records */
+	int tlsa_secure;
+	enum getk_err err;		/* a failed or bogus answer */
+	char why[200];
+	size_t q_a, q_aaaa, q_tlsa;
 };
 
 struct mx_host {
 	unsigned pref;
 	char name[GETK_DNS_NAME_MAX];
 	enum mx_mode mode;
-	const struct tlsa_set *tlsa;	/* MX_DANE, MX_FAIL */
+	const struct mx_info *info;	/* from DNS round 2 */
 };
 
 struct group;
@@ -167,8 +181,8 @@ struct engine {
 	size_t ndomains;
 	struct group *groups;
 	size_t ngroups;
-	struct tlsa_set *tlsa;
-	size_t ntlsa;
+	struct mx_info *mxi;		/* one per distinct MX host */
+	size_t nmxi;
 	int use[GETK_NSOURCES];		/* sources enabled */
 	struct getk_pool *pool;
 	int relay_auth_failed;		/* written by the relay task */
@@ -591,7 +605,7 @@ ask_mx(struct group *g, const struct mx_host *mx)
 	struct getk_smtp *smtp = NULL;
 	struct address **open = NULL;
 	size_t nopen = 0, i;
-	char why[300];
+	char why[300], *resolve[2];
 	enum getk_err err;
 
 	open = calloc(g->naddrs, sizeof(*open));
@@ -605,16 +619,20 @@ ask_mx(struct group *g, const struct mx_host *mx)
 	if (mx->mode == MX_FAIL) {
 		for (i = 0; i < nopen; i++)
 			set_finding(&open[i]->f[GETK_SOURCE_GETK], F_TEMP,
-			    "%s: not used: %s", mx->name, mx->tlsa->why);
+			    "%s: not used: %s", mx->name, mx->info->why);
 		goto leave;
 	}
 	smtp_settings(s, &ss);
 	ss.host = mx->name;
 	ss.port = s->getk_port;
 	if (mx->mode == MX_DANE) {
-		ss.tlsa = mx->tlsa->rr;
-		ss.ntlsa = mx->tlsa->n;
+		ss.tlsa = mx->info->rr;
+		ss.ntlsa = mx->info->n;
 	}
+	resolve[0] = mx->info && mx->info->resolve[0] ?
+	    (char *)mx->info->resolve : NULL;
+	resolve[1] = NULL;
+	ss.resolve = resolve;
 	getk_log(s->log, GETK_LOG_INFO, "asking %s (MX %u, %s) for %zu "
 	    "address%s", mx->name, mx->pref, mode_name(mx->mode), nopen,
 	    nopen == 1 ? "" : "es");
@@ -1095,88 +1113,152 @@ no_records(const struct getk_dns_query *q)
 	return !q->err && (q->nxdomain || q->nrr == 0);
 }
 
-/* The TLSA set of HOST, or NULL. */
-static struct tlsa_set *
-find_tlsa(struct engine *e, const char *host)
+/* What round 2 said of HOST, or NULL. */
+static struct mx_info *
+find_info(struct engine *e, const char *host)
 {
 	size_t i;
 
-	for (i = 0; i < e->ntlsa; i++)
-		if (strcmp(e->tlsa[i].host, host) == 0)
-			return &e->tlsa[i];
+	for (i = 0; i < e->nmxi; i++)
+		if (strcmp(e->mxi[i].host, host) == 0)
+			return &e->mxi[i];
 	return NULL;
 }
 
+/* Adds the addresses of an A or AAAA answer to I's resolve list. */
+static void
+take_addrs(struct mx_info *in, const struct getk_dns_query *q, int port)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i, len;
+
+	if (q->err) {
+		/* A bogus address is an attack: never connect there.  A
+		 * failed lookup leaves resolving to libcurl. */
+		if (q->err == GETK_ERR_DNS_BOGUS && !in->err) {
+			in->err = q->err;
+			snprintf(in->why, sizeof(in->why), "%s", q->why);
+		}
+		return;
+	}
+	if (q->nrr && !q->secure)
+		in->addr_insecure = 1;
+	for (i = 0; i < q->nrr && i < MX_MAX_ADDRS; i++) {
+		int af = q->type == GETK_RR_A ? AF_INET : AF_INET6;
+
+		if (q->rdlen[i] != (af == AF_INET ? 4u : 16u) ||
+		    !inet_ntop(af, q->rdata[i], addr, sizeof(addr)))
+			continue;
+		len = strlen(in->resolve);
+		if (!len)
+			len = (size_t)snprintf(in->resolve, sizeof(in->resolve),
+			    "%s:%d:", in->host, port);
+		else if (len < sizeof(in->resolve) - 1)
+			in->resolve[len++] = ',';
+		if (len < sizeof(in->resolve))
+			snprintf(in->resolve + len, sizeof(in->resolve) - len,
+			    af == AF_INET ? "%s" : "[%s]", addr);
+	}
+}
+
+/* Takes a TLSA answer (RFC 7672 2.2): the usable records, if secure. */
+static void
+take_tlsa(const struct getk_lookup_settings *s, struct mx_info *in,
+    const struct getk_dns_query *q)
+{
+	size_t m;
+
+	if (q->err) {
+		/* Bogus or failed: the host cannot be authenticated, and is
+		 * not used in its place (RFC 7672 2.2). */
+		in->err = q->err;
+		snprintf(in->why, sizeof(in->why), "TLSA %s: %s", q->name,
+		    q->why);
+		return;
+	}
+	in->tlsa_secure = q->secure;
+	for (m = 0; in->tlsa_secure && m < q->nrr && in->n < GETK_TLSA_MAX;
+	    m++) {
+		if (getk_tlsa_parse(q->rdata[m], q->rdlen[m],
+		    &in->rr[in->n]) != GETK_OK)
+			continue;
+		if (getk_tlsa_usable(&in->rr[in->n]))
+			in->n++;
+		else
+			getk_tlsa_clear(&in->rr[in->n]);
+	}
+	getk_log(s->log, GETK_LOG_DEBUG, "%s: %s, %zu usable TLSA record%s",
+	    q->name, in->tlsa_secure ? "secure" : "insecure", in->n,
+	    in->n == 1 ? "" : "s");
+}
+
 /*
- * DNS round 2: the TLSA records of every MX host of a domain whose MX
- * answer is DNSSEC-secure (RFC 7672 2.2).
+ * DNS round 2, for every MX host to be asked: its addresses, and, where a
+ * DNSSEC-secure MX set names it, its TLSA records (RFC 7672 2.2).
  */
 static enum getk_err
 round2(struct engine *e, struct getk_dns *dns)
 {
+	const struct getk_lookup_settings *s = e->s;
 	struct getk_dns_query *q = NULL;
-	char (*names)[GETK_DNS_NAME_MAX + 16] = NULL;
-	size_t i, m, max = 0;
+	char (*names)[QNAME_MAX] = NULL;
+	size_t i, m, max = 0, nq = 0;
 	enum getk_err err = GETK_OK;
 
 	for (i = 0; i < e->ndomains; i++)
-		if (e->domains[i].status == F_UNASKED &&
-		    e->domains[i].mx_secure)
+		if (e->domains[i].status == F_UNASKED)
 			max += e->domains[i].nmx;
 	if (!max)
 		return GETK_OK;
-	e->tlsa = calloc(max, sizeof(*e->tlsa));
-	q = calloc(max, sizeof(*q));
+	e->mxi = calloc(max, sizeof(*e->mxi));
+	q = calloc(3 * max, sizeof(*q));
 	names = calloc(max, sizeof(*names));
-	if (!e->tlsa || !q || !names) {
+	if (!e->mxi || !q || !names) {
 		err = GETK_ERR_NOMEM;
 		goto leave;
 	}
 	for (i = 0; i < e->ndomains; i++) {
 		struct domain *d = &e->domains[i];
 
-		if (d->status != F_UNASKED || !d->mx_secure)
+		if (d->status != F_UNASKED)
 			continue;
 		for (m = 0; m < d->nmx; m++) {
-			struct tlsa_set *t;
+			struct mx_info *in = find_info(e, d->mx[m].name);
 
-			if (find_tlsa(e, d->mx[m].name))
-				continue;
-			t = &e->tlsa[e->ntlsa];
-			snprintf(t->host, sizeof(t->host), "%s", d->mx[m].name);
-			snprintf(names[e->ntlsa], sizeof(names[0]),
-			    "_%d._tcp.%s", e->s->getk_port, t->host);
-			q[e->ntlsa].name = names[e->ntlsa];
-			q[e->ntlsa].type = GETK_RR_TLSA;
-			e->ntlsa++;
+			if (!in) {
+				in = &e->mxi[e->nmxi++];
+				snprintf(in->host, sizeof(in->host), "%s",
+				    d->mx[m].name);
+				in->q_a = nq;
+				q[nq].name = in->host;
+				q[nq++].type = GETK_RR_A;
+				in->q_aaaa = nq;
+				q[nq].name = in->host;
+				q[nq++].type = GETK_RR_AAAA;
+			}
+			if (d->mx_secure && !in->want_tlsa) {
+				in->want_tlsa = 1;
+				in->q_tlsa = nq;
+				snprintf(names[in - e->mxi], sizeof(names[0]),
+				    "_%d._tcp.%s", s->getk_port, in->host);
+				q[nq].name = names[in - e->mxi];
+				q[nq++].type = GETK_RR_TLSA;
+			}
 		}
 	}
-	err = getk_dns_resolve(dns, q, e->ntlsa, e->s->timeout_ms);
+	err = getk_dns_resolve(dns, q, nq, s->timeout_ms);
 	if (err)
 		goto leave;
-	for (i = 0; i < e->ntlsa; i++) {
-		struct tlsa_set *t = &e->tlsa[i];
+	for (i = 0; i < e->nmxi; i++) {
+		struct mx_info *in = &e->mxi[i];
 
-		t->err = q[i].err;
-		t->secure = q[i].secure;
-		snprintf(t->why, sizeof(t->why), "TLSA %s: %s", q[i].name,
-		    q[i].err ? q[i].why : "");
-		for (m = 0; !t->err && t->secure && m < q[i].nrr &&
-		    t->n < GETK_TLSA_MAX; m++) {
-			if (getk_tlsa_parse(q[i].rdata[m], q[i].rdlen[m],
-			    &t->rr[t->n]) != GETK_OK)
-				continue;
-			if (getk_tlsa_usable(&t->rr[t->n]))
-				t->n++;
-			else
-				getk_tlsa_clear(&t->rr[t->n]);
-		}
-		getk_log(e->s->log, GETK_LOG_DEBUG, "%s: %s, %zu usable TLSA "
-		    "record%s", q[i].name, t->err ? q[i].why : t->secure ?
-		    "secure" : "insecure", t->n, t->n == 1 ? "" : "s");
+		if (in->want_tlsa)
+			take_tlsa(s, in, &q[in->q_tlsa]);
+		take_addrs(in, &q[in->q_a], s->getk_port);
+		take_addrs(in, &q[in->q_aaaa], s->getk_port);
 	}
 leave:
-	for (i = 0; q && i < e->ntlsa; i++)
+	for (i = 0; q && i < nq; i++)
 		getk_dns_query_clear(&q[i]);
 	free(q);
 	free(names);
@@ -1184,10 +1266,12 @@ leave:
 }
 
 /*
- * Decides how each MX host of D is authenticated: DANE where the MX and
- * TLSA answers are secure and a TLSA record is usable (RFC 7672; it
- * takes precedence over MTA-STS, RFC 8461 2), else an MTA-STS policy in
- * enforce mode, under which hosts it does not list are dropped.
+ * Decides how each MX host of D is authenticated: DANE where the MX,
+ * address and TLSA answers are secure and a TLSA record is usable (RFC
+ * 7672 2.2; it takes precedence over MTA-STS, RFC 8461 2), else an
+ * MTA-STS policy in enforce mode, under which hosts it does not list are
+ * dropped.  A bogus answer, or a failed TLSA lookup where DANE may
+ * apply, leaves the host unusable.
  */
 static void
 assign_modes(struct engine *e, struct domain *d)
@@ -1201,13 +1285,15 @@ assign_modes(struct engine *e, struct domain *d)
 		    d->name);
 	for (m = 0; m < d->nmx; m++) {
 		struct mx_host *h = &d->mx[m];
-		const struct tlsa_set *t = d->mx_secure ?
-		    find_tlsa(e, h->name) : NULL;
+		const struct mx_info *in = find_info(e, h->name);
 
-		h->tlsa = t;
-		if (t && t->err) {
+		h->info = in;
+		if (in && in->err == GETK_ERR_DNS_BOGUS) {
 			h->mode = MX_FAIL;
-		} else if (t && t->secure && t->n) {
+		} else if (in && d->mx_secure && in->err) {
+			h->mode = MX_FAIL;
+		} else if (in && d->mx_secure && in->tlsa_secure && in->n &&
+		    !in->addr_insecure) {
 			h->mode = MX_DANE;
 		} else if (enforce) {
 			if (!getk_mtasts_mx_match(&d->policy, h->name)) {
@@ -1577,13 +1663,13 @@ leave:
 	}
 	for (i = 0; i < e.nq; i++)
 		getk_dns_query_clear(&e.q[i]);
-	for (i = 0; i < e.ntlsa; i++)
-		for (k = 0; k < e.tlsa[i].n; k++)
-			getk_tlsa_clear(&e.tlsa[i].rr[k]);
+	for (i = 0; i < e.nmxi; i++)
+		for (k = 0; k < e.mxi[i].n; k++)
+			getk_tlsa_clear(&e.mxi[i].rr[k]);
 	for (i = 0; i < e.ngroups; i++)
 		free(e.groups[i].addrs);
 	free(e.groups);
-	free(e.tlsa);
+	free(e.mxi);
 	free(e.domains);
 	free(e.addrs);
 	free(e.q);

@@ -170,7 +170,7 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
     struct getk_smtp **r_smtp, char *why, size_t whysz)
 {
 	struct getk_smtp *s = NULL;
-	struct curl_slist *connect_to = NULL;
+	struct curl_slist *connect_to = NULL, *resolve = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct getk_buf url;
 	enum getk_err err = GETK_OK;
@@ -201,7 +201,9 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 		err = GETK_ERR_INVAL;
 		goto leave;
 	}
-	err = getk_curl_connect_to(settings->connect_to, &connect_to);
+	err = getk_curl_list(settings->connect_to, &connect_to);
+	if (!err)
+		err = getk_curl_list(settings->resolve, &resolve);
 	if (err)
 		goto leave;
 
@@ -237,6 +239,8 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	}
 	if (connect_to)
 		curl_easy_setopt(s->curl, CURLOPT_CONNECT_TO, connect_to);
+	if (resolve)
+		curl_easy_setopt(s->curl, CURLOPT_RESOLVE, resolve);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    settings->timeout_ms);
 	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, settings->timeout_ms);
@@ -283,6 +287,7 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	s = NULL;
 leave:
 	curl_slist_free_all(connect_to);
+	curl_slist_free_all(resolve);
 	getk_buf_free(&url);
 	if (s && s->curl)
 		set_state(s, SMTP_BROKEN);

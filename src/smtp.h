@@ -28,6 +28,9 @@ struct getk_smtp_settings {
 	const char *ca_file;		/* CA certificates; NULL: system */
 	char *const *connect_to;	/* curl --connect-to rules,
 					   NULL-terminated; or NULL */
+	char *const *resolve;		/* curl --resolve entries
+					   "HOST:PORT:ADDR,...",
+					   NULL-terminated; or NULL */
 	long timeout_ms;		/* per network operation */
 	const char *ehlo_name;		/* our name in EHLO; NULL: localhost */
 	const char *user;		/* AUTH user, or NULL: no AUTH */
