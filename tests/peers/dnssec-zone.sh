@@ -42,12 +42,21 @@ PYTHON3=${PYTHON3:-python3}
 # (-S: no site module, a faster start).
 free_port() {
 	"$PYTHON3" -S -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-t = socket.socket()
-port = s.getsockname()[1]
-t.bind(("127.0.0.1", port))
-print(port)'
+for attempt in range(50):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    t = socket.socket()
+    try:
+        t.bind(("127.0.0.1", port))
+    except OSError:
+        # The TCP port is taken (by another test): pick again.
+        continue
+    finally:
+        s.close()
+        t.close()
+    print(port)
+    break'
 }
 
 # absname NAME: sets $name to NAME lowercased, with the trailing dot.
@@ -364,10 +373,20 @@ checkconf() {
 }
 
 # answers PORT: the server answers the first zone's SOA over TCP (TCP:
-# a refused connection fails at once, where UDP would wait).
+# a refused connection fails at once, where UDP would wait), signed: so
+# it is this unbound, not another test's DNS server that took the port
+# first; then over UDP too, which is what getk uses.
 answers() {
-	drill -t -p "$1" @127.0.0.1 "${zones%%"$nl"*}" SOA 2>/dev/null |
-		grep -q 'rcode: NOERROR'
+	probe=${signed_zones%%"$nl"*}
+	want=RRSIG
+	if [ -z "$probe" ]; then
+		probe=${zones%%"$nl"*}
+		want='rcode: NOERROR'
+	fi
+	drill -D -t -p "$1" @127.0.0.1 "$probe" SOA 2>/dev/null |
+		grep -q "$want" &&
+	drill -D -p "$1" @127.0.0.1 "$probe" SOA 2>/dev/null |
+		grep -q "$want"
 }
 
 set -f
