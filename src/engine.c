@@ -156,7 +156,11 @@ same_mx(const struct mx_host *a, size_t na, const struct mx_host *b,
 	return 1;
 }
 
-/* The id of a domain's MTA-STS TXT answer (RFC 8461 3.1), or "". */
+/*
+ * The id of a domain's MTA-STS TXT answer, or "": every record that
+ * starts with "v=STSv1;" counts, and anything but exactly one, valid, is
+ * as if there were none (RFC 8461 3.1).
+ */
 static void
 take_sts_txt(struct domain *d, const struct getk_dns_query *q)
 {
@@ -180,17 +184,12 @@ take_sts_txt(struct domain *d, const struct getk_dns_query *q)
 		}
 		if (pos != len || tl < 8 || strncmp(text, "v=STSv1;", 8) != 0)
 			continue;
-		/* Every STSv1 record counts, valid or not. */
 		found++;
-		if (getk_mtasts_parse_txt(text, tl, id) == GETK_OK)
-			memcpy(d->sts_id, id, sizeof(id));
-		else
+		if (getk_mtasts_parse_txt(text, tl, id) != GETK_OK)
 			id[0] = '\0';
 	}
-	/* Several STSv1 records, or one that does not parse: as if there
-	 * were none (RFC 8461 3.1). */
-	if (found != 1 || !id[0])
-		d->sts_id[0] = '\0';
+	if (found == 1)
+		memcpy(d->sts_id, id, sizeof(id));
 }
 
 /* The cached MTA-STS policy of D, when it is still in force. */
@@ -777,8 +776,6 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 
 	memset(&e, 0, sizeof(e));
 	e.s = settings;
-	e.results = results;
-	e.mailboxes = boxes;
 	e.known = known;
 	e.naddrs = n;
 	pthread_mutex_init(&e.lock, NULL);
@@ -803,9 +800,10 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 	if (!nsrc || n == 0)
 		goto leave;
 
+	/* Round 1 asks at most 4 names per domain and 2 per address. */
 	e.addrs = calloc(n, sizeof(*e.addrs));
-	e.q = calloc(4 * n + 2 * n, sizeof(*e.q));
-	names = calloc(4 * n + 2 * n, sizeof(*names));
+	e.q = calloc(6 * n, sizeof(*e.q));
+	names = calloc(6 * n, sizeof(*names));
 	if (!e.addrs || !e.q || !names) {
 		err = GETK_ERR_NOMEM;
 		goto leave;

@@ -105,7 +105,8 @@ struct domain {
 /* One address and what each source found. */
 struct address {
 	struct engine *e;
-	size_t idx;			/* into results and mailboxes */
+	size_t idx;			/* into the batch and the cache's
+					   entries */
 	const char *mailbox;
 	struct domain *domain;
 	struct finding f[GETK_NSOURCES];	/* by enum getk_source */
@@ -130,8 +131,6 @@ struct engine {
 	const struct getk_lookup_settings *s;
 	/* What the cache knew of each address, or NULL (read only). */
 	struct getk_store_entry *const *known;
-	const char *const *mailboxes;
-	struct getk_result *results;
 	struct address *addrs;
 	size_t naddrs;
 	struct domain *domains;

@@ -277,8 +277,14 @@ ask_mx(struct group *g, const struct mx_host *mx)
 	enum getk_err err;
 
 	open = calloc(g->naddrs, sizeof(*open));
-	if (!open)
+	if (!open) {
+		for (i = 0; i < g->naddrs; i++)
+			if (still_open(&g->addrs[i]->f[GETK_SOURCE_GETK]))
+				getk_finding_set(
+				    &g->addrs[i]->f[GETK_SOURCE_GETK], F_TEMP,
+				    "out of memory");
 		return;
+	}
 	for (i = 0; i < g->naddrs; i++)
 		if (still_open(&g->addrs[i]->f[GETK_SOURCE_GETK]))
 			open[nopen++] = g->addrs[i];
@@ -373,8 +379,14 @@ getk_source_relay(void *arg)
 	enum getk_err err;
 
 	all = calloc(e->naddrs, sizeof(*all));
-	if (!all)
-		goto leave;
+	if (!all) {
+		for (i = 0; i < e->naddrs; i++) {
+			getk_finding_set(&e->addrs[i].f[GETK_SOURCE_RELAY],
+			    F_TEMP, "out of memory");
+			getk_source_done(&e->addrs[i]);
+		}
+		return;
+	}
 	for (i = 0; i < e->naddrs; i++)
 		all[i] = &e->addrs[i];
 	smtp_settings(s, &ss);
