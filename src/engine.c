@@ -785,11 +785,16 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 	for (i = 0; i < settings->nsources; i++) {
 		enum getk_source src = settings->sources[i];
 
+		/* The relay answers GETK only after TLS and AUTH (GETK.md
+		 * 7): without either, asking it costs a connection and
+		 * can only bring a refusal. */
 		if (src == GETK_SOURCE_RELAY && (!settings->relay.host ||
-		    settings->relay.no_tls)) {
+		    settings->relay.no_tls || !settings->relay.user)) {
 			getk_log(settings->log, GETK_LOG_DEBUG, "source relay: "
-			    "%s", settings->relay.host ? "the relay is used "
-			    "without TLS: no GETK there" : "no relay host");
+			    "%s", !settings->relay.host ? "no relay host" :
+			    settings->relay.no_tls ? "the relay is used "
+			    "without TLS: no GETK there" : "no user to "
+			    "authenticate as: no GETK there");
 			continue;
 		}
 		if (src < GETK_NSOURCES && !e.use[src]) {
