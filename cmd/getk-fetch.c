@@ -640,7 +640,6 @@ main(int argc, char **argv)
 	ls.store = store;
 	if ((o.mode == MODE_FETCH || o.mode == MODE_REFRESH) &&
 	    ls.relay.host && !ls.relay.no_tls && ls.relay.user &&
-	    !ls.relay.password &&
 	    uses_source(&o, GETK_SOURCE_RELAY)) {
 		err = getk_account_password(acct, &password, why, sizeof(why));
 		if (err) {

@@ -914,7 +914,8 @@ main(int argc, char **argv)
 		status = fail(EX_CONFIG, "auth %s needs a user", r.acct->auth);
 		goto leave;
 	}
-	if (r.acct->user && r.acct->passwordeval && !r.acct->password) {
+	/* One password for the relay lookup and the submission. */
+	if (r.acct->user) {
 		err = getk_account_password(r.acct, &r.password, why,
 		    sizeof(why));
 		if (err) {
@@ -958,8 +959,7 @@ main(int argc, char **argv)
 		r.boxes[nboxes++] = r.from;
 	getk_lookup_settings_init(&ls, r.acct, host, sizeof(host));
 	ls.log = &r.logger;
-	if (r.password)
-		ls.relay.password = r.password;
+	ls.relay.password = r.password;
 	if (getk_account_state_dir(r.acct, &state) == GETK_OK &&
 	    getk_store_open(state, 0, &r.store, why, sizeof(why)) != GETK_OK)
 		/* Without a cache, lookups still work; say why. */
@@ -1074,7 +1074,7 @@ submit:
 	ss.dsn_ret = r.o.dsn_ret[0] ? r.o.dsn_ret : NULL;
 	if (r.acct->user && !(r.acct->auth && strcmp(r.acct->auth, "off") == 0)) {
 		ss.user = r.acct->user;
-		ss.password = r.password ? r.password : r.acct->password;
+		ss.password = r.password;
 		if (r.acct->auth && strcmp(r.acct->auth, "on") != 0)
 			ss.auth_method = r.acct->auth;
 	}
