@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "clock.h"
 
@@ -22,6 +23,15 @@ getk_now(void)
 	}
 #endif
 	return time(NULL);
+}
+
+long
+getk_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int

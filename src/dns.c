@@ -18,6 +18,7 @@
 #include <unbound.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "dns.h"
 
 struct getk_dns {
@@ -179,21 +180,12 @@ query_done(void *arg, int status, struct ub_result *res)
 		ub_resolve_free(res);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum getk_err
 getk_dns_resolve(struct getk_dns *dns, struct getk_dns_query *q, size_t n,
     long timeout_ms)
 {
 	struct pending *pend;
-	long deadline = now_ms() + timeout_ms;
+	long deadline = getk_mono_ms() + timeout_ms;
 	size_t i, open = 0;
 
 	pend = calloc(n ? n : 1, sizeof(*pend));
@@ -218,7 +210,7 @@ getk_dns_resolve(struct getk_dns *dns, struct getk_dns_query *q, size_t n,
 	}
 	while (open) {
 		struct pollfd pfd;
-		long left = deadline - now_ms();
+		long left = deadline - getk_mono_ms();
 		int ret;
 
 		if (left <= 0)

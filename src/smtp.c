@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "curlx.h"
 #include "dane.h"
 #include "smtp.h"
@@ -88,15 +89,6 @@ set_state(struct getk_smtp *s, enum smtp_state state)
 	getk_log(s->log, GETK_LOG_PROTO, "smtp %s: %s -> %s", s->host,
 	    state_names[s->state], state_names[state]);
 	s->state = state;
-}
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -471,7 +463,7 @@ wait_socket(struct getk_smtp *s, int for_write, long deadline)
 	    CURLE_OK || sock == CURL_SOCKET_BAD)
 		return GETK_ERR_CONNECT;
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - getk_mono_ms();
 		if (left <= 0)
 			return GETK_ERR_TIMEOUT;
 		pfd.fd = sock;
@@ -490,7 +482,7 @@ wait_socket(struct getk_smtp *s, int for_write, long deadline)
 static enum getk_err
 send_all(struct getk_smtp *s, const char *p, size_t len)
 {
-	long deadline = now_ms() + s->timeout_ms;
+	long deadline = getk_mono_ms() + s->timeout_ms;
 	enum getk_err err;
 
 	while (len) {
@@ -560,7 +552,7 @@ static enum getk_err
 read_reply(struct getk_smtp *s, struct getk_reply *reply, char *why,
     size_t whysz)
 {
-	long deadline = now_ms() + s->timeout_ms;
+	long deadline = getk_mono_ms() + s->timeout_ms;
 	char line[SMTP_MAX_LINE + 1];
 	size_t len, lines = 0;
 	int done = 0;
@@ -680,7 +672,7 @@ enum getk_err
 getk_smtp_reply(struct getk_smtp *smtp, int *r_code, char *text,
     size_t textsz)
 {
-	long deadline = now_ms() + smtp->timeout_ms;
+	long deadline = getk_mono_ms() + smtp->timeout_ms;
 	char line[SMTP_MAX_LINE + 1];
 	size_t len, lines = 0;
 	enum getk_err err;
@@ -737,7 +729,7 @@ getk_smtp_close(struct getk_smtp *smtp)
 	if (smtp->state == SMTP_READY) {
 		char line[SMTP_MAX_LINE + 1];
 		size_t len;
-		long deadline = now_ms() + (smtp->timeout_ms < 2000 ?
+		long deadline = getk_mono_ms() + (smtp->timeout_ms < 2000 ?
 		    smtp->timeout_ms : 2000);
 
 		/* QUIT is a courtesy: a slow or rude server is not waited
