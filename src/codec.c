@@ -1,5 +1,5 @@
 /*
- * codec.c: strict base64 and OpenPGP ASCII armor.
+ * codec.c: strict base64, OpenPGP ASCII armor, printable text.
  */
 #include <config.h>
 
@@ -145,4 +145,35 @@ getk_armor_pubkey(const unsigned char *key, size_t len, struct getk_buf *out)
 	if (!err)
 		err = getk_buf_adds(out, "\n-----END PGP PUBLIC KEY BLOCK-----\n");
 	return err;
+}
+
+char *
+getk_printable(char *out, size_t outsz, const char *in, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = (char)c;
+		} else if (c == '\\') {
+			if (o + 2 >= outsz)
+				break;
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else {
+			if (o + 4 >= outsz)
+				break;
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return out;
 }

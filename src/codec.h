@@ -1,6 +1,7 @@
 /*
- * codec.h: base64 (RFC 4648 section 4) and OpenPGP ASCII armor
- * (RFC 4880 section 6).  Pure functions: bytes in, bytes out.
+ * codec.h: base64 (RFC 4648 section 4), OpenPGP ASCII armor (RFC 4880
+ * section 6), and printable text from untrusted bytes.  Pure functions:
+ * bytes in, bytes out.
  */
 #ifndef GETK_CODEC_H
 #define GETK_CODEC_H
@@ -36,5 +37,16 @@ unsigned long getk_crc24(const unsigned char *p, size_t len);
  */
 enum getk_err getk_armor_pubkey(const unsigned char *key, size_t len,
     struct getk_buf *out);
+
+/*
+ * Writes the LEN bytes at IN into OUT (OUTSZ bytes, NUL-terminated,
+ * OUTSZ > 0) so that they are safe to print on a terminal, in a log or
+ * in the cache: printable ASCII stays, a backslash is doubled, any other
+ * byte (controls, ESC, CR, DEL, 8-bit) becomes "\xNN".  Text
+ * that does not fit is cut at an escape's boundary.  Returns OUT.  Every
+ * byte that came from the network goes through this before it is shown
+ * or stored.
+ */
+char *getk_printable(char *out, size_t outsz, const char *in, size_t len);
 
 #endif
