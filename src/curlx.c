@@ -3,6 +3,8 @@
  */
 #include <config.h>
 
+#include <errno.h>
+
 #include "curlx.h"
 
 enum getk_err
@@ -14,6 +16,7 @@ getk_curl_err(CURLcode rc)
 	case CURLE_OUT_OF_MEMORY:
 		return GETK_ERR_NOMEM;
 	case CURLE_COULDNT_RESOLVE_HOST:
+		return GETK_ERR_NOSERVER;
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
@@ -38,6 +41,18 @@ getk_curl_err(CURLcode rc)
 	default:
 		return GETK_ERR_PROTO;
 	}
+}
+
+enum getk_err
+getk_curl_conn_err(CURL *curl, CURLcode rc)
+{
+	long os_errno = 0;
+
+	if (rc == CURLE_COULDNT_CONNECT && curl_easy_getinfo(curl,
+	    CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+	    os_errno == ECONNREFUSED)
+		return GETK_ERR_NOSERVER;
+	return getk_curl_err(rc);
 }
 
 enum getk_err

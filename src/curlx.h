@@ -10,8 +10,19 @@
 
 #include "error.h"
 
-/* The library error for a libcurl result. */
+/*
+ * The library error for a libcurl result.  A name that does not resolve
+ * is GETK_ERR_NOSERVER; a connection that failed otherwise, or broke
+ * after it opened (reset, closed, nothing received), GETK_ERR_CONNECT.
+ */
 enum getk_err getk_curl_err(CURLcode rc);
+
+/*
+ * As getk_curl_err for the failed transfer of CURL, but a connection
+ * the server refused (ECONNREFUSED) is GETK_ERR_NOSERVER too: nothing
+ * listens there.
+ */
+enum getk_err getk_curl_conn_err(CURL *curl, CURLcode rc);
 
 /*
  * Builds *R_LIST (for CURLOPT_CONNECT_TO, CURLOPT_RESOLVE) from the

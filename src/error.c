@@ -18,6 +18,7 @@ getk_strerror(enum getk_err err)
 	case GETK_ERR_SYSTEM: return "system error";
 	case GETK_ERR_DNS_TEMP: return "temporary DNS failure";
 	case GETK_ERR_DNS_BOGUS: return "DNSSEC validation failed";
+	case GETK_ERR_NOSERVER: return "no server";
 	case GETK_ERR_CONNECT: return "connection failed";
 	case GETK_ERR_TLS: return "TLS failure";
 	case GETK_ERR_TIMEOUT: return "timed out";
@@ -42,6 +43,7 @@ getk_err_is_temporary(enum getk_err err)
 	case GETK_ERR_SYSTEM:
 	case GETK_ERR_DNS_TEMP:
 	case GETK_ERR_DNS_BOGUS:
+	case GETK_ERR_NOSERVER:
 	case GETK_ERR_CONNECT:
 	case GETK_ERR_TLS:
 	case GETK_ERR_TIMEOUT:

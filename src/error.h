@@ -21,7 +21,10 @@ enum getk_err {
 	GETK_ERR_SYSTEM,	/* a system call failed (see errno) */
 	GETK_ERR_DNS_TEMP,	/* DNS timeout or SERVFAIL */
 	GETK_ERR_DNS_BOGUS,	/* DNSSEC validation failed */
-	GETK_ERR_CONNECT,	/* could not connect to a server */
+	GETK_ERR_NOSERVER,	/* no server: its name does not exist, or it
+				   refused the TCP connection */
+	GETK_ERR_CONNECT,	/* could not reach a server, or the
+				   connection was lost after it opened */
 	GETK_ERR_TLS,		/* TLS handshake or certificate failure */
 	GETK_ERR_TIMEOUT,	/* a network operation timed out */
 	GETK_ERR_PROTO,		/* the peer broke the protocol */

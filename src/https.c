@@ -168,7 +168,7 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 		goto leave;
 	}
 	if (rc != CURLE_OK) {
-		err = getk_curl_err(rc);
+		err = getk_curl_conn_err(curl, rc);
 		snprintf(why, whysz, "%s: %s", url, errbuf[0] ? errbuf :
 		    curl_easy_strerror(rc));
 		goto leave;

@@ -40,8 +40,10 @@ struct getk_https_reply {
 /*
  * GETs URL (https only).  *R gets the answer whatever its status; free
  * its body with getk_https_reply_clear.  Errors, with *WHY (WHYSZ bytes)
- * saying what happened: GETK_ERR_CONNECT (name not found, connection
- * refused or lost), GETK_ERR_TLS, GETK_ERR_TIMEOUT, GETK_ERR_TOOBIG,
+ * saying what happened: GETK_ERR_NOSERVER (the host name does not
+ * exist, or the host refused the TCP connection: no server there),
+ * GETK_ERR_CONNECT (unreachable, or the connection was reset or closed
+ * after it opened), GETK_ERR_TLS, GETK_ERR_TIMEOUT, GETK_ERR_TOOBIG,
  * GETK_ERR_PROTO, GETK_ERR_NOMEM.
  */
 enum getk_err getk_https_get(const struct getk_https_settings *settings,

@@ -490,8 +490,11 @@ getk_source_wkd(void *arg)
 			    "failed verification: %s", host, why);
 			goto leave;
 		}
-		if (err == GETK_ERR_CONNECT) {
-			/* No WKD server: most domains have none. */
+		if (err == GETK_ERR_NOSERVER) {
+			/* No WKD server: most domains have none.  Only a
+			 * host that does not exist or refuses the connection
+			 * says so; a connection cut after it opened may be an
+			 * attacker hiding a key, and is temporary. */
 			getk_finding_set(f, F_NOKEY, "%s", why);
 			goto leave;
 		}

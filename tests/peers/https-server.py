@@ -29,7 +29,9 @@ import asyncio
 import email.utils
 import http
 import os
+import socket
 import ssl
+import struct
 import sys
 import urllib.parse
 
@@ -415,6 +417,11 @@ class Session(peerlib.LineSession):
             self.log(host_field, request.method.encode(), "-", target)
             await self.stall()
             return
+        cut = rules["cut"].match(host, path)
+        if cut is not None:
+            self.log(host_field, request.method.encode(), cut, target)
+            self.cut(cut)
+            return
         code = rules["status"].match(host, path)
         if code is not None:
             self.log(host_field, request.method.encode(), code, target)
@@ -596,6 +603,16 @@ class Session(peerlib.LineSession):
             self.writer.write(b"0\r\n\r\n")
         await self.writer.drain()
 
+    def cut(self, how):
+        """End the connection without a byte of answer: "close" shuts it
+        (no TLS close_notify), "reset" sends a TCP RST."""
+        sock = self.writer.get_extra_info("socket")
+        if how == "reset" and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            struct.pack("ii", 1, 0))
+        self.writer.transport.abort()
+        self.done = True
+
     async def stall(self):
         """Send nothing more; read (and drop) until the client leaves."""
         await self.writer.drain()
@@ -649,7 +666,7 @@ def parse_args(argv):
                "percent-decoded, without the query; a PATH ending in * "
                "matches every path starting with the rest. Where several "
                "switches match a path the first in this order wins: "
-               "--hang-for, --status-for, --redirect-for, --slow-for, "
+               "--hang-for, --cut-for/--reset-for, --status-for, --redirect-for, --slow-for, "
                "--oversize-for.")
     g = p.add_argument_group("normal operation")
     peerlib.add_listen_options(g)
@@ -680,6 +697,15 @@ def parse_args(argv):
                    metavar="CODE",
                    help="status of --redirect-for: 301, 302 (default), "
                         "303, 307 or 308")
+    h.add_argument("--cut-for", action="append", default=[],
+                   metavar="PATH",
+                   help="read the request for PATH, then close the "
+                        "connection without answering (after the TLS "
+                        "handshake, without close_notify)")
+    h.add_argument("--reset-for", action="append", default=[],
+                   metavar="PATH",
+                   help="read the request for PATH, then reset the "
+                        "connection (TCP RST)")
     h.add_argument("--slow-for", action="append", default=[],
                    metavar="PATH",
                    help="send 200 and the headers (with a Content-Length) "
@@ -707,11 +733,15 @@ def parse_args(argv):
     if opts.redirect_status not in REDIRECT_STATUSES:
         p.error("--redirect-status must be one of "
                 + ", ".join(map(str, REDIRECT_STATUSES)))
-    rules = {k: PathRules() for k in ("hang", "status", "redirect", "slow",
-                                      "oversize", "content_type")}
+    rules = {k: PathRules() for k in ("hang", "cut", "status", "redirect",
+                                      "slow", "oversize", "content_type")}
     try:
         for path in opts.hang_for:
             rules["hang"].add(path, True)
+        for path in opts.cut_for:
+            rules["cut"].add(path, "close")
+        for path in opts.reset_for:
+            rules["cut"].add(path, "reset")
         for path, code in opts.status_for:
             if not code.isdigit() or not 200 <= int(code) <= 599:
                 p.error(f"--status-for {path}: CODE must be 200-599")
