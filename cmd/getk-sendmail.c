@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gpgme.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -543,11 +544,16 @@ static void
 log_message(const struct getk_account *acct, const char *line)
 {
 	if (acct->logfile) {
-		FILE *f = fopen(acct->logfile, "a");
+		/* The log names who wrote to whom: the user's alone. */
+		int fd = open(acct->logfile, O_WRONLY | O_APPEND | O_CREAT |
+		    O_CLOEXEC | O_NOCTTY, 0600);
+		FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
 		char t[64];
 		time_t now = getk_now();
 		struct tm tm;
 
+		if (fd >= 0 && !f)
+			close(fd);
 		if (f) {
 			localtime_r(&now, &tm);
 			strftime(t, sizeof(t), "%b %d %H:%M:%S", &tm);

@@ -922,11 +922,52 @@ leave:
 	return err;
 }
 
+static enum getk_err
+config_msg(char **r_msg, const char *path, const char *what)
+{
+	struct getk_buf b;
+
+	getk_buf_init(&b, 0);
+	if (getk_buf_printf(&b, "%s: %s", path, what))
+		return GETK_ERR_NOMEM;
+	*r_msg = getk_buf_take(&b, NULL);
+	return *r_msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
+}
+
+/* As config_msg, with the file's name once more at the end, for the
+ * command that fixes it. */
+static enum getk_err
+config_msg2(char **r_msg, const char *path, const char *what)
+{
+	struct getk_buf b;
+
+	getk_buf_init(&b, 0);
+	if (getk_buf_printf(&b, "%s: %s %s", path, what, path))
+		return GETK_ERR_NOMEM;
+	*r_msg = getk_buf_take(&b, NULL);
+	return *r_msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
+}
+
+/* Non-zero when some section of CFG sets a password. */
+static int
+has_password(const struct getk_config *cfg)
+{
+	size_t i;
+
+	if (cfg->defaults.password)
+		return 1;
+	for (i = 0; i < cfg->naccounts; i++)
+		if (cfg->accounts[i]->password)
+			return 1;
+	return 0;
+}
+
 enum getk_err
 getk_config_load(const char *path, const char *home,
     struct getk_config **r_cfg, char **r_msg)
 {
 	struct getk_buf b;
+	struct stat st;
 	char chunk[4096];
 	enum getk_err err = GETK_OK;
 	int fd;
@@ -937,6 +978,23 @@ getk_config_load(const char *path, const char *home,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return GETK_ERR_SYSTEM;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return GETK_ERR_SYSTEM;
+	}
+	/* A file that someone else can change can make getk trust keys,
+	 * relays and, through passwordeval, run commands as the user
+	 * (msmtp refuses it too). */
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		close(fd);
+		return config_msg(r_msg, path, "owned by another user, who "
+		    "could change it; it must be yours (chown) or root's");
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		close(fd);
+		return config_msg2(r_msg, path, "others can write to it; "
+		    "run: chmod go-w");
+	}
 	getk_buf_init(&b, GETK_CONFIG_MAX);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
@@ -966,19 +1024,15 @@ getk_config_load(const char *path, const char *home,
 		err = getk_config_parse(b.data ? b.data : "", b.len, path, home,
 		    r_cfg, r_msg);
 	getk_buf_free(&b);
+	/* A password is a secret: nobody but the owner may read it. */
+	if (!err && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
+	    has_password(*r_cfg)) {
+		getk_config_free(*r_cfg);
+		*r_cfg = NULL;
+		err = config_msg2(r_msg, path, "holds a password, and others "
+		    "can read it; run: chmod 600");
+	}
 	return err;
-}
-
-static enum getk_err
-config_msg(char **r_msg, const char *path, const char *what)
-{
-	struct getk_buf b;
-
-	getk_buf_init(&b, 0);
-	if (getk_buf_printf(&b, "%s: %s", path, what))
-		return GETK_ERR_NOMEM;
-	*r_msg = getk_buf_take(&b, NULL);
-	return *r_msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
 }
 
 enum getk_err

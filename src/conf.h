@@ -94,7 +94,11 @@ enum getk_err getk_config_parse(const char *text, size_t len,
 /*
  * Reads and parses the file at PATH (at most GETK_CONFIG_MAX bytes).  A
  * missing file is GETK_ERR_SYSTEM with errno ENOENT; other errors as
- * getk_config_parse, with *R_MSG set.
+ * getk_config_parse, with *R_MSG set.  As msmtp does, a file that could
+ * let someone else act as the user is refused with GETK_ERR_CONFIG and a
+ * message that says how to fix it: a file owned by another user than the
+ * caller or root, a file that group or others can write, and a file with
+ * a password that group or others can read.
  */
 enum getk_err getk_config_load(const char *path, const char *home,
     struct getk_config **r_cfg, char **r_msg);

@@ -63,6 +63,13 @@ not_ok() {
 	echo "not ok $TAP_N - $*"
 }
 
+# skip DESC REASON: a check that cannot run here, reported as a TAP skip
+# (counted as skipped, never as passed).
+skip() {
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1 # SKIP $2"
+}
+
 # Prints the plan; call last.
 done_testing() {
 	echo "1..$TAP_N"
@@ -342,6 +349,8 @@ write_config() {
 		[ -f "$T/connect_to" ] && cat "$T/connect_to"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$CONF"
+	# It may hold a password: getk refuses it readable by others.
+	chmod 600 "$CONF"
 }
 
 # --- running -------------------------------------------------------------
