@@ -25,7 +25,6 @@
 #include "../src/codec.h"
 #include "../src/conf.h"
 #include "../src/lookup.h"
-#include "../src/smtp.h"
 #include "../src/store.h"
 
 #define PROG "getk-fetch"
@@ -40,7 +39,7 @@ usage(FILE *f)
 	    "                  [-j JOBS] [--no-cache] ADDRESS...\n"
 	    "       " PROG " --refresh [--all] [--spread DURATION] [-j JOBS] [-v]\n"
 	    "       " PROG " --list [-v] | --history ADDRESS\n"
-	    "       " PROG " --forget ADDRESS | --accept ADDRESS\n"
+	    "       " PROG " --forget ADDRESS | --accept ADDRESS | --reject ADDRESS\n"
 	    "\n"
 	    "Looks up, verifies and prints the OpenPGP keys of mail addresses.\n"
 	    "\n"
@@ -57,6 +56,7 @@ usage(FILE *f)
 	    "      --history ADDRESS show the key history of an address\n"
 	    "      --forget ADDRESS  drop an address's cached key and pin\n"
 	    "      --accept ADDRESS  accept the key offered in place of the pin\n"
+	    "      --reject ADDRESS  keep the pinned key, drop the one offered\n"
 	    "  -v, --verbose         tell what is done (repeat for more)\n"
 	    "  -h, --help            show this help\n"
 	    "  -V, --version         show the version\n"
@@ -156,7 +156,7 @@ print_result(FILE *f, enum output out, const struct getk_result *r)
 
 /* What the command line asks for. */
 enum mode { MODE_FETCH, MODE_REFRESH, MODE_LIST, MODE_HISTORY, MODE_FORGET,
-	MODE_ACCEPT };
+	MODE_ACCEPT, MODE_REJECT };
 
 struct opts {
 	enum mode mode;
@@ -367,6 +367,7 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 			    r->key->fpr);
 			continue;
 		case GETK_CACHE_REFUSED:
+		case GETK_CACHE_CONFLICT:
 			refused++;
 			break;
 		default:
@@ -423,15 +424,18 @@ struct list_ctx {
 };
 
 static int
-print_cached(void *arg, const struct getk_store_key *k)
+print_cached(void *arg, const struct getk_store_key *k, const char *offered)
 {
 	struct list_ctx *lc = arg;
 	char t[32], why[256];
 
 	format_time(k->fetched, t, sizeof(t));
 	/* The stored sources start with the one that supplied the key. */
-	printf("%s %s %.*s %s %s\n", k->address, k->fingerprint,
+	printf("%s %s %.*s %s %s", k->address, k->fingerprint,
 	    (int)strcspn(k->sources, ":,"), k->sources, k->trust, t);
+	if (offered)
+		printf(" conflict %s", offered);
+	putchar('\n');
 	if (lc->verbose)
 		getk_store_each_event(lc->store, k->address, print_event,
 		    lc, why, sizeof(why));
@@ -442,7 +446,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_NO_CACHE = 256, OPT_REFRESH, OPT_ALL, OPT_SPREAD, OPT_LIST,
-		OPT_HISTORY, OPT_FORGET, OPT_ACCEPT };
+		OPT_HISTORY, OPT_FORGET, OPT_ACCEPT, OPT_REJECT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'C' },
 		{ "account", required_argument, NULL, 'a' },
@@ -457,6 +461,7 @@ main(int argc, char **argv)
 		{ "history", required_argument, NULL, OPT_HISTORY },
 		{ "forget", required_argument, NULL, OPT_FORGET },
 		{ "accept", required_argument, NULL, OPT_ACCEPT },
+		{ "reject", required_argument, NULL, OPT_REJECT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -549,8 +554,10 @@ main(int argc, char **argv)
 		case OPT_HISTORY:
 		case OPT_FORGET:
 		case OPT_ACCEPT:
+		case OPT_REJECT:
 			o.mode = c == OPT_HISTORY ? MODE_HISTORY :
-			    c == OPT_FORGET ? MODE_FORGET : MODE_ACCEPT;
+			    c == OPT_FORGET ? MODE_FORGET : c == OPT_ACCEPT ?
+			    MODE_ACCEPT : MODE_REJECT;
 			o.mode_arg = optarg;
 			modes++;
 			break;
@@ -679,16 +686,25 @@ main(int argc, char **argv)
 		break;
 	case MODE_FORGET:
 	case MODE_ACCEPT:
-		err = o.mode == MODE_FORGET ?
-		    getk_store_forget(store, addr, getk_now(), why, sizeof(why)) :
-		    getk_store_accept(store, addr, getk_now(), fpr, sizeof(fpr),
-		    why, sizeof(why));
+	case MODE_REJECT:
+		if (o.mode == MODE_FORGET)
+			err = getk_store_forget(store, addr, getk_now(), why,
+			    sizeof(why));
+		else if (o.mode == MODE_ACCEPT)
+			err = getk_store_accept(store, addr, getk_now(), fpr,
+			    sizeof(fpr), why, sizeof(why));
+		else
+			err = getk_store_reject(store, addr, getk_now(), fpr,
+			    sizeof(fpr), why, sizeof(why));
 		if (err) {
 			fprintf(stderr, PROG ": %s\n", why);
 			status = err == GETK_ERR_NOKEY ? EX_NOUSER : EX_SOFTWARE;
 		} else if (o.mode == MODE_ACCEPT) {
 			fprintf(stderr, PROG ": %s: key %s accepted and pinned\n",
 			    addr, fpr);
+		} else if (o.mode == MODE_REJECT) {
+			fprintf(stderr, PROG ": %s: key %s rejected; the pinned key "
+			    "stays\n", addr, fpr);
 		}
 		break;
 	}

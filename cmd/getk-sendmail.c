@@ -618,8 +618,10 @@ submit_status(enum getk_err err)
 static int
 usable(const struct getk_account *acct, const struct getk_result *r)
 {
-	return r && r->status == GETK_STATUS_FOUND && r->key &&
-	    (acct->key_trust_any || r->trust != GETK_TRUST_NONE);
+	const char *why;
+
+	return r && r->key && getk_trust_send(r->status, r->trust,
+	    acct->key_trust_any, 0, &why) == GETK_SEND_ENCRYPT;
 }
 
 /* Everything main() owns, so that one function can free it. */
@@ -638,6 +640,7 @@ struct run {
 	const char **boxes;		/* lookup input */
 	struct getk_result *results;
 	size_t nresults;
+	enum getk_send *sends;		/* what each recipient allows */
 	struct getk_key *self;		/* from self_key */
 	struct getk_store *store;
 	char *from;			/* envelope sender */
@@ -666,6 +669,7 @@ run_free(struct run *r)
 	free(r->rcpts);
 	free(r->boxes);
 	getk_results_free(r->results, r->nresults);
+	free(r->sends);
 	getk_key_free(r->self);
 	getk_store_close(r->store);
 	free(r->from);
@@ -674,6 +678,37 @@ run_free(struct run *r)
 		free(r->password);
 	}
 	getk_buf_free(&r->logline);
+}
+
+/*
+ * Opens the key cache for the lookups.  One that exists but cannot be
+ * used is an error (its pins could not be held against what is
+ * offered); one that cannot be made where none exists costs only the
+ * cache.  An exit status, or EX_OK with *R_STORE possibly NULL.
+ */
+static int
+open_cache(struct run *r)
+{
+	char *state = NULL, why[512];
+	int status = EX_OK;
+
+	if (getk_account_state_dir(r->acct, &state) != GETK_OK) {
+		getk_log(&r->logger, GETK_LOG_WARN, "no state_dir, "
+		    "XDG_STATE_HOME or HOME: going on without the key cache");
+		return EX_OK;
+	}
+	if (getk_store_open(state, 0, &r->store, why, sizeof(why)) != GETK_OK) {
+		if (getk_store_exists(state))
+			status = fail(EX_TEMPFAIL, "not sent: %s; its pins "
+			    "cannot be checked. Make it readable and writable "
+			    "for you, or move %s/%s aside (its pins are then "
+			    "lost)", why, state, GETK_STORE_FILE);
+		else
+			getk_log(&r->logger, GETK_LOG_WARN, "%s; going on "
+			    "without the key cache", why);
+	}
+	free(state);
+	return status;
 }
 
 /* Adds a transaction: the message in OUT for the N recipients RCPTS. */
@@ -844,9 +879,9 @@ main(int argc, char **argv)
 	struct getk_submit_settings ss;
 	const struct getk_key *self = NULL;
 	const struct getk_result *self_res = NULL;
-	char *msg = NULL, host[256], why[512], *state = NULL;
+	char *msg = NULL, host[256], why[512];
 	size_t i, nboxes = 0, done = 0;
-	int first = 1, status, plain = 0, missing = 0, temp = 0, conflict = 0, code = 0;
+	int first = 1, status, plain = 0, code = 0;
 	int passthrough = 0;
 	enum getk_err err;
 
@@ -966,12 +1001,9 @@ main(int argc, char **argv)
 	getk_lookup_settings_init(&ls, r.acct, host, sizeof(host));
 	ls.log = &r.logger;
 	ls.relay.password = r.password;
-	if (getk_account_state_dir(r.acct, &state) == GETK_OK &&
-	    getk_store_open(state, 0, &r.store, why, sizeof(why)) != GETK_OK)
-		/* Without a cache, lookups still work; say why. */
-		getk_log(&r.logger, GETK_LOG_WARN, "%s; going on without the "
-		    "key cache", why);
-	free(state);
+	status = open_cache(&r);
+	if (status)
+		goto leave;
 	ls.store = r.store;
 	err = getk_lookup(&ls, r.boxes, nboxes, &r.results, &msg);
 	if (err) {
@@ -988,52 +1020,49 @@ main(int argc, char **argv)
 		    r.acct->user : "");
 		goto leave;
 	}
+	/* The trust rules decide, recipient by recipient: only a
+	 * recipient without any key may allow clear text; a key that
+	 * failed, a conflict or a temporary failure never do. */
+	r.sends = calloc(r.nrcpts ? r.nrcpts : 1, sizeof(*r.sends));
+	if (!r.sends) {
+		status = fail(EX_OSERR, "out of memory");
+		goto leave;
+	}
 	for (i = 0; i < r.nrcpts; i++) {
 		struct rcpt *rc = &r.rcpts[i];
+		const struct getk_result *res = &r.results[i];
+		const char *rule;
 
-		rc->res = &r.results[i];
-		if (usable(r.acct, rc->res))
-			continue;
-		if (rc->res->status == GETK_STATUS_TEMPFAIL)
-			temp = 1;
-		else if (rc->res->status == GETK_STATUS_CONFLICT)
-			conflict = 1;
-		else
-			missing = 1;
-		if (rc->res->status == GETK_STATUS_FOUND)
-			fprintf(stderr, PROG ": %s: key %s has trust none, and "
-			    "key_trust is authenticated\n", rc->mailbox,
-			    rc->res->key->fpr);
-		else
+		rc->res = res;
+		r.sends[i] = getk_trust_send(res->status, res->trust,
+		    r.acct->key_trust_any, r.acct->missing_key_plaintext, &rule);
+		if (res->status == GETK_STATUS_FOUND && rule)
+			fprintf(stderr, PROG ": %s: key %s: %s\n", rc->mailbox,
+			    res->key->fpr, rule);
+		else if (res->status != GETK_STATUS_FOUND)
 			fprintf(stderr, PROG ": %s: %s\n", rc->mailbox,
-			    rc->res->reason ? rc->res->reason : "no key");
+			    res->reason ? res->reason : rule);
 	}
-	/* An authentication or network failure never leads to clear text,
-	 * whatever missing_key says (INTERFACE.md). */
-	if (temp) {
+	switch (getk_trust_send_message(r.sends, r.nrcpts)) {
+	case GETK_SEND_REFUSE:
+		status = fail(EX_UNAVAILABLE, "not sent: some recipients have "
+		    "no usable key (see above)%s", r.acct->missing_key_plaintext ?
+		    "" : "; missing_key is refuse");
+		goto leave;
+	case GETK_SEND_LATER:
+		/* An authentication or network failure never leads to clear
+		 * text, whatever missing_key says (INTERFACE.md). */
 		status = fail(EX_TEMPFAIL, "not sent: some lookups failed "
 		    "temporarily; try again later");
 		goto leave;
-	}
-	/* Keys in conflict (with the pin, or between authenticated
-	 * sources) may be an attack on the lookup: never a reason for
-	 * clear text either. */
-	if (conflict) {
-		status = fail(EX_UNAVAILABLE, "not sent: the keys found for "
-		    "some recipients conflict; resolve that first (see "
-		    "getk-fetch --accept)");
-		goto leave;
-	}
-	if (missing && !r.acct->missing_key_plaintext) {
-		status = fail(EX_UNAVAILABLE, "not sent: some recipients have "
-		    "no usable key (missing_key refuse)");
-		goto leave;
-	}
-	if (missing) {
+	case GETK_SEND_CLEAR:
 		getk_log(&r.logger, GETK_LOG_WARN, "some recipients have no "
-		    "usable key: the message goes in clear text "
+		    "key at all: the message goes in clear text "
 		    "(missing_key plaintext)");
 		plain = 1;
+		break;
+	case GETK_SEND_ENCRYPT:
+		break;
 	}
 	if (!plain && r.acct->encrypt_to_self) {
 		if (r.acct->self_key) {

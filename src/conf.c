@@ -84,51 +84,6 @@ static const struct keyword keywords[] = {
 #undef F
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
 
-static const char *const source_names[] = { "relay", "getk", "wkd", "dane",
-    "cache" };
-
-const char *
-getk_source_name(enum getk_source src)
-{
-	if ((size_t)src < sizeof(source_names) / sizeof(source_names[0]))
-		return source_names[src];
-	return "unknown";
-}
-
-enum getk_err
-getk_sources_parse(const char *s, enum getk_source *sources, size_t *r_n)
-{
-	size_t n = 0;
-	const char *p = s;
-
-	*r_n = 0;
-	while (*p) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p), i, k;
-		int found = -1;
-
-		for (i = 0; i < GETK_NSOURCES; i++)
-			if (strlen(source_names[i]) == len &&
-			    strncmp(source_names[i], p, len) == 0)
-				found = (int)i;
-		if (found < 0)
-			return GETK_ERR_SYNTAX;
-		for (k = 0; k < n; k++)
-			if (sources[k] == (enum getk_source)found)
-				return GETK_ERR_SYNTAX;
-		sources[n++] = (enum getk_source)found;
-		if (!e)
-			break;
-		p = e + 1;
-		if (!*p)
-			return GETK_ERR_SYNTAX;
-	}
-	if (n == 0)
-		return GETK_ERR_SYNTAX;
-	*r_n = n;
-	return GETK_OK;
-}
-
 enum getk_err
 getk_duration_parse(const char *s, long *r_seconds)
 {

@@ -14,16 +14,7 @@
 #include <stddef.h>
 
 #include "error.h"
-
-/* Where a key came from (INTERFACE.md SOURCE). */
-enum getk_source {
-	GETK_SOURCE_RELAY,
-	GETK_SOURCE_GETK,
-	GETK_SOURCE_WKD,
-	GETK_SOURCE_DANE,
-	GETK_SOURCE_CACHE
-};
-#define GETK_NSOURCES 4		/* sources a lookup can use (not cache) */
+#include "trust.h"
 
 /* Largest configuration file read. */
 #define GETK_CONFIG_MAX (1024 * 1024)
@@ -143,16 +134,6 @@ void getk_config_free(struct getk_config *cfg);
  */
 const struct getk_account *getk_config_account(const struct getk_config *cfg,
     const char *name);
-
-/*
- * Parses a source list "getk,wkd" into SOURCES (room for GETK_NSOURCES).
- * GETK_ERR_SYNTAX on an unknown or repeated name.
- */
-enum getk_err getk_sources_parse(const char *s, enum getk_source *sources,
-    size_t *r_n);
-
-/* The INTERFACE.md name of a source ("getk", "cache", ...). */
-const char *getk_source_name(enum getk_source src);
 
 /*
  * Parses a duration "90", "30s", "15m", "12h", "7d", "2w" into seconds.

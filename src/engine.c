@@ -561,113 +561,69 @@ start_groups(struct engine *e)
 	return GETK_OK;
 }
 
-/* Appends "SRC: WHY" to a list of reasons. */
-static void
-add_reason(char *buf, size_t sz, enum getk_source src, const char *why)
+/* The trust rules' view of a finding (trust.h). */
+static enum getk_finding_state
+view_state(enum finding_state st)
 {
-	size_t len = strlen(buf);
-
-	if (len + 4 >= sz)
-		return;
-	snprintf(buf + len, sz - len, "%s%s: %s", len ? "; " : "",
-	    getk_source_name(src), why);
+	switch (st) {
+	case F_KEY: return GETK_FINDING_KEY;
+	case F_NOKEY: return GETK_FINDING_NOKEY;
+	case F_TEMP: return GETK_FINDING_TEMP;
+	case F_BAD: return GETK_FINDING_BAD;
+	case F_UNASKED: break;
+	}
+	return GETK_FINDING_UNASKED;
 }
 
 /*
- * Makes A's result from its findings (DESIGN.md Trust): authenticated
- * sources that disagree fail the lookup; an unauthenticated key that
- * disagrees with an authenticated one is dropped; the key reported is
- * the preferred authenticated one, else the preferred one; every source
- * that offered the same key is listed as agreeing.
+ * Makes A's result from its findings by the trust rules
+ * (getk_trust_corroborate), and warns of keys dropped because they
+ * disagree with an authenticated one: that may be an attack.
  */
 static void
 corroborate(struct engine *e, struct address *a, struct getk_result *r)
 {
 	const struct getk_lookup_settings *s = e->s;
-	struct finding *chosen = NULL, *f;
-	enum getk_source src, csrc = GETK_SOURCE_GETK, asrc = GETK_SOURCE_GETK;
-	struct finding *auth = NULL;
-	char reasons[1024] = "";
+	struct getk_finding_view v[GETK_NSOURCES];
+	struct getk_corroboration c;
+	struct finding *chosen;
 	size_t i;
-	int bad = 0, temp = 0;
 
-	for (i = 0; i < s->nsources; i++) {
-		src = s->sources[i];
-		f = &a->f[src];
-		if (f->revoked[0] && !r->revoked_fpr[0])
-			memcpy(r->revoked_fpr, f->revoked, 41);
-		if (f->state != F_KEY || f->trust == GETK_TRUST_NONE)
-			continue;
-		if (!auth) {
-			auth = f;
-			asrc = src;
-		} else if (strcmp(auth->key->fpr, f->key->fpr) != 0) {
-			getk_result_set(r, GETK_STATUS_CONFLICT, "authenticated "
-			    "sources disagree: %s (trust %s) offers %s, %s "
-			    "(trust %s) offers %s; neither is used",
-			    getk_source_name(asrc), getk_trust_name(auth->trust),
-			    auth->key->fpr, getk_source_name(src),
-			    getk_trust_name(f->trust), f->key->fpr);
-			return;
-		}
+	for (i = 0; i < GETK_NSOURCES; i++) {
+		v[i].state = view_state(a->f[i].state);
+		v[i].trust = a->f[i].trust;
+		v[i].fpr = a->f[i].key ? a->f[i].key->fpr : NULL;
+		v[i].why = a->f[i].why;
 	}
-	chosen = auth;
-	csrc = asrc;
-	for (i = 0; !chosen && i < s->nsources; i++)
-		if (a->f[s->sources[i]].state == F_KEY) {
-			csrc = s->sources[i];
-			chosen = &a->f[csrc];
-		}
-	if (chosen) {
-		r->nagreed = 0;
-		for (i = 0; i < s->nsources; i++) {
-			src = s->sources[i];
-			f = &a->f[src];
-			if (f->state != F_KEY)
-				continue;
-			if (strcmp(f->key->fpr, chosen->key->fpr) == 0) {
-				r->agreed[r->nagreed].source = src;
-				r->agreed[r->nagreed++].trust = f->trust;
-				continue;
-			}
-			getk_log(s->log, GETK_LOG_WARN, "%s: the key %s from %s "
-			    "(trust %s) disagrees with %s from %s (trust %s); "
-			    "dropped", a->mailbox, f->key->fpr,
-			    getk_source_name(src), getk_trust_name(f->trust),
-			    chosen->key->fpr, getk_source_name(csrc),
-			    getk_trust_name(chosen->trust));
-		}
-		getk_result_set(r, GETK_STATUS_FOUND, NULL);
-		r->key = chosen->key;
-		chosen->key = NULL;
-		r->source = csrc;
-		r->trust = chosen->trust;
-		r->fetched = getk_now();
-		memcpy(r->offered_sha256, chosen->sha256, 65);
+	/* A revoked key offered by any source: the owner withdrew it. */
+	for (i = 0; i < s->nsources && !r->revoked_fpr[0]; i++)
+		if (s->sources[i] < GETK_NSOURCES &&
+		    a->f[s->sources[i]].revoked[0])
+			memcpy(r->revoked_fpr, a->f[s->sources[i]].revoked, 41);
+	getk_trust_corroborate(v, s->sources, s->nsources, &c);
+	if (c.status != GETK_STATUS_FOUND) {
+		getk_result_set(r, c.status, "%s", c.reason);
 		return;
 	}
-	/* No key: the gravest failure speaks (65 before 75 before 67). */
-	for (i = 0; i < s->nsources; i++) {
-		f = &a->f[s->sources[i]];
-		bad |= f->state == F_BAD;
-		temp |= f->state == F_TEMP;
+	chosen = &a->f[c.chosen];
+	for (i = 0; i < c.ndropped; i++) {
+		const struct finding *f = &a->f[c.dropped[i]];
+
+		getk_log(s->log, GETK_LOG_WARN, "%s: the key %s from %s (trust "
+		    "%s) disagrees with %s from %s (trust %s); dropped",
+		    a->mailbox, f->key->fpr, getk_source_name(c.dropped[i]),
+		    getk_trust_name(f->trust), chosen->key->fpr,
+		    getk_source_name(c.chosen), getk_trust_name(chosen->trust));
 	}
-	for (i = 0; i < s->nsources; i++) {
-		f = &a->f[s->sources[i]];
-		if (f->state == F_UNASKED || (bad && f->state != F_BAD) ||
-		    (!bad && temp && f->state != F_TEMP))
-			continue;
-		add_reason(reasons, sizeof(reasons), s->sources[i], f->why);
-	}
-	if (bad)
-		getk_result_set(r, GETK_STATUS_BADKEY, "%s", reasons);
-	else if (temp)
-		getk_result_set(r, GETK_STATUS_TEMPFAIL, "%s", reasons);
-	else if (reasons[0])
-		getk_result_set(r, GETK_STATUS_NOKEY, "no key: %s", reasons);
-	else
-		getk_result_set(r, GETK_STATUS_NOKEY, "no configured source has a "
-		    "key");
+	memcpy(r->agreed, c.agreed, sizeof(r->agreed));
+	r->nagreed = c.nagreed;
+	getk_result_set(r, GETK_STATUS_FOUND, NULL);
+	r->key = chosen->key;
+	chosen->key = NULL;
+	r->source = c.chosen;
+	r->trust = chosen->trust;
+	r->fetched = getk_now();
+	memcpy(r->offered_sha256, chosen->sha256, 65);
 }
 
 /* The DNS resolver of the engine's settings. */

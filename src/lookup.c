@@ -15,19 +15,6 @@
 #include "engine.h"
 #include "smtp.h"
 
-const char *
-getk_trust_name(enum getk_trust trust)
-{
-	switch (trust) {
-	case GETK_TRUST_NONE: return "none";
-	case GETK_TRUST_DNSSEC: return "dnssec";
-	case GETK_TRUST_MTA_STS: return "mta-sts";
-	case GETK_TRUST_WEBPKI: return "webpki";
-	case GETK_TRUST_RELAY: return "relay";
-	}
-	return "none";
-}
-
 void
 getk_results_free(struct getk_result *results, size_t n)
 {
@@ -78,6 +65,7 @@ getk_lookup_settings_init(struct getk_lookup_settings *ls,
 	ls->jobs = 8;
 	getk_local_name(host, hostsz);
 	ls->ehlo_name = host;
+	ls->key_trust_any = a->key_trust_any;
 	ls->refresh_after = a->refresh_after;
 	ls->negative_ttl = a->negative_ttl;
 	ls->relay.host = a->host;
@@ -91,26 +79,6 @@ getk_lookup_settings_init(struct getk_lookup_settings *ls,
 		if (a->auth && strcmp(a->auth, "on") != 0)
 			ls->relay.auth_method = a->auth;
 	}
-}
-
-enum getk_trust
-getk_trust_parse(const char *name)
-{
-	enum getk_trust t;
-
-	for (t = GETK_TRUST_NONE; t <= GETK_TRUST_RELAY; t++)
-		if (strcmp(getk_trust_name(t), name) == 0)
-			return t;
-	return GETK_TRUST_NONE;
-}
-
-/* Non-zero when a cached key may still be used at NOW. */
-static int
-cached_usable(const struct getk_store_entry *ce, time_t now)
-{
-	return ce && ce->key && ce->pin &&
-	    strcmp(ce->key->fingerprint, ce->pin) == 0 &&
-	    (ce->key->expires == 0 || ce->key->expires > now);
 }
 
 /*
@@ -167,29 +135,69 @@ from_cache(struct getk_result *r, const struct getk_store_entry *ce,
 	return GETK_OK;
 }
 
+/* What the trust rules need to know of a cache entry. */
+static void
+pin_view(const struct getk_store_entry *ce, struct getk_pin_view *pv)
+{
+	memset(pv, 0, sizeof(*pv));
+	if (!ce)
+		return;
+	pv->pin = ce->pin;
+	if (ce->key) {
+		pv->key_fpr = ce->key->fingerprint;
+		pv->key_trust = getk_trust_parse(ce->key->trust);
+		pv->key_fetched = ce->key->fetched;
+		pv->key_expires = ce->key->expires;
+	}
+	pv->offered_fpr = ce->offered ? ce->offered->fingerprint : NULL;
+	pv->negative = ce->negative != NULL;
+	pv->negative_expires = ce->negative_expires;
+}
+
+/* Makes R the verdict of a standing conflict in CE. */
+static void
+standing_conflict(struct getk_result *r, const struct getk_store_entry *ce)
+{
+	getk_key_free(r->key);
+	r->key = NULL;
+	r->cache = GETK_CACHE_CONFLICT;
+	getk_result_set(r, GETK_STATUS_CONFLICT, "the key changed: pinned %s, "
+	    "offered %s; neither is used until you decide. If the change is "
+	    "expected, run: getk-fetch --accept %s; to keep the pinned key: "
+	    "getk-fetch --reject %s", ce->pin ? ce->pin : "none",
+	    ce->offered->fingerprint, r->address, r->address);
+}
+
 /*
- * Answers R from the cache when the entry is fresh: a usable key fetched
- * less than refresh_after ago, or an unexpired "no key".  Returns 1 when
+ * Answers R from the cache when the trust rules allow it: a standing
+ * conflict, a fresh pinned key, or a remembered "no key".  Returns 1 when
  * it answered.
  */
 static int
 cache_answer(const struct getk_lookup_settings *s, struct getk_result *r,
     const struct getk_store_entry *ce, time_t now)
 {
-	if (cached_usable(ce, now) && now - ce->key->fetched <
-	    s->refresh_after) {
+	struct getk_pin_view pv;
+
+	pin_view(ce, &pv);
+	switch (getk_trust_cache_answer(&pv, now, s->refresh_after,
+	    s->key_trust_any)) {
+	case GETK_ANSWER_CONFLICT:
+		standing_conflict(r, ce);
+		return 1;
+	case GETK_ANSWER_KEY:
 		if (from_cache(r, ce, GETK_CACHE_HIT))
 			return 0;
 		getk_log(s->log, GETK_LOG_INFO, "%s: key %s from the cache",
 		    r->address, ce->key->fingerprint);
 		return 1;
-	}
-	if (ce && ce->negative && ce->negative_expires > now &&
-	    !cached_usable(ce, now)) {
+	case GETK_ANSWER_NOKEY:
 		getk_result_set(r, GETK_STATUS_NOKEY, "%s (remembered)",
 		    ce->negative);
 		r->cache = GETK_CACHE_HIT;
 		return 1;
+	case GETK_ANSWER_NETWORK:
+		break;
 	}
 	return 0;
 }
@@ -228,106 +236,93 @@ store_key_of(const struct getk_result *r, time_t now,
 }
 
 /*
- * Whether a key other than the pinned one may replace it (DESIGN.md
- * Trust): the pinned key certified the new one, or the pinned key has
- * expired and the new one came by an authenticated path.  *WHY says which.
- */
-static int
-rotation_allowed(const struct getk_lookup_settings *s,
-    const struct getk_result *r, const struct getk_store_entry *ce,
-    time_t now, const char **why)
-{
-	int yes = 0;
-
-	*why = NULL;
-	if (!ce->key || strcmp(ce->key->fingerprint, ce->pin) != 0)
-		return 0;
-	if (getk_key_certifies(ce->key->data, ce->key->len,
-	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
-	    s->tmpdir, &yes) == GETK_OK && yes) {
-		*why = "certified by the pinned key";
-		return 1;
-	}
-	if (ce->key->expires && ce->key->expires <= now &&
-	    r->trust != GETK_TRUST_NONE) {
-		*why = "pinned key expired; new key authenticated";
-		return 1;
-	}
-	if (strcmp(r->revoked_fpr, ce->pin) == 0 &&
-	    r->trust != GETK_TRUST_NONE) {
-		*why = "pinned key revoked; new key authenticated";
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * Applies the pins to a network result and records it: the first key is
- * pinned; a changed key is refused unless rotation_allowed(); when the
- * network had no answer, a cached key that is still valid is used.
+ * Holds a network result against the pin (getk_trust_pin) and records
+ * what the rules decide: a new pin, a refreshed or rotated key, a refused
+ * change kept on offer, a revoked pin dropped, a remembered "no key"; or
+ * the cached key in place of the network's answer.
  */
 static enum getk_err
 cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
     const struct getk_store_entry *ce, time_t now)
 {
 	struct getk_store_key sk;
-	const char *how;
+	struct getk_pin_view pv;
+	struct getk_pin_input in;
+	struct getk_pin_verdict v;
 	char why[300], agreed[128];
 	enum getk_err err = GETK_OK;
+	int yes = 0;
 
 	why[0] = '\0';
-	if (r->status == GETK_STATUS_FOUND) {
+	pin_view(ce, &pv);
+	memset(&in, 0, sizeof(in));
+	in.status = r->status;
+	in.fpr = r->key ? r->key->fpr : NULL;
+	in.trust = r->trust;
+	in.revoked_fpr = r->revoked_fpr;
+	if (getk_trust_wants_certification(&pv, &in, s->key_trust_any) &&
+	    getk_key_certifies(ce->key->data, ce->key->len,
+	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
+	    s->tmpdir, &yes) == GETK_OK)
+		in.certified = yes;
+	getk_trust_pin(&pv, &in, now, s->key_trust_any, &v);
+	if (r->key)
 		store_key_of(r, now, &sk, agreed, sizeof(agreed));
-		if (!ce->pin) {
-			r->cache = GETK_CACHE_NEW;
-			err = getk_store_put_key(s->store, &sk, 1, "new", NULL,
-			    now, why, sizeof(why));
-		} else if (strcmp(ce->pin, r->key->fpr) == 0) {
-			r->cache = GETK_CACHE_SAME;
-			err = getk_store_put_key(s->store, &sk, 0, "refreshed",
-			    NULL, now, why, sizeof(why));
-		} else if (rotation_allowed(s, r, ce, now, &how)) {
-			r->cache = GETK_CACHE_ROTATED;
-			getk_log(s->log, GETK_LOG_WARN, "%s: key changed from %s "
-			    "to %s (%s)", r->address, ce->pin, r->key->fpr, how);
-			err = getk_store_put_key(s->store, &sk, 1, "rotated", how,
-			    now, why, sizeof(why));
-		} else {
-			r->cache = GETK_CACHE_REFUSED;
+	if (v.drop_pinned)
+		err = getk_store_drop_key(s->store, r->address, "revoked",
+		    ce->pin, now, why, sizeof(why));
+	switch (v.action) {
+	case GETK_PIN_KEEP:
+		break;
+	case GETK_PIN_NEW:
+		r->cache = GETK_CACHE_NEW;
+		err = getk_store_put_key(s->store, &sk, 1, "new", NULL, now,
+		    why, sizeof(why));
+		break;
+	case GETK_PIN_SAME:
+		r->cache = GETK_CACHE_SAME;
+		err = getk_store_put_key(s->store, &sk, 0, "refreshed", NULL,
+		    now, why, sizeof(why));
+		break;
+	case GETK_PIN_ROTATED:
+		r->cache = GETK_CACHE_ROTATED;
+		getk_log(s->log, GETK_LOG_WARN, "%s: key changed from %s to %s "
+		    "(%s)", r->address, ce->pin, r->key->fpr, v.why);
+		err = getk_store_put_key(s->store, &sk, 1, "rotated", v.why,
+		    now, why, sizeof(why));
+		break;
+	case GETK_PIN_REFUSED:
+		if (!err)
 			err = getk_store_put_offered(s->store, &sk, ce->pin, now,
 			    why, sizeof(why));
-			/* A revoked pin is never used again, even while its
-			 * successor waits for --accept. */
-			if (!err && ce->key && strcmp(r->revoked_fpr,
-			    ce->pin) == 0)
-				err = getk_store_drop_key(s->store, r->address,
-				    "revoked", ce->pin, now, why, sizeof(why));
-			getk_result_set(r, GETK_STATUS_CONFLICT, "the key changed: "
-			    "pinned %s, offered %s; the new key is not used. If "
-			    "the change is expected, run: getk-fetch --accept %s",
-			    ce->pin, r->key->fpr, r->address);
-			getk_key_free(r->key);
-			r->key = NULL;
-		}
-	} else if (ce->pin && strcmp(r->revoked_fpr, ce->pin) == 0) {
-		/* The owner revoked the pinned key: the cached copy, verified
-		 * before the revocation, must not stand in for it. */
-		if (ce->key)
-			err = getk_store_drop_key(s->store, r->address,
-			    "revoked", ce->pin, now, why, sizeof(why));
+		getk_result_set(r, GETK_STATUS_CONFLICT, "the key changed: "
+		    "pinned %s, offered %s; neither is used until you decide. "
+		    "If the change is expected, run: getk-fetch --accept %s; "
+		    "to keep the pinned key: getk-fetch --reject %s",
+		    ce->pin ? ce->pin : "none", r->key->fpr, r->address,
+		    r->address);
+		getk_key_free(r->key);
+		r->key = NULL;
+		r->cache = GETK_CACHE_REFUSED;
+		break;
+	case GETK_PIN_CONFLICT:
+		standing_conflict(r, ce);
+		break;
+	case GETK_PIN_REVOKED:
 		getk_result_set(r, GETK_STATUS_BADKEY, "the pinned key %s was "
 		    "revoked by its owner", ce->pin);
-	} else if (cached_usable(ce, now)) {
-		/* A failure, or a "no key" that anyone on the path could
-		 * forge, does not undo a verified key that is still valid. */
+		break;
+	case GETK_PIN_FALLBACK:
 		getk_log(s->log, GETK_LOG_INFO, "%s: %s; using the cached key "
-		    "%s", r->address, r->reason ? r->reason : "no answer",
-		    ce->key->fingerprint);
+		    "%s", r->address, v.why ? v.why : r->reason ? r->reason :
+		    "no answer", ce->key->fingerprint);
 		err = from_cache(r, ce, GETK_CACHE_FALLBACK);
-	} else if (r->status == GETK_STATUS_NOKEY) {
+		break;
+	case GETK_PIN_NEGATIVE:
 		err = getk_store_put_negative(s->store, r->address,
 		    r->reason ? r->reason : "no key", now,
 		    now + s->negative_ttl, why, sizeof(why));
+		break;
 	}
 	if (err && why[0])
 		getk_log(s->log, GETK_LOG_WARN, "%s", why);
@@ -367,8 +362,13 @@ getk_lookup(const struct getk_lookup_settings *settings,
 			goto leave;
 		}
 		if (settings->store && getk_store_get(settings->store,
-		    mailboxes[i], &entries[i], why, sizeof(why)) != GETK_OK)
-			getk_log(settings->log, GETK_LOG_WARN, "%s", why);
+		    mailboxes[i], &entries[i], why, sizeof(why)) != GETK_OK) {
+			/* Without the entry the pin cannot be held against
+			 * what the network offers: no answer at all. */
+			getk_result_set(&results[i], GETK_STATUS_TEMPFAIL,
+			    "%s; the pin cannot be checked", why);
+			continue;
+		}
 		if (settings->store && !settings->refresh &&
 		    cache_answer(settings, &results[i], entries[i], now))
 			continue;

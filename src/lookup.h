@@ -20,24 +20,7 @@
 #include "key.h"
 #include "log.h"
 #include "store.h"
-
-/* The outcome for one address. */
-enum getk_status {
-	GETK_STATUS_FOUND,	/* a verified key */
-	GETK_STATUS_NOKEY,	/* no key exists (exit 67) */
-	GETK_STATUS_BADKEY,	/* a key was offered but failed (exit 65) */
-	GETK_STATUS_TEMPFAIL,	/* a lookup failed temporarily (exit 75) */
-	GETK_STATUS_CONFLICT	/* sources or pin disagree (exit 65) */
-};
-
-/* How well the path a key came by is authenticated (INTERFACE.md). */
-enum getk_trust {
-	GETK_TRUST_NONE,
-	GETK_TRUST_DNSSEC,
-	GETK_TRUST_MTA_STS,
-	GETK_TRUST_WEBPKI,
-	GETK_TRUST_RELAY
-};
+#include "trust.h"
 
 /* The user's relay, asked by the relay source (GETK.md section 7). */
 struct getk_lookup_relay {
@@ -66,6 +49,8 @@ struct getk_lookup_settings {
 	const struct getk_logger *log;	/* or NULL */
 	struct getk_lookup_relay relay;
 
+	int key_trust_any;		/* key_trust any: keys of trust none
+					   are pinned too */
 	struct getk_store *store;	/* key cache and pins; NULL: none */
 	int refresh;			/* ask the network even when the
 					   cache holds a fresh answer */
@@ -86,13 +71,9 @@ enum getk_cache_event {
 	GETK_CACHE_SAME,	/* fetched again: the pinned key */
 	GETK_CACHE_ROTATED,	/* a new key replaced the pin, as allowed */
 	GETK_CACHE_REFUSED,	/* a new key conflicts with the pin */
+	GETK_CACHE_CONFLICT,	/* a change refused before still waits for
+				   --accept or --reject */
 	GETK_CACHE_FALLBACK	/* the network failed; the cached key used */
-};
-
-/* A source that offered the key found, and the trust of its path. */
-struct getk_agreement {
-	enum getk_source source;
-	enum getk_trust trust;
 };
 
 /* What the engine found for one address. */
@@ -137,13 +118,7 @@ enum getk_err getk_lookup(const struct getk_lookup_settings *settings,
     const char *const *mailboxes, size_t n, struct getk_result **r_results,
     char **r_msg);
 
-/* The trust level named NAME, GETK_TRUST_NONE when unknown. */
-enum getk_trust getk_trust_parse(const char *name);
-
 /* Frees N results; NULL is a no-op. */
 void getk_results_free(struct getk_result *results, size_t n);
-
-/* The INTERFACE.md name of a trust level ("dnssec", "none", ...). */
-const char *getk_trust_name(enum getk_trust trust);
 
 #endif

@@ -251,6 +251,23 @@ leave:
 	return err;
 }
 
+int
+getk_store_exists(const char *dir)
+{
+	struct getk_buf path;
+	struct stat st;
+	int gone;
+
+	getk_buf_init(&path, 4096);
+	if (getk_buf_printf(&path, "%s/%s", dir, GETK_STORE_FILE))
+		return 1;
+	/* Anything but "no such file" may be a store we cannot see. */
+	gone = lstat(path.data, &st) != 0 && (errno == ENOENT ||
+	    errno == ENOTDIR);
+	getk_buf_free(&path);
+	return !gone;
+}
+
 void
 getk_store_close(struct getk_store *store)
 {
@@ -649,6 +666,39 @@ getk_store_accept(struct getk_store *store, const char *address, time_t now,
 }
 
 enum getk_err
+getk_store_reject(struct getk_store *store, const char *address, time_t now,
+    char *r_fpr, size_t fprsz, char *why, size_t whysz)
+{
+	struct getk_store_entry *e = NULL;
+	sqlite3_stmt *st;
+	enum getk_err err;
+	int rc;
+
+	r_fpr[0] = '\0';
+	err = getk_store_get(store, address, &e, why, whysz);
+	if (err)
+		return err;
+	if (!e->offered) {
+		getk_store_entry_free(e);
+		snprintf(why, whysz, "no key is on offer for %s", address);
+		return GETK_ERR_NOKEY;
+	}
+	snprintf(r_fpr, fprsz, "%s", e->offered->fingerprint);
+	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK) {
+		getk_store_entry_free(e);
+		return db_fail(store, "write", why, whysz);
+	}
+	rc = prepare_bind(store, &st, "DELETE FROM offered WHERE address = ?",
+	    "t", address);
+	rc = run(st, rc);
+	if (rc == SQLITE_OK)
+		rc = history(store, address, now, "rejected", e->pin,
+		    e->offered->fingerprint, "the pinned key stays");
+	getk_store_entry_free(e);
+	return finish(store, rc, "write", why, whysz);
+}
+
+enum getk_err
 getk_store_forget(struct getk_store *store, const char *address, time_t now,
     char *why, size_t whysz)
 {
@@ -682,8 +732,8 @@ getk_store_forget(struct getk_store *store, const char *address, time_t now,
 
 enum getk_err
 getk_store_each_key(struct getk_store *store,
-    int (*fn)(void *arg, const struct getk_store_key *key), void *arg,
-    char *why, size_t whysz)
+    int (*fn)(void *arg, const struct getk_store_key *key,
+    const char *offered), void *arg, char *why, size_t whysz)
 {
 	sqlite3_stmt *st = NULL;
 	enum getk_err err = GETK_OK;
@@ -694,13 +744,20 @@ getk_store_each_key(struct getk_store *store,
 	    "ORDER BY address", -1, &st, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct getk_store_key *k = row_key(st);
+		struct getk_store_entry *e = NULL;
 		int stop;
 
 		if (!k) {
 			err = GETK_ERR_NOMEM;
 			break;
 		}
-		stop = fn(arg, k);
+		err = getk_store_get(store, k->address, &e, why, whysz);
+		if (err) {
+			getk_store_key_free(k);
+			break;
+		}
+		stop = fn(arg, k, e->offered ? e->offered->fingerprint : NULL);
+		getk_store_entry_free(e);
 		getk_store_key_free(k);
 		if (stop)
 			break;

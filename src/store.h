@@ -61,6 +61,13 @@ struct getk_store_entry {
 enum getk_err getk_store_open(const char *dir, int readonly,
     struct getk_store **r_store, char *why, size_t whysz);
 
+/*
+ * Non-zero when directory DIR may hold a store: its database file exists,
+ * or cannot be looked at (a directory we may not search).  A store that
+ * exists but cannot be opened holds pins that cannot be checked.
+ */
+int getk_store_exists(const char *dir);
+
 /* Closes the store; NULL is a no-op. */
 void getk_store_close(struct getk_store *store);
 
@@ -122,6 +129,14 @@ enum getk_err getk_store_accept(struct getk_store *store, const char *address,
     time_t now, char *r_fpr, size_t fprsz, char *why, size_t whysz);
 
 /*
+ * Drops the key on offer for ADDRESS, so that the pinned key stays and
+ * the conflict ends; *R_FPR (FPRSZ bytes) receives the dropped key's
+ * fingerprint.  GETK_ERR_NOKEY when no key is on offer.
+ */
+enum getk_err getk_store_reject(struct getk_store *store, const char *address,
+    time_t now, char *r_fpr, size_t fprsz, char *why, size_t whysz);
+
+/*
  * Drops everything about ADDRESS but its history (where "forgotten" is
  * recorded).  GETK_ERR_NOKEY when there was nothing.
  */
@@ -129,12 +144,13 @@ enum getk_err getk_store_forget(struct getk_store *store, const char *address,
     time_t now, char *why, size_t whysz);
 
 /*
- * Calls FN for every cached key, ordered by address.  FN returns non-zero
- * to stop.
+ * Calls FN for every cached key, ordered by address, with the
+ * fingerprint of the key on offer in its place (a standing conflict), or
+ * NULL.  FN returns non-zero to stop.
  */
 enum getk_err getk_store_each_key(struct getk_store *store,
-    int (*fn)(void *arg, const struct getk_store_key *key), void *arg,
-    char *why, size_t whysz);
+    int (*fn)(void *arg, const struct getk_store_key *key,
+    const char *offered), void *arg, char *why, size_t whysz);
 
 /*
  * Calls FN for each history record of ADDRESS (NULL: all), oldest first.

@@ -109,6 +109,35 @@ fpr_of() {
 	awk -v m="$1" '$1 == m { print $2 }' "$T/keys/fingerprints"
 }
 
+# new_key MAILBOX FILE: a new good key (ed25519, cv25519 encryption
+# subkey) for MAILBOX in $GNUPGHOME, exported binary to FILE; prints its
+# fingerprint.
+new_key() {
+	gpg --batch --yes --pinentry-mode loopback --passphrase '' \
+		--status-fd 1 --quick-gen-key "Test <$1>" ed25519 sign never \
+		>"$T/newkey.status" 2>"$T/newkey.err" || bail "cannot make a key for $1"
+	nk_fpr=$(awk '$2 == "KEY_CREATED" { print $4; exit }' "$T/newkey.status")
+	[ "${#nk_fpr}" = 40 ] || bail "no fingerprint for $1"
+	gpg --batch --yes --pinentry-mode loopback --passphrase '' \
+		--quick-add-key "$nk_fpr" cv25519 encr never 2>"$T/newkey.err" ||
+		bail "cannot add a subkey for $1"
+	gpg --batch --export "$nk_fpr" >"$2" 2>"$T/newkey.err"
+	[ -s "$2" ] || bail "cannot export the key of $1"
+	echo "$nk_fpr"
+}
+
+# wkd_path LOCAL DOMAIN: HOST/PATH of the advanced WKD method, as
+# https-server.py's switches and $T/www take them.
+wkd_path() {
+	echo "openpgpkey.$2/.well-known/openpgpkey/$2/hu/$(wkd_hash "$1")"
+}
+
+# wkd_publish HOSTPATH FILE: the HTTPS server answers HOSTPATH with FILE.
+wkd_publish() {
+	mkdir -p "$(dirname "$T/www/$1")"
+	cp "$2" "$T/www/$1"
+}
+
 # --- peers ---------------------------------------------------------------
 
 # free_port: a port that was free a moment ago, for UDP and TCP both.
