@@ -260,14 +260,14 @@ pin_found(const struct getk_pin_view *pv, const struct getk_pin_input *in,
 		r->drop_pinned = revoked && have_key;
 		return;
 	}
+	if (pv->pin && strcmp(in->fpr, pv->pin) == 0) {
+		r->action = GETK_PIN_SAME;
+		return;
+	}
 	if (!pin_binds(pv, key_trust_any)) {
 		r->action = pv->pin ? GETK_PIN_ROTATED : GETK_PIN_NEW;
 		if (pv->pin)
 			r->why = "the pinned key came by no authenticated path";
-		return;
-	}
-	if (strcmp(in->fpr, pv->pin) == 0) {
-		r->action = GETK_PIN_SAME;
 		return;
 	}
 	r->action = GETK_PIN_ROTATED;
