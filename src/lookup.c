@@ -31,24 +31,6 @@ getk_results_free(struct getk_result *results, size_t n)
 }
 
 void
-getk_result_set(struct getk_result *r, enum getk_status status, const char *fmt,
-    ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	r->status = status;
-	free(r->reason);
-	r->reason = NULL;
-	if (!fmt)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	r->reason = strdup(msg);
-}
-
-void
 getk_lookup_settings_init(struct getk_lookup_settings *ls,
     const struct getk_account *a, char *host, size_t hostsz)
 {
