@@ -1146,9 +1146,10 @@ leave:
 				    getk_trust_name(r.rcpts[i].res->trust));
 				sep = ",";
 			}
-			if (r.nsubs && !plain)
-				getk_buf_printf(b, "%sself:%s", sep, self ?
-				    self->fpr : "none");
+			/* Without the sender's key there is no self: entry
+			 * (getk-sendmail(8) LOGGING). */
+			if (r.nsubs && !plain && self)
+				getk_buf_printf(b, "%sself:%s", sep, self->fpr);
 		}
 		for (i = 0, size = 0; i < r.nsubs; i++)
 			size += getk_spool_size(r.out[i]);
