@@ -62,6 +62,7 @@ static const struct keyword keywords[] = {
 	{ "tls_trust_file", KW_PATH, F(tls_trust_file), NULL },
 	{ "getk_port", KW_PORT, F(getk_port), NULL },
 	{ "timeout", KW_SECONDS, F(timeout), NULL },
+	{ "lookup_timeout", KW_SECONDS, F(lookup_timeout), NULL },
 	{ "state_dir", KW_PATH, F(state_dir), NULL },
 	{ "refresh_after", KW_DURATION, F(refresh_after), NULL },
 	{ "negative_ttl", KW_DURATION, F(negative_ttl), NULL },

@@ -33,6 +33,8 @@ struct getk_account {
 	char *tls_trust_file;		/* path, or NULL: system store */
 	int getk_port;			/* port asked at an MX */
 	long timeout;			/* seconds per network operation */
+	long lookup_timeout;		/* seconds a lookup may take in all;
+					   0: twice timeout */
 	char *state_dir;		/* path, or NULL: XDG default */
 	long refresh_after;		/* seconds */
 	long negative_ttl;		/* seconds */

@@ -63,6 +63,17 @@ getk_result_set(struct getk_result *r, enum getk_status status, const char *fmt,
 	r->reason = strdup(msg);
 }
 
+long
+getk_engine_op_timeout(const struct engine *e)
+{
+	long left;
+
+	if (!e->deadline)
+		return e->s->timeout_ms;
+	left = e->deadline - getk_mono_ms();
+	return left < e->s->timeout_ms ? left : e->s->timeout_ms;
+}
+
 /* Orders MX hosts by preference, then by name (a canonical order). */
 static int
 mx_cmp(const void *a, const void *b)
@@ -323,7 +334,7 @@ round1(struct engine *e, struct getk_dns *dns, char (*names)[QNAME_MAX])
 			a->q_dane[a->ndane++] = add_query(e, names, name,
 			    GETK_RR_OPENPGPKEY);
 	}
-	return getk_dns_resolve(dns, e->q, e->nq, e->s->timeout_ms);
+	return getk_dns_resolve(dns, e->q, e->nq, getk_engine_op_timeout(e));
 }
 
 /* Non-zero when the answer says the name has no such records. */
@@ -466,7 +477,7 @@ round2(struct engine *e, struct getk_dns *dns)
 			}
 		}
 	}
-	err = getk_dns_resolve(dns, q, nq, s->timeout_ms);
+	err = getk_dns_resolve(dns, q, nq, getk_engine_op_timeout(e));
 	if (err)
 		goto leave;
 	for (i = 0; i < e->nmxi; i++) {
@@ -751,6 +762,8 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 
 	memset(&e, 0, sizeof(e));
 	e.s = settings;
+	if (settings->lookup_timeout_ms > 0)
+		e.deadline = getk_mono_ms() + settings->lookup_timeout_ms;
 	e.known = known;
 	e.naddrs = n;
 	pthread_mutex_init(&e.lock, NULL);

@@ -147,7 +147,16 @@ struct engine {
 	size_t nq;
 	size_t settled;			/* guarded by lock */
 	pthread_mutex_t lock;
+	long deadline;			/* getk_mono_ms() when the lookup
+					   ends (lookup_timeout), or 0 */
 };
+
+/*
+ * The time the next network operation of E may take: the timeout, or
+ * less when the lookup's deadline is nearer; 0 or less once the deadline
+ * has passed.
+ */
+long getk_engine_op_timeout(const struct engine *e);
 
 /* Sets a finding's state and reason (formatted). */
 void getk_finding_set(struct finding *f, enum finding_state state,

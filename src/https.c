@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "curlx.h"
 #include "https.h"
 
@@ -120,6 +121,7 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 	struct sink sink;
 	const char *ct = NULL, *loc = NULL;
 	enum getk_err err;
+	long timeout_ms;
 	CURLcode rc;
 
 	memset(r, 0, sizeof(*r));
@@ -149,9 +151,18 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 		curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to);
 	if (settings->share)
 		curl_easy_setopt(curl, CURLOPT_SHARE, settings->share->sh);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    settings->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, settings->timeout_ms);
+	timeout_ms = settings->timeout_ms;
+	if (settings->deadline_ms && settings->deadline_ms - getk_mono_ms() <
+	    timeout_ms)
+		timeout_ms = settings->deadline_ms - getk_mono_ms();
+	if (timeout_ms <= 0) {
+		err = GETK_ERR_TIMEOUT;
+		snprintf(why, whysz, "%s: not asked: the lookup's deadline "
+		    "passed", url);
+		goto leave;
+	}
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)settings->max_body);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, PACKAGE_NAME "/"

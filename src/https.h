@@ -22,6 +22,8 @@ struct getk_https_settings {
 	char *const *connect_to;	/* curl --connect-to rules,
 					   NULL-terminated; or NULL */
 	long timeout_ms;		/* the whole request */
+	long deadline_ms;		/* getk_mono_ms() after which the
+					   request is given up, or 0 */
 	size_t max_body;		/* larger bodies: GETK_ERR_TOOBIG */
 	const struct getk_logger *log;	/* or NULL */
 	/* Connections and TLS sessions kept between requests, from any

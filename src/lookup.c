@@ -43,6 +43,8 @@ getk_lookup_settings_init(struct getk_lookup_settings *ls,
 	ls->tls_trust_file = a->tls_trust_file;
 	ls->getk_port = a->getk_port;
 	ls->timeout_ms = a->timeout * 1000;
+	ls->lookup_timeout_ms = (a->lookup_timeout ? a->lookup_timeout :
+	    2 * a->timeout) * 1000;
 	ls->max_octets = GETK_MAX_OCTETS;
 	ls->jobs = 8;
 	getk_local_name(host, hostsz);

@@ -49,6 +49,8 @@ struct getk_smtp {
 	const struct getk_logger *log;
 	char *host;
 	long timeout_ms;
+	long deadline;			/* getk_mono_ms() of the caller's
+					   deadline, or 0 */
 	/* Capabilities of the latest complete 250 reply: NUL-separated. */
 	struct getk_buf caps;
 	struct getk_buf caps_next;	/* the 250 reply being read */
@@ -79,6 +81,18 @@ getk_local_name(char *buf, size_t sz)
 			return;
 		}
 	}
+}
+
+/*
+ * The deadline of the next operation: TIMEOUT_MS from now, or the
+ * caller's deadline when that comes first.
+ */
+static long
+op_deadline(const struct getk_smtp *s, long timeout_ms)
+{
+	long d = getk_mono_ms() + timeout_ms;
+
+	return s->deadline && s->deadline < d ? s->deadline : d;
 }
 
 static void
@@ -166,6 +180,7 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct getk_buf url;
 	enum getk_err err = GETK_OK;
+	long connect_ms;
 	CURLcode rc;
 
 	*r_smtp = NULL;
@@ -179,6 +194,7 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	s->state = SMTP_CONNECTING;
 	s->log = settings->log;
 	s->timeout_ms = settings->timeout_ms;
+	s->deadline = settings->deadline_ms;
 	getk_buf_init(&s->caps, SMTP_MAX_CAPS);
 	getk_buf_init(&s->caps_next, SMTP_MAX_CAPS);
 	s->curl = curl_easy_init();
@@ -233,9 +249,15 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 		curl_easy_setopt(s->curl, CURLOPT_CONNECT_TO, connect_to);
 	if (resolve)
 		curl_easy_setopt(s->curl, CURLOPT_RESOLVE, resolve);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    settings->timeout_ms);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, settings->timeout_ms);
+	connect_ms = op_deadline(s, settings->timeout_ms) - getk_mono_ms();
+	if (connect_ms <= 0) {
+		err = GETK_ERR_TIMEOUT;
+		snprintf(why, whysz, "%s: no time left to connect (the "
+		    "lookup's deadline passed)", settings->host);
+		goto leave;
+	}
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, connect_ms);
 	curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard_cb);
@@ -482,7 +504,7 @@ wait_socket(struct getk_smtp *s, int for_write, long deadline)
 static enum getk_err
 send_all(struct getk_smtp *s, const char *p, size_t len)
 {
-	long deadline = getk_mono_ms() + s->timeout_ms;
+	long deadline = op_deadline(s, s->timeout_ms);
 	enum getk_err err;
 
 	while (len) {
@@ -552,7 +574,7 @@ static enum getk_err
 read_reply(struct getk_smtp *s, struct getk_reply *reply, char *why,
     size_t whysz)
 {
-	long deadline = getk_mono_ms() + s->timeout_ms;
+	long deadline = op_deadline(s, s->timeout_ms);
 	char line[SMTP_MAX_LINE + 1];
 	size_t len, lines = 0;
 	int done = 0;
@@ -672,7 +694,7 @@ enum getk_err
 getk_smtp_reply(struct getk_smtp *smtp, int *r_code, char *text,
     size_t textsz)
 {
-	long deadline = getk_mono_ms() + smtp->timeout_ms;
+	long deadline = op_deadline(smtp, smtp->timeout_ms);
 	char line[SMTP_MAX_LINE + 1];
 	size_t len, lines = 0;
 	enum getk_err err;
@@ -729,7 +751,7 @@ getk_smtp_close(struct getk_smtp *smtp)
 	if (smtp->state == SMTP_READY) {
 		char line[SMTP_MAX_LINE + 1];
 		size_t len;
-		long deadline = getk_mono_ms() + (smtp->timeout_ms < 2000 ?
+		long deadline = op_deadline(smtp, smtp->timeout_ms < 2000 ?
 		    smtp->timeout_ms : 2000);
 
 		/* QUIT is a courtesy: a slow or rude server is not waited

@@ -32,6 +32,8 @@ struct getk_smtp_settings {
 					   "HOST:PORT:ADDR,...",
 					   NULL-terminated; or NULL */
 	long timeout_ms;		/* per network operation */
+	long deadline_ms;		/* getk_mono_ms() after which no
+					   operation may go on, or 0 */
 	const char *ehlo_name;		/* our name in EHLO; NULL: localhost */
 	const char *user;		/* AUTH user, or NULL: no AUTH */
 	const char *password;

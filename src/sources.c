@@ -240,13 +240,15 @@ leave:
 
 /* Common SMTP session settings for the engine's GETK sessions. */
 static void
-smtp_settings(const struct getk_lookup_settings *s,
-    struct getk_smtp_settings *ss)
+smtp_settings(const struct engine *e, struct getk_smtp_settings *ss)
 {
+	const struct getk_lookup_settings *s = e->s;
+
 	memset(ss, 0, sizeof(*ss));
 	ss->ca_file = s->tls_trust_file;
 	ss->connect_to = s->connect_to;
 	ss->timeout_ms = s->timeout_ms;
+	ss->deadline_ms = e->deadline;
 	ss->ehlo_name = s->ehlo_name;
 	ss->log = s->log;
 }
@@ -296,7 +298,17 @@ ask_mx(struct group *g, const struct mx_host *mx)
 			    "%s: not used: %s", mx->name, mx->info->why);
 		goto leave;
 	}
-	smtp_settings(s, &ss);
+	if (getk_engine_op_timeout(e) <= 0) {
+		/* The lookup's time is up: what is still open is a
+		 * temporary failure, not a host skipped in silence. */
+		for (i = 0; i < nopen; i++)
+			getk_finding_set(&open[i]->f[GETK_SOURCE_GETK], F_TEMP,
+			    "the lookup took longer than lookup_timeout "
+			    "(%lds); MX host %s not asked",
+			    s->lookup_timeout_ms / 1000, mx->name);
+		goto leave;
+	}
+	smtp_settings(e, &ss);
 	ss.host = mx->name;
 	ss.port = s->getk_port;
 	if (mx->mode == MX_DANE) {
@@ -389,7 +401,7 @@ getk_source_relay(void *arg)
 	}
 	for (i = 0; i < e->naddrs; i++)
 		all[i] = &e->addrs[i];
-	smtp_settings(s, &ss);
+	smtp_settings(e, &ss);
 	ss.host = rl->host;
 	ss.port = rl->port;
 	ss.implicit_tls = rl->implicit_tls;
@@ -434,6 +446,7 @@ https_settings(const struct engine *e, size_t max,
 	hs->ca_file = s->tls_trust_file;
 	hs->connect_to = s->connect_to;
 	hs->timeout_ms = s->timeout_ms;
+	hs->deadline_ms = e->deadline;
 	hs->max_body = max;
 	hs->log = s->log;
 }

@@ -332,6 +332,11 @@ test_good_values(void)
 	if (cfg)
 		CHECK_INT(acc(cfg, "a")->timeout, 1, "timeout 1");
 	getk_config_free(cfg);
+	cfg = good_value("lookup_timeout", "90");
+	if (cfg)
+		CHECK_INT(acc(cfg, "a")->lookup_timeout, 90,
+		    "lookup_timeout 90");
+	getk_config_free(cfg);
 	cfg = good_value("port", "1");
 	if (cfg)
 		CHECK_INT(acc(cfg, "a")->port, 1, "port 1");
@@ -506,6 +511,8 @@ test_bad_values(void)
 	bad_value("getk_port", "2 5", "expected a number");
 
 	/* Timeout: 1 to 3600 seconds. */
+	bad_value("lookup_timeout", "0", "expected 1 to 3600");
+	bad_value("lookup_timeout", "2m", "expected a number");
 	bad_value("timeout", "0", "expected 1 to 3600");
 	bad_value("timeout", "3601", "expected 1 to 3600");
 	bad_value("timeout", "30s", "expected a number");
