@@ -9,8 +9,10 @@
  */
 #include <config.h>
 
+#include <stdio.h>
 #include <string.h>
 
+#include "codec.h"
 #include "reply.h"
 
 static int
@@ -92,5 +94,61 @@ getk_reply_line_parse(const char *line, size_t len, struct getk_reply_line *r,
 		r->msg = r->text + skip;
 		r->msglen = r->textlen - skip;
 	}
+	return GETK_OK;
+}
+
+void
+getk_multiline_init(struct getk_multiline *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+/* Appends LEN bytes at P to M's text, made printable, after a space. */
+static void
+text_add(struct getk_multiline *m, const char *p, size_t len)
+{
+	size_t used = strlen(m->text);
+
+	if (len == 0 || used + 2 >= sizeof(m->text))
+		return;
+	m->text[used++] = ' ';
+	getk_printable(m->text + used, sizeof(m->text) - used, p, len);
+}
+
+enum getk_err
+getk_multiline_feed(struct getk_multiline *m, const char *line, size_t len,
+    struct getk_reply_line *r_line, const char **r_why)
+{
+	struct getk_reply_line r;
+	enum getk_err err;
+
+	*r_why = NULL;
+	if (r_line)
+		memset(r_line, 0, sizeof(*r_line));
+	if (m->done) {
+		*r_why = "reply line after the end of the reply";
+		return GETK_ERR_PROTO;
+	}
+	err = getk_reply_line_parse(line, len, &r, r_why);
+	if (err)
+		return err;
+	if (m->lines && r.code != m->code) {
+		*r_why = "reply lines carry different codes";
+		return GETK_ERR_PROTO;
+	}
+	if (m->lines >= GETK_REPLY_MAX_LINES) {
+		*r_why = "reply of too many lines";
+		return GETK_ERR_PROTO;
+	}
+	if (m->lines++ == 0) {
+		m->code = r.code;
+		memcpy(m->enhanced, r.enhanced, sizeof(m->enhanced));
+		snprintf(m->text, sizeof(m->text), "%d", r.code);
+		text_add(m, m->enhanced, strlen(m->enhanced));
+	}
+	text_add(m, r.msg, r.msglen);
+	m->done = r.last;
+	if (r_line)
+		*r_line = r;
 	return GETK_OK;
 }

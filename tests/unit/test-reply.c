@@ -1,7 +1,8 @@
 /*
  * test-reply.c: unit tests of src/reply.c (SMTP reply lines, RFC 5321
- * 4.2 and RFC 3463) and of getk_printable (src/codec.c), which every
- * reply text passes through before it is shown or stored.
+ * 4.2 and RFC 3463, and whole replies of several lines) and of
+ * getk_printable (src/codec.c), which every reply text passes through
+ * before it is shown or stored.
  */
 #include <config.h>
 
@@ -166,11 +167,114 @@ test_printable(void)
 	    strlen(out));
 }
 
+/* Feeds the N lines to a fresh reader; returns the first error. */
+static enum getk_err
+feed_all(struct getk_multiline *m, const char *const *lines, size_t n,
+    size_t *r_fed, const char **r_why)
+{
+	size_t i;
+	enum getk_err err = GETK_OK;
+
+	getk_multiline_init(m);
+	*r_why = NULL;
+	for (i = 0; i < n && !err; i++)
+		err = getk_multiline_feed(m, lines[i], strlen(lines[i]), NULL,
+		    r_why);
+	*r_fed = i;
+	return err;
+}
+
+static void
+test_multiline(void)
+{
+	static const char *const one[] = { "250 2.0.0 Ok: queued as 0001" };
+	static const char *const ehlo[] = {
+		"250-relay.example.org", "250-PIPELINING", "250 AUTH PLAIN"
+	};
+	static const char *const refusal[] = {
+		"550-5.1.1 The account that you tried to reach",
+		"550-5.1.1 does not exist.",
+		"550 5.1.1 https://example.org/NoSuchUser"
+	};
+	static const char *const hostile[] = {
+		"550 5.1.1 \x1b[31mno such user\rOVERWRITTEN\x1b[0m"
+	};
+	static const char *const mixed[] = { "250-first", "251 second" };
+	static const char *const after[] = { "250 done", "250 again" };
+	static const char *const bad[] = { "250-first", "25x second" };
+	struct getk_multiline m;
+	struct getk_reply_line rl;
+	const char *why;
+	size_t fed, i;
+	char line[32];
+
+	CHECK(feed_all(&m, one, 1, &fed, &why) == GETK_OK && m.done &&
+	    m.code == 250 && m.lines == 1, "a one-line reply is done at once");
+	CHECK_STR(m.enhanced, "2.0.0", "its enhanced code");
+	CHECK_STR(m.text, "250 2.0.0 Ok: queued as 0001", "its text");
+
+	getk_multiline_init(&m);
+	CHECK(getk_multiline_feed(&m, ehlo[1], strlen(ehlo[1]), &rl, &why) ==
+	    GETK_OK && !m.done && rl.textlen == 10 &&
+	    memcmp(rl.text, "PIPELINING", 10) == 0,
+	    "the parsed line is handed back, its raw text in it");
+	CHECK(feed_all(&m, ehlo, 3, &fed, &why) == GETK_OK && m.done &&
+	    m.lines == 3, "an EHLO reply of three lines");
+	CHECK_STR(m.text, "250 relay.example.org PIPELINING AUTH PLAIN",
+	    "its lines joined");
+
+	CHECK(feed_all(&m, refusal, 3, &fed, &why) == GETK_OK && m.done,
+	    "a refusal of three lines");
+	CHECK_STR(m.text, "550 5.1.1 The account that you tried to reach "
+	    "does not exist. https://example.org/NoSuchUser",
+	    "one enhanced code, every line's message");
+
+	CHECK(feed_all(&m, hostile, 1, &fed, &why) == GETK_OK,
+	    "ESC and bare CR in the text are taken");
+	CHECK_STR(m.text, "550 5.1.1 \\x1b[31mno such user\\x0dOVERWRITTEN"
+	    "\\x1b[0m", "and kept printable");
+
+	CHECK(feed_all(&m, mixed, 2, &fed, &why) == GETK_ERR_PROTO &&
+	    fed == 2 && why && strstr(why, "different codes") && !m.done &&
+	    m.lines == 1, "a line with another code is refused");
+	CHECK(feed_all(&m, after, 2, &fed, &why) == GETK_ERR_PROTO &&
+	    fed == 2 && why && strstr(why, "after the end"),
+	    "a line after the last one is refused");
+	CHECK(feed_all(&m, bad, 2, &fed, &why) == GETK_ERR_PROTO &&
+	    fed == 2 && why && *why, "a malformed line is refused");
+
+	/* GETK_REPLY_MAX_LINES lines pass; one more does not. */
+	getk_multiline_init(&m);
+	for (i = 0; i + 1 < GETK_REPLY_MAX_LINES; i++)
+		if (getk_multiline_feed(&m, "250-x", 5, NULL, &why))
+			break;
+	CHECK(i + 1 == GETK_REPLY_MAX_LINES && getk_multiline_feed(&m,
+	    "250 x", 5, NULL, &why) == GETK_OK && m.done,
+	    "a reply of %d lines is taken", GETK_REPLY_MAX_LINES);
+	getk_multiline_init(&m);
+	for (i = 0; i < GETK_REPLY_MAX_LINES; i++)
+		if (getk_multiline_feed(&m, "250-x", 5, NULL, &why))
+			break;
+	CHECK(i == GETK_REPLY_MAX_LINES && getk_multiline_feed(&m, "250 x",
+	    5, NULL, &why) == GETK_ERR_PROTO && strstr(why, "many"),
+	    "one line more is refused");
+
+	/* A long reply is cut to fit, never overflows. */
+	getk_multiline_init(&m);
+	memset(line, 'y', sizeof(line));
+	memcpy(line, "450-", 4);
+	for (i = 0; i < 40; i++)
+		getk_multiline_feed(&m, line, sizeof(line), NULL, &why);
+	CHECK(strlen(m.text) < sizeof(m.text) && m.lines == 40,
+	    "a long reply's text is cut to %zu octets", sizeof(m.text) - 1);
+}
+
 int
 main(void)
 {
 	test_good();
 	test_bad();
 	test_printable();
+	test_multiline();
 	return done_testing();
 }
