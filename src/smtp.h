@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "getk.h"
+#include "getkreply.h"
 #include "log.h"
 
 struct getk_tlsa;

@@ -18,7 +18,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "engine.h"
-#include "getk.h"
+#include "getkreply.h"
 #include "smtp.h"
 #include "wkd.h"
 

@@ -1,6 +1,6 @@
 /*
  * fuzz-getk-reply.c: libFuzzer target for the GETK reply parser
- * (src/getk.c).
+ * (src/getkreply.c).
  *
  * Input: one byte that picks the parser's size limit, then reply lines
  * separated by '\n' (one '\r' before it is dropped, as the SMTP reader
@@ -11,9 +11,9 @@
  * - a complete 250 reply holds exactly the announced number of octets,
  *   within the limit, and its data lines are the canonical base64 of the
  *   data (76 characters a line), since the parser is strict;
- * - a complete failure reply has a code of 4yz or 5yz (or 3yz, which the
- *   parser currently lets through), no data, and an enhanced code, when
- *   there is one, of the reply's class;
+ * - a complete failure reply has a code of 4yz or 5yz, no data, an
+ *   enhanced code, when there is one, of the reply's class, and a text
+ *   of printable ASCII only;
  * - a refused line leaves a problem text, no data, and a spent parser;
  * - GETK_ERR_TOOBIG only when the announced size is over the limit.
  *
@@ -24,7 +24,7 @@
 #include "fuzz.h"
 #include "buf.h"
 #include "codec.h"
-#include "getk.h"
+#include "getkreply.h"
 
 /* The limit selected by the first input byte: 0 is the default. */
 static size_t
@@ -163,10 +163,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *enh = getk_reply_enhanced(reply);
 		size_t dlen = 0;
 		const unsigned char *d = getk_reply_data(reply, &dlen);
+		const char *p;
 		int d2 = 1;
 
 		ASSERT(code >= 200 && code <= 599);
-		ASSERT(strlen(getk_reply_text(reply)) <= GETK_MAX_LINE);
+		for (p = getk_reply_text(reply); *p; p++)
+			ASSERT(*p >= 0x20 && *p < 0x7f);
+		ASSERT(p - getk_reply_text(reply) < GETK_REPLY_TEXT_MAX);
 		if (*enh)
 			ASSERT(enh[0] - '0' == code / 100);
 		if (code == 250) {
@@ -179,7 +182,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ASSERT(canon.len == joined.len &&
 			    memcmp(canon.data, joined.data, canon.len) == 0);
 		} else {
-			ASSERT(code / 100 != 2);
+			ASSERT(code / 100 == 4 || code / 100 == 5);
 			ASSERT(d == NULL && dlen == 0);
 			ASSERT(nlines <= GETK_MAX_ERROR_LINES);
 		}

@@ -1,22 +1,25 @@
 /*
- * getk.h: the GETK reply parser (GETK.md sections 3, 4 and 6.4).
+ * getkreply.h: the GETK reply parser (GETK.md sections 3, 4 and 6.4).
  *
- * Pure: it is fed the reply one line at a time, without the CRLF, and
- * builds either the decoded key data of a success reply or the code and
- * text of a failure reply.  It knows nothing of sockets, so it can be unit
- * tested and fuzzed on its own.
+ * Pure: it is fed the reply to one GETK command one line at a time,
+ * without the CRLF, and builds either the decoded key data of a success
+ * reply or the code and text of a failure reply.  Each line is parsed by
+ * the one SMTP reply-line parser (reply.h); what a GETK reply may hold
+ * is checked here.  It knows nothing of sockets, so it can be unit tested
+ * and fuzzed on its own.
  */
-#ifndef GETK_GETK_H
-#define GETK_GETK_H
+#ifndef GETK_GETKREPLY_H
+#define GETK_GETKREPLY_H
 
 #include <stddef.h>
 
 #include "error.h"
+#include "reply.h"
 
 /* The largest key the protocol allows (GETK.md section 3). */
 #define GETK_MAX_OCTETS 65536
 /* Longest reply line accepted, without CRLF (RFC 5321 4.5.3.1.5). */
-#define GETK_MAX_LINE 510
+#define GETK_MAX_LINE (GETK_REPLY_LINE_MAX - 2)
 /* Most lines in a failure reply. */
 #define GETK_MAX_ERROR_LINES 32
 
@@ -47,7 +50,9 @@ int getk_reply_code(const struct getk_reply *reply);
 
 /*
  * The text of the first line of a failure reply, after the code and any
- * enhanced status code ("No key available"); "" when there is none.
+ * enhanced status code ("No key available"), made printable by
+ * getk_printable (an ESC from the server is "\x1b" here); "" when there
+ * is none.  It may be shown and stored as it is.
  */
 const char *getk_reply_text(const struct getk_reply *reply);
 

@@ -1,5 +1,5 @@
 /*
- * test-getk.c: unit tests of src/getk.c, the GETK reply parser
+ * test-getkreply.c: unit tests of src/getkreply.c, the GETK reply parser
  * (GETK.md sections 3, 4 and 6.4).
  *
  * Success replies are built here from pseudo-random bytes with a base64
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "getk.h"
+#include "getkreply.h"
 #include "unit.h"
 
 /* Most lines a test reply has: 65536 octets make 1150 data lines. */
@@ -544,13 +544,16 @@ test_failure(void)
 	    "Command unrecognized");
 	failure_case("502 Command not implemented", 502, "",
 	    "Command not implemented");
-	failure_case("599 5.9.9 edge", 599, "5.9.9", "edge");
+	failure_case("559 5.9.9 edge", 559, "5.9.9", "edge");
 	failure_case("400 4.0.0 edge", 400, "4.0.0", "edge");
 	failure_case("550", 550, "", "");
 	failure_case("550 ", 550, "", "");
 	failure_case("550 5.7.0 ", 550, "5.7.0", "");
 	failure_case("550 5.1234.0 x", 550, "", "5.1234.0 x");
 	failure_case("550 5.7.0  two spaces", 550, "5.7.0", " two spaces");
+	/* The text is kept printable: it is shown and stored as it is. */
+	failure_case("550 5.7.0 \x1b[2J\x1b[31mNo key\rforged\\", 550,
+	    "5.7.0", "\\x1b[2J\\x1b[31mNo key\\x0dforged\\\\");
 
 	/* Multi-line failure replies keep the first line's text. */
 	r = feed_lines(0, L("550-5.7.0 No key available", "550-5.7.0 for you",
@@ -653,6 +656,9 @@ test_codes(void)
 	expect_fail("code 000", 0, GETK_ERR_PROTO, 1, L("000 zero"));
 	expect_fail("code 600", 0, GETK_ERR_PROTO, 1, L("600 above"));
 	expect_fail("code 999", 0, GETK_ERR_PROTO, 1, L("999 above"));
+	/* RFC 5321 4.2: the second digit is 0 to 5. */
+	expect_fail("code 599", 0, GETK_ERR_PROTO, 1, L("599 5.9.9 edge"));
+	expect_fail("code 560", 0, GETK_ERR_PROTO, 1, L("560 odd"));
 	/* 3yz asks for more input: it is no answer to GETK. */
 	expect_fail("3yz: 354", 0, GETK_ERR_PROTO, 1,
 	    L("354 Start mail input"));

@@ -1,5 +1,5 @@
 /*
- * getk.c: the GETK reply parser.
+ * getkreply.c: the GETK reply parser.
  *
  * A success reply is
  *
@@ -12,7 +12,8 @@
  * and is parsed strictly (GETK.md 6.4): one code on every line, strict
  * base64, the decoded length equal to <octets>, <octets> within the limit.
  * Any other reply is a failure reply whose code and first text line are
- * kept for the caller.
+ * kept for the caller, the text made printable.  Each line is first
+ * parsed by getk_reply_line_parse (reply.c), the one reply-line parser.
  */
 #include <config.h>
 
@@ -22,7 +23,7 @@
 
 #include "buf.h"
 #include "codec.h"
-#include "getk.h"
+#include "getkreply.h"
 
 enum reply_state {
 	RS_FIRST,	/* nothing seen yet */
@@ -40,7 +41,7 @@ struct getk_reply {
 	size_t octets;		/* announced decoded length */
 	size_t lines;		/* lines seen */
 	struct getk_buf data;	/* decoded key data */
-	char text[GETK_MAX_LINE + 1];
+	char text[GETK_REPLY_TEXT_MAX];	/* printable */
 	char enhanced[16];
 	char problem[128];
 };
@@ -81,43 +82,6 @@ reply_fail(struct getk_reply *reply, enum getk_err err, const char *why)
 }
 
 static int
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/*
- * Recognises an enhanced status code "d.ddd.ddd " at the start of P (RFC
- * 3463: class 2, 4 or 5; subject and detail of 1 to 3 digits) and returns
- * its length including the space, or 0.
- */
-static size_t
-enhanced_len(const char *p, size_t len)
-{
-	size_t i = 0, n;
-	int part;
-
-	if (len < 6 || (p[0] != '2' && p[0] != '4' && p[0] != '5') ||
-	    p[1] != '.')
-		return 0;
-	i = 2;
-	for (part = 0; part < 2; part++) {
-		for (n = 0; i < len && is_digit(p[i]) && n < 3; i++, n++)
-			;
-		if (n == 0)
-			return 0;
-		if (part == 0) {
-			if (i >= len || p[i] != '.')
-				return 0;
-			i++;
-		}
-	}
-	if (i >= len || p[i] != ' ')
-		return 0;
-	return i + 1;
-}
-
-static int
 ascii_casecmp_n(const char *a, const char *b, size_t n)
 {
 	size_t i;
@@ -145,7 +109,7 @@ parse_header(struct getk_reply *reply, const char *p, size_t len)
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "success reply does not start with OPENPGP <octets>");
 	for (i = 8; i < len; i++) {
-		if (!is_digit(p[i]))
+		if (p[i] < '0' || p[i] > '9')
 			return reply_fail(reply, GETK_ERR_PROTO,
 			    "bad octet count in GETK reply");
 		/* Any count past the limit is "too big", however long. */
@@ -197,56 +161,40 @@ enum getk_err
 getk_reply_feed(struct getk_reply *reply, const char *line, size_t len,
     int *r_done)
 {
-	int code, last;
-	size_t skip;
-	const char *p;
+	struct getk_reply_line rl;
+	const char *p, *why;
+	int last;
 
 	*r_done = 0;
 	if (reply->state == RS_DONE || reply->state == RS_FAILED)
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "reply line after the end of the reply");
-	if (len > GETK_MAX_LINE)
-		return reply_fail(reply, GETK_ERR_PROTO, "reply line too long");
-	if (len < 3 || !is_digit(line[0]) || !is_digit(line[1]) ||
-	    !is_digit(line[2]) || (len > 3 && line[3] != ' ' &&
-	    line[3] != '-'))
-		return reply_fail(reply, GETK_ERR_PROTO, "malformed reply line");
-	if (memchr(line, '\0', len))
-		return reply_fail(reply, GETK_ERR_PROTO, "NUL in reply line");
-	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	if (code < 200 || code > 599)
-		return reply_fail(reply, GETK_ERR_PROTO,
-		    "reply code out of range");
+	if (getk_reply_line_parse(line, len, &rl, &why) != GETK_OK)
+		return reply_fail(reply, GETK_ERR_PROTO, why);
 	/* GETK has no intermediate reply: a 3yz server awaits data we
 	 * never send, and the session's framing is lost. */
-	if (code / 100 == 3)
+	if (rl.code / 100 == 3)
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "unexpected intermediate reply to GETK");
-	last = len == 3 || line[3] == ' ';
-	p = line + (len > 3 ? 4 : 3);
-	len -= (size_t)(p - line);
-	skip = enhanced_len(p, len);
-	if (skip && p[0] != line[0])
+	if (rl.enhanced_mismatch)
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "enhanced status code does not match the reply code");
 
 	if (reply->state == RS_FIRST) {
-		reply->code = code;
-		if (skip)
-			snprintf(reply->enhanced, sizeof(reply->enhanced),
-			    "%.*s", (int)(skip - 1), p);
-	} else if (code != reply->code) {
+		reply->code = rl.code;
+		memcpy(reply->enhanced, rl.enhanced, sizeof(reply->enhanced));
+	} else if (rl.code != reply->code) {
 		return reply_fail(reply, GETK_ERR_PROTO,
 		    "reply lines carry different codes");
 	}
-	p += skip;
-	len -= skip;
+	last = rl.last;
+	p = rl.msg;
+	len = rl.msglen;
 	reply->lines++;
 
 	if (reply->code != 250) {
 		if (reply->state == RS_FIRST) {
-			memcpy(reply->text, p, len);
-			reply->text[len] = '\0';
+			getk_printable(reply->text, sizeof(reply->text), p, len);
 			reply->state = RS_ERROR_TEXT;
 		}
 		if (reply->code / 100 == 2)
