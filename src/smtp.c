@@ -1,11 +1,20 @@
 /*
- * smtp.c: an SMTP client session over libcurl, for GETK.
+ * smtp.c: an SMTP client session over libcurl, for GETK and submission.
  *
- * The session's life is a small state machine: CONNECTING while libcurl
- * does greeting, EHLO, TLS, EHLO and AUTH; READY while GETK commands may
- * be sent; BROKEN once the framing of the connection is lost (timeout,
- * malformed reply, connection closed), after which nothing more is sent;
- * CLOSED after QUIT.  set_state() is the one place the state changes.
+ * The session's life is a state machine: CONNECTING while libcurl does
+ * greeting, EHLO, TLS, EHLO and AUTH; READY between commands, when the
+ * server owes us nothing; GETK_SEND, GETK_REPLY and GETK_END while a GETK
+ * pipeline runs (commands written, replies owed, and the check that no
+ * reply follows the last one); BROKEN once the framing of the connection
+ * is lost (timeout, malformed reply, a reply out of turn, connection
+ * closed), after which nothing more is sent; CLOSED after QUIT.
+ * set_state() is the one place the state changes, and it logs.
+ *
+ * Every reply is the reply to the command it answers: replies are
+ * counted, and a line that arrives when no reply is owed (buffered or
+ * readable before a command is sent, or after the last GETK reply) is a
+ * protocol error.  Every byte from the server is made printable
+ * (getk_printable) before it is logged or handed on.
  */
 #include <config.h>
 
@@ -22,26 +31,35 @@
 #include "buf.h"
 #include "clock.h"
 #include "curlx.h"
+#include "codec.h"
 #include "dane.h"
+#include "reply.h"
 #include "smtp.h"
 
-/* Longest server line accepted in EHLO replies and in GETK replies. */
-#define SMTP_MAX_LINE 1000
+/* Longest server line accepted, without its CRLF (RFC 5321 4.5.3.1.5). */
+#define SMTP_MAX_LINE (GETK_REPLY_LINE_MAX - 2)
+/* Room for one server line made printable. */
+#define SMTP_SHOWN (SMTP_MAX_LINE * 4 + 1)
 /* Most capability text kept from one EHLO reply. */
 #define SMTP_MAX_CAPS 16384
 /* Most GETK commands written ahead of their replies (PIPELINING). */
 #define SMTP_PIPELINE_MAX 32
 
 enum smtp_state {
-	SMTP_CONNECTING,
-	SMTP_READY,
-	SMTP_BROKEN,
-	SMTP_CLOSED
+	SMTP_CONNECTING,	/* libcurl: greeting, EHLO, TLS, EHLO, AUTH */
+	SMTP_READY,		/* between commands: no reply is owed */
+	SMTP_GETK_SEND,		/* GETK: commands to write, up to the window */
+	SMTP_GETK_REPLY,	/* GETK: the next reply is owed */
+	SMTP_GETK_END,		/* GETK: all replies read; nothing may follow */
+	SMTP_BROKEN,		/* framing lost: nothing more is sent */
+	SMTP_CLOSED		/* after QUIT */
 };
 
 static const char *const state_names[] = {
-	"CONNECTING", "READY", "BROKEN", "CLOSED"
+	"CONNECTING", "READY", "GETK_SEND", "GETK_REPLY", "GETK_END",
+	"BROKEN", "CLOSED"
 };
+#define SMTP_NSTATES (sizeof(state_names) / sizeof(state_names[0]))
 
 struct getk_smtp {
 	CURL *curl;
@@ -54,9 +72,9 @@ struct getk_smtp {
 	/* Capabilities of the latest complete 250 reply: NUL-separated. */
 	struct getk_buf caps;
 	struct getk_buf caps_next;	/* the 250 reply being read */
-	int in_250;			/* a 250 reply is being read */
-	int in_reply;			/* a multi-line reply continues */
-	char last_line[SMTP_MAX_LINE + 1];	/* last line from the server */
+	struct getk_multiline hdr;	/* the reply libcurl is reading */
+	/* Why a line that libcurl read was refused (printable), or "". */
+	char bad[GETK_REPLY_TEXT_MAX];
 	/* Bytes received but not yet consumed as lines. */
 	char in[SMTP_MAX_LINE * 8];
 	size_t inlen;
@@ -107,38 +125,45 @@ set_state(struct getk_smtp *s, enum smtp_state state)
 
 /*
  * libcurl hands every server line to this callback while it connects.
- * The capability list is that of the last complete 250 reply, which is the
+ * The lines are read as whole replies by the one reply reader; the
+ * capability list is that of the last complete 250 reply, which is the
  * EHLO that follows TLS: greeting (220), EHLO (250), STARTTLS (220), EHLO
- * (250), then AUTH replies (334/235) that are not 250.
+ * (250), then AUTH replies (334/235) that are not 250.  A line that is no
+ * reply line, or breaks its reply, stops libcurl at once: nothing more is
+ * sent to such a server.
  */
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *arg)
 {
 	struct getk_smtp *s = arg;
+	struct getk_reply_line rl;
+	char shown[SMTP_SHOWN];
 	size_t len = size * nitems, n = len;
-	int starts;
+	const char *why;
 
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+	if (n && buf[n - 1] == '\n')
 		n--;
-	if (n > SMTP_MAX_LINE)
-		n = SMTP_MAX_LINE;
-	memcpy(s->last_line, buf, n);
-	s->last_line[n] = '\0';
-	getk_log(s->log, GETK_LOG_PROTO, "%s <- %s", s->host, s->last_line);
-	starts = !s->in_reply;
-	s->in_reply = n > 3 && buf[3] == '-';
-	if (n < 3)
-		return len;
-	if (starts) {
-		s->in_250 = strncmp(buf, "250", 3) == 0;
-		getk_buf_free(&s->caps_next);
+	if (n && buf[n - 1] == '\r')
+		n--;
+	getk_printable(shown, sizeof(shown), buf, n);
+	getk_log(s->log, GETK_LOG_PROTO, "%s <- %s", s->host, shown);
+	if (s->hdr.done)
+		getk_multiline_init(&s->hdr);
+	if (getk_multiline_feed(&s->hdr, buf, n, &rl, &why) != GETK_OK) {
+		snprintf(s->bad, sizeof(s->bad), "%s: ", why);
+		getk_printable(s->bad + strlen(s->bad), sizeof(s->bad) -
+		    strlen(s->bad), buf, n);
+		return 0;
 	}
-	if (!s->in_250)
-		return len;
+	if (s->hdr.lines == 1)
+		getk_buf_free(&s->caps_next);
 	/* A capability list too long to keep is cut, not an error. */
-	if (n > 4 && getk_buf_add(&s->caps_next, buf + 4, n - 4) == GETK_OK)
-		getk_buf_add(&s->caps_next, "", 1);
-	if (!s->in_reply) {
+	if (s->hdr.code == 250 && rl.textlen) {
+		getk_printable(shown, sizeof(shown), rl.text, rl.textlen);
+		if (getk_buf_add(&s->caps_next, shown, strlen(shown) + 1))
+			getk_buf_free(&s->caps_next);
+	}
+	if (s->hdr.done && s->hdr.code == 250) {
 		getk_buf_free(&s->caps);
 		s->caps = s->caps_next;
 		getk_buf_init(&s->caps_next, SMTP_MAX_CAPS);
@@ -154,13 +179,13 @@ discard_cb(char *buf, size_t size, size_t nitems, void *arg)
 	return size * nitems;
 }
 
-/* Classifies a refusal by the server from the last reply line's code. */
+/* Classifies a refusal by the server from its reply CODE. */
 static enum getk_err
-classify_reply(const char *line, enum getk_err dflt)
+classify_reply(int code, enum getk_err dflt)
 {
-	if (line[0] == '4')
+	if (code / 100 == 4)
 		return GETK_ERR_TEMPFAIL;
-	if (line[0] == '5')
+	if (code / 100 == 5)
 		return GETK_ERR_PERMFAIL;
 	return dflt;
 }
@@ -275,19 +300,30 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	    settings->host, settings->port);
 	rc = curl_easy_perform(s->curl);
 	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (s->bad[0]) {
+		err = GETK_ERR_PROTO;
+		snprintf(why, whysz, "%s: malformed reply: %s", settings->host,
+		    s->bad);
+		goto leave;
+	}
 	if (rc != CURLE_OK) {
+		/* libcurl's message may quote the server (a certificate's
+		 * name): it is shown printable too. */
+		char shown[sizeof(errbuf) * 4];
+
+		getk_printable(shown, sizeof(shown), errbuf, strlen(errbuf));
 		err = getk_curl_err(rc);
 		if (rc == CURLE_WEIRD_SERVER_REPLY)
-			err = classify_reply(s->last_line, err);
+			err = classify_reply(s->hdr.code, err);
 		if (rc == CURLE_USE_SSL_FAILED)
 			snprintf(why, whysz, "%s does not offer STARTTLS",
 			    settings->host);
-		else if (rc == CURLE_WEIRD_SERVER_REPLY && s->last_line[0])
+		else if (rc == CURLE_WEIRD_SERVER_REPLY && s->hdr.lines)
 			snprintf(why, whysz, "%s said: %s", settings->host,
-			    s->last_line);
+			    s->hdr.text);
 		else
 			snprintf(why, whysz, "%s: %s", settings->host,
-			    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			    shown[0] ? shown : curl_easy_strerror(rc));
 		goto leave;
 	}
 	if (settings->user && !getk_smtp_has(s, "AUTH")) {
@@ -569,13 +605,98 @@ read_line(struct getk_smtp *s, char *line, size_t *r_len, long deadline)
 	}
 }
 
+/*
+ * Checks, when no reply is owed, that the server said nothing: no byte
+ * is buffered and none can be read now.  WHEN ("before RCPT TO:<x>")
+ * goes into the message.  GETK_ERR_PROTO, with *WHY quoting what came,
+ * for a line out of turn: every later reply would be read as the reply
+ * to the wrong command.  GETK_ERR_CONNECT when the server closed the
+ * connection.
+ */
+static enum getk_err
+expect_silence(struct getk_smtp *s, const char *when, char *why,
+    size_t whysz)
+{
+	char shown[GETK_REPLY_TEXT_MAX];
+	const char *nl;
+	size_t n = 0, len;
+	CURLcode rc;
+
+	if (s->inlen == 0) {
+		rc = curl_easy_recv(s->curl, s->in, sizeof(s->in), &n);
+		if (rc == CURLE_AGAIN)
+			return GETK_OK;
+		if (rc != CURLE_OK || n == 0) {
+			snprintf(why, whysz, "%s closed the connection %s",
+			    s->host, when);
+			return GETK_ERR_CONNECT;
+		}
+		s->inlen = n;
+	}
+	nl = memchr(s->in, '\n', s->inlen);
+	len = nl ? (size_t)(nl - s->in) : s->inlen;
+	if (len && s->in[len - 1] == '\r')
+		len--;
+	getk_printable(shown, sizeof(shown), s->in, len);
+	getk_log(s->log, GETK_LOG_PROTO, "%s <- %s (out of turn)", s->host,
+	    shown);
+	snprintf(why, whysz, "%s sent a reply out of turn, %s: %s", s->host,
+	    when, shown);
+	return GETK_ERR_PROTO;
+}
+
+/*
+ * Reads the whole reply to WHAT ("DATA", "the final dot") into *M by
+ * DEADLINE, with *WHY saying what went wrong: GETK_ERR_TIMEOUT,
+ * GETK_ERR_CONNECT (the connection closed), GETK_ERR_PROTO (a malformed
+ * reply).
+ */
+static enum getk_err
+read_whole(struct getk_smtp *s, struct getk_multiline *m, const char *what,
+    long deadline, char *why, size_t whysz)
+{
+	char line[SMTP_MAX_LINE + 1], shown[SMTP_SHOWN];
+	const char *bad;
+	size_t len;
+	enum getk_err err;
+
+	getk_multiline_init(m);
+	while (!m->done) {
+		err = read_line(s, line, &len, deadline);
+		if (err == GETK_ERR_TIMEOUT) {
+			snprintf(why, whysz, "%s: timed out waiting for the "
+			    "reply to %s", s->host, what);
+			return err;
+		}
+		if (err == GETK_ERR_PROTO) {
+			snprintf(why, whysz, "%s: reply line too long, in the "
+			    "reply to %s", s->host, what);
+			return err;
+		}
+		if (err) {
+			snprintf(why, whysz, "%s closed the connection instead "
+			    "of answering %s", s->host, what);
+			return GETK_ERR_CONNECT;
+		}
+		getk_printable(shown, sizeof(shown), line, len);
+		getk_log(s->log, GETK_LOG_PROTO, "%s <- %s", s->host, shown);
+		err = getk_multiline_feed(m, line, len, NULL, &bad);
+		if (err) {
+			snprintf(why, whysz, "%s: malformed reply to %s: %s: "
+			    "%.200s", s->host, what, bad, shown);
+			return err;
+		}
+	}
+	return GETK_OK;
+}
+
 /* Reads one whole GETK reply into the parser REPLY. */
 static enum getk_err
 read_reply(struct getk_smtp *s, struct getk_reply *reply, char *why,
     size_t whysz)
 {
 	long deadline = op_deadline(s, s->timeout_ms);
-	char line[SMTP_MAX_LINE + 1];
+	char line[SMTP_MAX_LINE + 1], shown[SMTP_SHOWN];
 	size_t len, lines = 0;
 	int done = 0;
 	enum getk_err err;
@@ -597,9 +718,11 @@ read_reply(struct getk_smtp *s, struct getk_reply *reply, char *why,
 			    "GETK reply", s->host);
 			return err;
 		}
-		if (lines++ == 0 || len < 80)
+		if (lines++ == 0 || len < 80) {
+			getk_printable(shown, sizeof(shown), line, len);
 			getk_log(s->log, GETK_LOG_PROTO, "%s <- %s", s->host,
-			    line);
+			    shown);
+		}
 		err = getk_reply_feed(reply, line, len, &done);
 		if (err) {
 			snprintf(why, whysz, "%s: %s", s->host,
@@ -610,71 +733,175 @@ read_reply(struct getk_smtp *s, struct getk_reply *reply, char *why,
 	return GETK_OK;
 }
 
+/*
+ * One GETK pipeline, shared by the handlers of the GETK_* states: at
+ * most WINDOW commands are owed a reply at a time, and the replies are
+ * counted against the commands sent.
+ */
+struct getk_run {
+	const char *verb;
+	const char *const *mailboxes;
+	size_t n;			/* commands to send in all */
+	size_t window;			/* most replies owed at once */
+	size_t max_octets;		/* for each reply parser */
+	struct getk_reply **replies;	/* reply i answers mailboxes[i] */
+	size_t sent;			/* commands written */
+	size_t done;			/* replies read */
+	enum getk_err err;
+	char *why;
+	size_t whysz;
+};
+
+/* Ends the pipeline with ERR; the session's framing is lost. */
+static void
+getk_fail(struct getk_smtp *s, struct getk_run *g, enum getk_err err)
+{
+	g->err = err;
+	set_state(s, SMTP_BROKEN);
+}
+
+/*
+ * GETK_SEND: writes commands until WINDOW replies are owed.  When none is
+ * owed yet, the server must have been silent.
+ */
+static void
+on_getk_send(struct getk_smtp *s, struct getk_run *g)
+{
+	struct getk_buf cmd;
+	enum getk_err err = GETK_OK;
+
+	if (g->sent == g->done) {
+		err = expect_silence(s, "before GETK was sent", g->why,
+		    g->whysz);
+		if (err) {
+			getk_fail(s, g, err);
+			return;
+		}
+	}
+	getk_buf_init(&cmd, 0);
+	for (; !err && g->sent < g->n && g->sent - g->done < g->window;
+	    g->sent++) {
+		getk_log(s->log, GETK_LOG_PROTO, "%s -> %s <%s>", s->host,
+		    g->verb, g->mailboxes[g->sent]);
+		err = getk_buf_printf(&cmd, "%s <%s>\r\n", g->verb,
+		    g->mailboxes[g->sent]);
+	}
+	if (!err && cmd.len) {
+		err = send_all(s, cmd.data, cmd.len);
+		if (err)
+			snprintf(g->why, g->whysz, "%s: %s while sending GETK",
+			    s->host, getk_strerror(err));
+	}
+	getk_buf_free(&cmd);
+	if (err) {
+		getk_fail(s, g, err);
+		return;
+	}
+	set_state(s, SMTP_GETK_REPLY);
+}
+
+/*
+ * GETK_REPLY: reads the reply owed to the oldest command.  421 ends the
+ * session (the server closes it); otherwise more commands go out while
+ * the window allows, and after the last reply the pipeline ends.
+ */
+static void
+on_getk_reply(struct getk_smtp *s, struct getk_run *g)
+{
+	struct getk_reply *r;
+	enum getk_err err;
+
+	err = getk_reply_new(g->max_octets, &g->replies[g->done]);
+	if (err) {
+		getk_fail(s, g, err);
+		return;
+	}
+	r = g->replies[g->done];
+	err = read_reply(s, r, g->why, g->whysz);
+	if (err) {
+		getk_fail(s, g, err);
+		return;
+	}
+	g->done++;
+	if (getk_reply_code(r) == 421) {
+		if (g->done < g->n)
+			snprintf(g->why, g->whysz, "%s closed the session: "
+			    "421 %s", s->host, getk_reply_text(r));
+		getk_fail(s, g, g->done < g->n ? GETK_ERR_TEMPFAIL : GETK_OK);
+		return;
+	}
+	if (g->done == g->n)
+		set_state(s, SMTP_GETK_END);
+	else if (g->sent < g->n)
+		set_state(s, SMTP_GETK_SEND);
+}
+
+/*
+ * GETK_END: every command has its reply.  A line more means that some
+ * reply answered another command than it seemed to (the server answered
+ * one twice): none of them can be trusted, and the session is over.
+ */
+static void
+on_getk_end(struct getk_smtp *s, struct getk_run *g)
+{
+	enum getk_err err;
+
+	err = expect_silence(s, "after the last GETK reply", g->why,
+	    g->whysz);
+	if (err == GETK_ERR_PROTO) {
+		snprintf(g->why + strlen(g->why), g->whysz - strlen(g->why),
+		    " (a reply too many: none of the %zu replies is used)",
+		    g->n);
+		g->done = 0;
+	}
+	if (err) {
+		getk_fail(s, g, err);
+		return;
+	}
+	set_state(s, SMTP_READY);
+}
+
+/* The handler of each GETK pipeline state; NULL for the others. */
+static void (*const getk_handlers[SMTP_NSTATES])(struct getk_smtp *,
+    struct getk_run *) = {
+	[SMTP_GETK_SEND] = on_getk_send,
+	[SMTP_GETK_REPLY] = on_getk_reply,
+	[SMTP_GETK_END] = on_getk_end,
+};
+
 enum getk_err
 getk_smtp_getk(struct getk_smtp *smtp, const char *const *mailboxes,
     size_t n, size_t max_octets, struct getk_reply **replies,
     size_t *r_done, char *why, size_t whysz)
 {
-	const char *verb = getk_smtp_getk_verb(smtp);
-	size_t window = getk_smtp_has(smtp, "PIPELINING") ?
-	    SMTP_PIPELINE_MAX : 1;
-	size_t sent = 0, done = 0, i;
-	struct getk_buf cmd;
-	enum getk_err err = GETK_OK;
+	struct getk_run g;
+	size_t i;
 
 	*r_done = 0;
 	why[0] = '\0';
 	for (i = 0; i < n; i++)
 		replies[i] = NULL;
-	if (smtp->state != SMTP_READY || !verb) {
+	memset(&g, 0, sizeof(g));
+	g.verb = getk_smtp_getk_verb(smtp);
+	if (smtp->state != SMTP_READY || !g.verb) {
 		snprintf(why, whysz, "%s: session cannot take GETK",
 		    smtp->host);
 		return GETK_ERR_INTERNAL;
 	}
-	getk_buf_init(&cmd, 0);
-	while (done < n) {
-		/* Keep up to WINDOW commands in flight. */
-		getk_buf_free(&cmd);
-		for (; sent < n && sent - done < window; sent++) {
-			getk_log(smtp->log, GETK_LOG_PROTO, "%s -> %s <%s>",
-			    smtp->host, verb, mailboxes[sent]);
-			err = getk_buf_printf(&cmd, "%s <%s>\r\n", verb,
-			    mailboxes[sent]);
-			if (err)
-				goto leave;
-		}
-		if (cmd.len) {
-			err = send_all(smtp, cmd.data, cmd.len);
-			if (err) {
-				snprintf(why, whysz, "%s: %s while sending GETK",
-				    smtp->host, getk_strerror(err));
-				goto leave;
-			}
-		}
-		err = getk_reply_new(max_octets, &replies[done]);
-		if (err)
-			goto leave;
-		err = read_reply(smtp, replies[done], why, whysz);
-		if (err)
-			goto leave;
-		/* 421: the server closes the connection after this reply. */
-		if (getk_reply_code(replies[done]) == 421) {
-			done++;
-			err = done < n ? GETK_ERR_TEMPFAIL : GETK_OK;
-			if (err)
-				snprintf(why, whysz, "%s closed the session: 421 %s",
-				    smtp->host, getk_reply_text(replies[done - 1]));
-			set_state(smtp, SMTP_BROKEN);
-			goto leave;
-		}
-		done++;
-	}
-leave:
-	getk_buf_free(&cmd);
-	if (err)
-		set_state(smtp, SMTP_BROKEN);
-	*r_done = done;
-	return err;
+	if (n == 0)
+		return GETK_OK;
+	g.mailboxes = mailboxes;
+	g.n = n;
+	g.window = getk_smtp_has(smtp, "PIPELINING") ? SMTP_PIPELINE_MAX : 1;
+	g.max_octets = max_octets;
+	g.replies = replies;
+	g.why = why;
+	g.whysz = whysz;
+	set_state(smtp, SMTP_GETK_SEND);
+	while (getk_handlers[smtp->state])
+		getk_handlers[smtp->state](smtp, &g);
+	*r_done = g.done;
+	return g.err;
 }
 
 enum getk_err
@@ -691,77 +918,70 @@ getk_smtp_send(struct getk_smtp *smtp, const void *p, size_t len)
 }
 
 enum getk_err
-getk_smtp_reply(struct getk_smtp *smtp, int *r_code, char *text,
-    size_t textsz)
-{
-	long deadline = op_deadline(smtp, smtp->timeout_ms);
-	char line[SMTP_MAX_LINE + 1];
-	size_t len, lines = 0;
-	enum getk_err err;
-
-	*r_code = 0;
-	text[0] = '\0';
-	for (;;) {
-		err = read_line(smtp, line, &len, deadline);
-		if (!err && (len < 3 || line[0] < '2' || line[0] > '5' ||
-		    line[1] < '0' || line[1] > '9' || line[2] < '0' ||
-		    line[2] > '9' || (len > 3 && line[3] != ' ' &&
-		    line[3] != '-') || ++lines > GETK_MAX_ERROR_LINES))
-			err = GETK_ERR_PROTO;
-		if (err) {
-			set_state(smtp, SMTP_BROKEN);
-			return err;
-		}
-		getk_log(smtp->log, GETK_LOG_PROTO, "%s <- %s", smtp->host,
-		    line);
-		if (len <= 3 || line[3] == ' ')
-			break;
-	}
-	*r_code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
-	    (line[2] - '0');
-	snprintf(text, textsz, "%s", line);
-	return GETK_OK;
-}
-
-enum getk_err
-getk_smtp_command(struct getk_smtp *smtp, const char *line, int *r_code,
-    char *text, size_t textsz)
+getk_smtp_command(struct getk_smtp *smtp, const char *line, const char *what,
+    struct getk_multiline *reply, char *why, size_t whysz)
 {
 	struct getk_buf cmd;
+	char when[GETK_REPLY_TEXT_MAX];
 	enum getk_err err;
 
-	*r_code = 0;
-	text[0] = '\0';
+	getk_multiline_init(reply);
+	why[0] = '\0';
+	if (!what)
+		what = line;
+	if (smtp->state != SMTP_READY) {
+		snprintf(why, whysz, "%s: the session is broken; %s is not "
+		    "sent", smtp->host, what);
+		return GETK_ERR_CONNECT;
+	}
+	snprintf(when, sizeof(when), "before %s", what);
+	err = expect_silence(smtp, when, why, whysz);
+	if (err)
+		goto leave;
 	getk_log(smtp->log, GETK_LOG_PROTO, "%s -> %s", smtp->host, line);
 	getk_buf_init(&cmd, SMTP_MAX_LINE + 2);
 	err = getk_buf_printf(&cmd, "%s\r\n", line);
 	if (!err)
-		err = getk_smtp_send(smtp, cmd.data, cmd.len);
+		err = send_all(smtp, cmd.data, cmd.len);
 	getk_buf_free(&cmd);
+	if (err) {
+		snprintf(why, whysz, "%s: %s while sending %s", smtp->host,
+		    getk_strerror(err), what);
+		goto leave;
+	}
+	err = read_whole(smtp, reply, what, op_deadline(smtp,
+	    smtp->timeout_ms), why, whysz);
+leave:
 	if (err)
-		return err;
-	return getk_smtp_reply(smtp, r_code, text, textsz);
+		set_state(smtp, SMTP_BROKEN);
+	return err;
 }
 
 void
 getk_smtp_close(struct getk_smtp *smtp)
 {
+	struct getk_multiline reply;
+	char why[GETK_REPLY_TEXT_MAX + 128];
+
 	if (!smtp)
 		return;
 	if (smtp->state == SMTP_READY) {
-		char line[SMTP_MAX_LINE + 1];
-		size_t len;
 		long deadline = op_deadline(smtp, smtp->timeout_ms < 2000 ?
 		    smtp->timeout_ms : 2000);
 
 		/* QUIT is a courtesy: a slow or rude server is not waited
-		 * for long. */
-		getk_log(smtp->log, GETK_LOG_PROTO, "%s -> QUIT", smtp->host);
-		if (send_all(smtp, "QUIT\r\n", 6) == GETK_OK &&
-		    read_line(smtp, line, &len, deadline) == GETK_OK)
-			getk_log(smtp->log, GETK_LOG_PROTO, "%s <- %s",
-			    smtp->host, line);
-		set_state(smtp, SMTP_CLOSED);
+		 * for long, and one that speaks out of turn gets none. */
+		if (expect_silence(smtp, "before QUIT", why, sizeof(why))) {
+			getk_log(smtp->log, GETK_LOG_INFO, "%s", why);
+			set_state(smtp, SMTP_BROKEN);
+		} else {
+			getk_log(smtp->log, GETK_LOG_PROTO, "%s -> QUIT",
+			    smtp->host);
+			if (send_all(smtp, "QUIT\r\n", 6) == GETK_OK)
+				read_whole(smtp, &reply, "QUIT", deadline,
+				    why, sizeof(why));
+			set_state(smtp, SMTP_CLOSED);
+		}
 	}
 	if (smtp->curl)
 		curl_easy_cleanup(smtp->curl);

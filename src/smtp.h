@@ -1,12 +1,18 @@
 /*
- * smtp.h: an SMTP client session over libcurl, for GETK.
+ * smtp.h: an SMTP client session over libcurl, for GETK and submission.
  *
  * libcurl does the greeting, EHLO, STARTTLS (or implicit TLS) with
  * certificate checks, the second EHLO and AUTH (CURLOPT_CONNECT_ONLY);
- * this module then speaks GETK itself over curl_easy_send/curl_easy_recv,
- * because Debian's libcurl 7.88 fails on multi-line replies of more than
- * about 6 KB to custom commands (see DESIGN.md).  The capability list is
- * read from the EHLO reply that follows TLS, never from the one before.
+ * this module then speaks GETK and the commands of the mail transaction
+ * itself over curl_easy_send/curl_easy_recv, because Debian's libcurl
+ * 7.88 fails on multi-line replies of more than about 6 KB to custom
+ * commands (see DESIGN.md).  The capability list is read from the EHLO
+ * reply that follows TLS, never from the one before.
+ *
+ * Replies are counted: each is the reply to the command it answers, and
+ * a line from the server when no reply is owed breaks the session
+ * (GETK_ERR_PROTO).  Every text from the server that this module hands
+ * on or logs is printable (getk_printable).
  */
 #ifndef GETK_SMTP_H
 #define GETK_SMTP_H
@@ -16,6 +22,7 @@
 #include "error.h"
 #include "getkreply.h"
 #include "log.h"
+#include "reply.h"
 
 struct getk_tlsa;
 
@@ -82,23 +89,32 @@ int getk_smtp_has(const struct getk_smtp *smtp, const char *keyword);
  * offers PIPELINING) and parses each reply with a parser limited to
  * MAX_OCTETS.  REPLIES[i] receives the parser holding reply i; *R_DONE
  * the number of replies read completely.  GETK_OK when all N were read
- * (each may still be a failure reply); otherwise the session is broken:
- * GETK_ERR_TIMEOUT, GETK_ERR_CONNECT (connection lost), GETK_ERR_PROTO
- * (malformed reply: REPLIES[*R_DONE] then holds the parser that failed)
- * or GETK_ERR_TOOBIG, with *WHY saying which.  The caller frees REPLIES.
+ * (each may still be a failure reply) and nothing followed them;
+ * otherwise the session is broken: GETK_ERR_TIMEOUT, GETK_ERR_CONNECT
+ * (connection lost), GETK_ERR_PROTO (a malformed reply: REPLIES[*R_DONE]
+ * then holds the parser that failed; or a line out of turn, before the
+ * first command or after the last reply, with *R_DONE 0: a reply too
+ * many means that no reply can be trusted to answer its own command),
+ * GETK_ERR_TEMPFAIL (421 before the last reply) or GETK_ERR_TOOBIG,
+ * with *WHY saying which.  The caller frees REPLIES.
  */
 enum getk_err getk_smtp_getk(struct getk_smtp *smtp,
     const char *const *mailboxes, size_t n, size_t max_octets,
     struct getk_reply **replies, size_t *r_done, char *why, size_t whysz);
 
 /*
- * Sends the command LINE (no CRLF) and reads its reply, of one or more
- * lines: *R_CODE is its code, TEXT (TEXTSZ bytes) its last line whole.
- * GETK_OK whatever the code; GETK_ERR_TIMEOUT, GETK_ERR_CONNECT,
- * GETK_ERR_PROTO (malformed reply) break the session.
+ * Sends the command LINE (no CRLF) and reads its whole reply into
+ * *REPLY (code, enhanced code, printable text).  WHAT names the command
+ * in messages ("RCPT TO:<bob@example.org>", "the final dot"); NULL: LINE
+ * itself.  Before LINE is sent, the server must have said nothing since
+ * its last reply.  GETK_OK whatever the reply's code; otherwise, with
+ * *WHY (WHYSZ bytes) saying what happened, the session is broken:
+ * GETK_ERR_PROTO (a reply out of turn before LINE was sent, or a
+ * malformed reply), GETK_ERR_TIMEOUT, GETK_ERR_CONNECT (the connection
+ * closed, or the session was broken already), GETK_ERR_NOMEM.
  */
 enum getk_err getk_smtp_command(struct getk_smtp *smtp, const char *line,
-    int *r_code, char *text, size_t textsz);
+    const char *what, struct getk_multiline *reply, char *why, size_t whysz);
 
 /*
  * Sends LEN raw bytes (message data, which the caller dot-stuffs).
@@ -107,13 +123,10 @@ enum getk_err getk_smtp_command(struct getk_smtp *smtp, const char *line,
 enum getk_err getk_smtp_send(struct getk_smtp *smtp, const void *p,
     size_t len);
 
-/* Reads a reply without sending a command first (after DATA's dot). */
-enum getk_err getk_smtp_reply(struct getk_smtp *smtp, int *r_code,
-    char *text, size_t textsz);
-
 /*
- * Sends QUIT when the session is still sound, closes the connection and
- * frees the session.  NULL is a no-op.
+ * Sends QUIT when the session is still sound and the server has said
+ * nothing out of turn, closes the connection and frees the session.
+ * NULL is a no-op.
  */
 void getk_smtp_close(struct getk_smtp *smtp);
 

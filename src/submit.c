@@ -3,21 +3,84 @@
  *
  * libcurl connects and does greeting, EHLO, STARTTLS or implicit TLS
  * with certificate checks, the second EHLO and AUTH (src/smtp.c); the
- * mail transaction itself (MAIL, RCPT, DATA) is spoken here, so that its
- * parameters are ours to choose: libcurl 7.88 rebuilds MAIL FROM and RCPT
- * TO from the bare address and could carry neither DSN nor SIZE.  A
- * session opened with a user fails before MAIL FROM when the relay offers
- * no AUTH after TLS.  The message streams from its spool, dot-stuffed.
+ * mail transaction itself is spoken here, so that its parameters are
+ * ours to choose: libcurl 7.88 rebuilds MAIL FROM and RCPT TO from the
+ * bare address and could carry neither DSN nor SIZE.  A session opened
+ * with a user fails before MAIL FROM when the relay offers no AUTH after
+ * TLS.  The message streams from its spool, dot-stuffed.
+ *
+ * The transaction is a state machine, one handler per state, and
+ * tx_state() is the one place the state changes (and logs):
+ *
+ *     MAIL -> RCPT (once per recipient) -> DATA -> CONTENT -> DOT
+ *          -> MAIL (the next message) or QUIT -> END
+ *
+ * A refusal (4yz, 5yz) of any command goes to RSET, then QUIT.  Each
+ * command is sent alone and its reply read before the next one (no
+ * PIPELINING), and every reply must be the one its command calls for:
+ * 2yz to MAIL, RCPT and the final dot, 354 to DATA.  Anything else, or
+ * a reply out of turn (smtp.c checks before each command, so also
+ * before the final dot), is a protocol error that ends the submission
+ * at once: a broken relay never receives a complete message, and
+ * success is never reported without the relay's 2yz after the final
+ * dot.
  */
 #include <config.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "reply.h"
 #include "smtp.h"
 #include "submit.h"
+
+enum tx_state {
+	TX_MAIL,	/* MAIL FROM for the message, awaiting 2yz */
+	TX_RCPT,	/* RCPT TO for its next recipient, awaiting 2yz */
+	TX_DATA,	/* DATA, awaiting 354 */
+	TX_CONTENT,	/* the message, dot-stuffed, without the final dot */
+	TX_DOT,		/* the final dot, awaiting the relay's verdict */
+	TX_RSET,	/* after a refusal: RSET, then QUIT */
+	TX_QUIT,	/* QUIT and close */
+	TX_END		/* nothing more to say */
+};
+
+static const char *const tx_names[] = {
+	"MAIL", "RCPT", "DATA", "CONTENT", "DOT", "RSET", "QUIT", "END"
+};
+#define TX_NSTATES (sizeof(tx_names) / sizeof(tx_names[0]))
+
+/* One submission: what the state handlers share. */
+struct tx {
+	const struct getk_submit_settings *s;
+	struct getk_smtp *smtp;
+	const struct getk_submission *msgs;
+	size_t n;			/* transactions */
+	size_t i;			/* the one in progress */
+	size_t k;			/* its next recipient */
+	int dsn, size, eightbit;	/* what the relay offers */
+	enum tx_state state;
+	struct getk_multiline reply;	/* the last reply */
+	int code;			/* the last transaction reply's code */
+	size_t done;			/* transactions the relay accepted */
+	enum getk_err err;
+	char *why;
+	size_t whysz;
+};
+
+/* Moves the transaction to NEXT and logs it. */
+static void
+tx_state(struct tx *t, enum tx_state next)
+{
+	if (t->state == next)
+		return;
+	getk_log(t->s->log, GETK_LOG_PROTO, "relay %s: %s -> %s", t->s->host,
+	    tx_names[t->state], tx_names[next]);
+	t->state = next;
+}
 
 /* The error for a refusal with reply CODE. */
 static enum getk_err
@@ -28,10 +91,156 @@ refusal(int code)
 	return code / 100 == 4 ? GETK_ERR_TEMPFAIL : GETK_ERR_PERMFAIL;
 }
 
-/* Sends the spooled message as DATA content, dot-stuffed, and the end. */
-static enum getk_err
-send_data(struct getk_smtp *smtp, struct getk_spool *msg)
+static void tx_fail(struct tx *t, enum getk_err err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Ends the submission with ERR and the message FMT (or, with FMT NULL,
+ * the one already in t->why).  Nothing of the transaction is sent any
+ * more; smtp.c says QUIT only where the session's framing is intact
+ * (a reply of the wrong code, but in turn).
+ */
+static void
+tx_fail(struct tx *t, enum getk_err err, const char *fmt, ...)
 {
+	va_list ap;
+
+	t->err = err;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(t->why, t->whysz, fmt, ap);
+		va_end(ap);
+	}
+	tx_state(t, TX_END);
+}
+
+/*
+ * Sends LINE, named WHAT in messages, and reads its reply into
+ * t->reply.  Returns 0 when a reply came; otherwise the submission has
+ * failed (smtp.c said why).
+ */
+static int
+tx_command(struct tx *t, const char *line, const char *what)
+{
+	enum getk_err err;
+
+	err = getk_smtp_command(t->smtp, line, what, &t->reply, t->why,
+	    t->whysz);
+	if (err) {
+		tx_fail(t, err, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Judges the reply to the command WHAT in t->reply: returns 1 when its
+ * code is the one WANT calls for (a class, 2 for "2yz", or a code, 354).
+ * A refusal (4yz, 5yz) of REFUSED (what the relay refuses: the command,
+ * or the message) ends the transaction with RSET; any other reply is a
+ * protocol error.
+ */
+static int
+tx_expect(struct tx *t, const char *what, const char *refused, int want)
+{
+	int code = t->reply.code;
+
+	t->code = code;
+	if (want < 10 ? code / 100 == want : code == want)
+		return 1;
+	if (code / 100 == 4 || code / 100 == 5) {
+		t->err = refusal(code);
+		snprintf(t->why, t->whysz, "relay refused %s: %s", refused,
+		    t->reply.text);
+		tx_state(t, TX_RSET);
+		return 0;
+	}
+	tx_fail(t, GETK_ERR_PROTO, "relay answered %s with %s, not %s: a "
+	    "broken relay; the message was not submitted", what,
+	    t->reply.text, want == 354 ? "354" : "2yz");
+	return 0;
+}
+
+/* MAIL: the envelope sender, with SIZE, BODY and RET where offered. */
+static void
+on_mail(struct tx *t)
+{
+	const struct getk_submission *m = &t->msgs[t->i];
+	struct getk_buf cmd;
+	char what[600];
+	enum getk_err err;
+
+	getk_log(t->s->log, GETK_LOG_DEBUG, "submitting %lld bytes to %s "
+	    "port %d for %zu recipient%s", (long long)getk_spool_size(
+	    m->message), t->s->host, t->s->port, m->nrcpts,
+	    m->nrcpts == 1 ? "" : "s");
+	/* SIZE lets the relay refuse a message too big before it is sent;
+	 * BODY=8BITMIME announces what a clear-text message may hold (RFC
+	 * 1870, RFC 6152). */
+	getk_buf_init(&cmd, 2048);
+	err = getk_buf_printf(&cmd, "MAIL FROM:<%s>", m->from);
+	if (!err && t->size)
+		err = getk_buf_printf(&cmd, " SIZE=%lld",
+		    (long long)getk_spool_size(m->message));
+	if (!err && t->eightbit)
+		err = getk_buf_adds(&cmd, " BODY=8BITMIME");
+	if (!err && t->dsn && t->s->dsn_ret)
+		err = getk_buf_printf(&cmd, " RET=%s", t->s->dsn_ret);
+	snprintf(what, sizeof(what), "MAIL FROM:<%s>", m->from);
+	if (err)
+		tx_fail(t, err, "%s: %s", what, getk_strerror(err));
+	else if (tx_command(t, cmd.data, what) == 0 &&
+	    tx_expect(t, what, what, 2)) {
+		t->k = 0;
+		tx_state(t, TX_RCPT);
+	}
+	getk_buf_free(&cmd);
+}
+
+/* RCPT: the next recipient, with NOTIFY where offered; then DATA. */
+static void
+on_rcpt(struct tx *t)
+{
+	const struct getk_submission *m = &t->msgs[t->i];
+	struct getk_buf cmd;
+	char what[600];
+	enum getk_err err;
+
+	if (t->k == m->nrcpts) {
+		tx_state(t, TX_DATA);
+		return;
+	}
+	getk_buf_init(&cmd, 2048);
+	err = getk_buf_printf(&cmd, "RCPT TO:<%s>%s%s", m->rcpts[t->k],
+	    t->dsn && t->s->dsn_notify ? " NOTIFY=" : "",
+	    t->dsn && t->s->dsn_notify ? t->s->dsn_notify : "");
+	snprintf(what, sizeof(what), "RCPT TO:<%s>", m->rcpts[t->k]);
+	if (err)
+		tx_fail(t, err, "%s: %s", what, getk_strerror(err));
+	else if (tx_command(t, cmd.data, what) == 0 &&
+	    tx_expect(t, what, what, 2))
+		t->k++;
+	getk_buf_free(&cmd);
+}
+
+/* DATA: only 354 lets the message go. */
+static void
+on_data(struct tx *t)
+{
+	if (tx_command(t, "DATA", "DATA") == 0 &&
+	    tx_expect(t, "DATA", "DATA", 354))
+		tx_state(t, TX_CONTENT);
+}
+
+/*
+ * CONTENT: the spooled message, dot-stuffed, ended by a CRLF (added when
+ * it lacks one); the final dot is the next state's, so that smtp.c can
+ * check first that the relay has said nothing meanwhile.
+ */
+static void
+on_content(struct tx *t)
+{
+	struct getk_spool *msg = t->msgs[t->i].message;
 	char in[32768], out[65536 + 8];
 	size_t got, i, n;
 	off_t off = 0;
@@ -41,8 +250,11 @@ send_data(struct getk_smtp *smtp, struct getk_spool *msg)
 
 	for (;;) {
 		err = getk_spool_read(msg, off, in, sizeof(in), &got);
-		if (err)
-			return err;
+		if (err) {
+			tx_fail(t, err, "cannot read the message to send: %s",
+			    getk_strerror(err));
+			return;
+		}
 		if (got == 0)
 			break;
 		off += (off_t)got;
@@ -54,14 +266,81 @@ send_data(struct getk_smtp *smtp, struct getk_spool *msg)
 		}
 		last[0] = got > 1 ? in[got - 2] : last[1];
 		last[1] = in[got - 1];
-		err = getk_smtp_send(smtp, out, n);
+		err = getk_smtp_send(t->smtp, out, n);
 		if (err)
-			return err;
+			break;
 	}
-	if (last[0] != '\r' || last[1] != '\n')
-		return getk_smtp_send(smtp, "\r\n.\r\n", 5);
-	return getk_smtp_send(smtp, ".\r\n", 3);
+	if (!err && (last[0] != '\r' || last[1] != '\n'))
+		err = getk_smtp_send(t->smtp, "\r\n", 2);
+	if (err) {
+		tx_fail(t, err, "%s: %s while sending the message", t->s->host,
+		    getk_strerror(err));
+		return;
+	}
+	getk_log(t->s->log, GETK_LOG_PROTO, "%s -> (%lld octets of message)",
+	    t->s->host, (long long)off);
+	tx_state(t, TX_DOT);
 }
+
+/* DOT: the final dot; only the relay's 2yz after it means "submitted". */
+static void
+on_dot(struct tx *t)
+{
+	enum getk_err err;
+
+	err = getk_smtp_command(t->smtp, ".", "the final dot", &t->reply,
+	    t->why, t->whysz);
+	if (err) {
+		/* Once the dot is out, silence may also mean that the relay
+		 * has the message: say so, for the caller who retries. */
+		if (err == GETK_ERR_TIMEOUT || err == GETK_ERR_CONNECT)
+			snprintf(t->why + strlen(t->why), t->whysz -
+			    strlen(t->why), "; the relay may have the message "
+			    "nonetheless");
+		tx_fail(t, err, NULL);
+		return;
+	}
+	if (!tx_expect(t, "the final dot", "the message after the final dot",
+	    2))
+		return;
+	t->done = ++t->i;
+	tx_state(t, t->i < t->n ? TX_MAIL : TX_QUIT);
+}
+
+/*
+ * RSET: a refused transaction leaves nothing half-done at the relay.
+ * Its reply does not change the verdict; a broken session is closed.
+ */
+static void
+on_rset(struct tx *t)
+{
+	struct getk_multiline reply;
+	char why[GETK_REPLY_TEXT_MAX + 128];
+
+	if (getk_smtp_command(t->smtp, "RSET", NULL, &reply, why, sizeof(why)))
+		getk_log(t->s->log, GETK_LOG_INFO, "%s", why);
+	tx_state(t, TX_QUIT);
+}
+
+/* QUIT: the session ends (smtp.c says QUIT where it is still sound). */
+static void
+on_quit(struct tx *t)
+{
+	getk_smtp_close(t->smtp);
+	t->smtp = NULL;
+	tx_state(t, TX_END);
+}
+
+/* The handler of each state; NULL for TX_END. */
+static void (*const tx_handlers[TX_NSTATES])(struct tx *) = {
+	[TX_MAIL] = on_mail,
+	[TX_RCPT] = on_rcpt,
+	[TX_DATA] = on_data,
+	[TX_CONTENT] = on_content,
+	[TX_DOT] = on_dot,
+	[TX_RSET] = on_rset,
+	[TX_QUIT] = on_quit,
+};
 
 enum getk_err
 getk_submit(const struct getk_submit_settings *s,
@@ -69,11 +348,8 @@ getk_submit(const struct getk_submit_settings *s,
     int *r_code, char *why, size_t whysz)
 {
 	struct getk_smtp_settings ss;
-	struct getk_smtp *smtp = NULL;
-	struct getk_buf cmd;
-	char text[1024];
-	int code = 0, dsn, size, eightbit;
-	size_t i, k;
+	struct getk_buf method;
+	struct tx t;
 	enum getk_err err;
 
 	*r_done = 0;
@@ -91,94 +367,43 @@ getk_submit(const struct getk_submit_settings *s,
 	ss.user = s->user;
 	ss.password = s->password;
 	ss.log = s->log;
-	getk_buf_init(&cmd, 2048);
+	getk_buf_init(&method, 2048);
 	if (s->auth_method) {
 		char *up;
 
-		if (getk_buf_printf(&cmd, "AUTH=%s", s->auth_method))
+		if (getk_buf_printf(&method, "AUTH=%s", s->auth_method))
 			return GETK_ERR_INVAL;
-		for (up = cmd.data + 5; *up; up++)
+		for (up = method.data + 5; *up; up++)
 			if (*up >= 'a' && *up <= 'z')
 				*up = (char)(*up - 'a' + 'A');
-		ss.auth_method = cmd.data;
+		ss.auth_method = method.data;
 	}
 	getk_log(s->log, GETK_LOG_DEBUG, "connecting to the relay %s port %d",
 	    s->host, s->port);
-	err = getk_smtp_open(&ss, &smtp, why, whysz);
-	getk_buf_free(&cmd);
+	memset(&t, 0, sizeof(t));
+	err = getk_smtp_open(&ss, &t.smtp, why, whysz);
+	getk_buf_free(&method);
 	if (err) {
 		if (err == GETK_ERR_NOTSUPP)
 			err = GETK_ERR_TLS;
 		return err;
 	}
-	dsn = getk_smtp_has(smtp, "DSN");
-	if (!dsn && (s->dsn_notify || s->dsn_ret))
+	t.s = s;
+	t.msgs = msgs;
+	t.n = n;
+	t.why = why;
+	t.whysz = whysz;
+	t.dsn = getk_smtp_has(t.smtp, "DSN");
+	if (!t.dsn && (s->dsn_notify || s->dsn_ret))
 		getk_log(s->log, GETK_LOG_WARN, "%s does not offer DSN: no "
 		    "delivery status notification is requested", s->host);
-	size = getk_smtp_has(smtp, "SIZE");
-	eightbit = getk_smtp_has(smtp, "8BITMIME");
-	for (i = 0; i < n; i++) {
-		const struct getk_submission *m = &msgs[i];
-
-		getk_log(s->log, GETK_LOG_DEBUG, "submitting %lld bytes to %s "
-		    "port %d for %zu recipient%s", (long long)getk_spool_size(
-		    m->message), s->host, s->port, m->nrcpts,
-		    m->nrcpts == 1 ? "" : "s");
-		/* SIZE lets the relay refuse a message too big before it is
-		 * sent; BODY=8BITMIME announces what a clear-text message may
-		 * hold (RFC 1870, RFC 6152). */
-		err = getk_buf_printf(&cmd, "MAIL FROM:<%s>", m->from);
-		if (!err && size)
-			err = getk_buf_printf(&cmd, " SIZE=%lld",
-			    (long long)getk_spool_size(m->message));
-		if (!err && eightbit)
-			err = getk_buf_adds(&cmd, " BODY=8BITMIME");
-		if (!err && dsn && s->dsn_ret)
-			err = getk_buf_printf(&cmd, " RET=%s", s->dsn_ret);
-		if (!err)
-			err = getk_smtp_command(smtp, cmd.data, &code, text,
-			    sizeof(text));
-		getk_buf_free(&cmd);
-		for (k = 0; !err && code == 250 && k < m->nrcpts; k++) {
-			err = getk_buf_printf(&cmd, "RCPT TO:<%s>%s%s",
-			    m->rcpts[k], dsn && s->dsn_notify ? " NOTIFY=" :
-			    "", dsn && s->dsn_notify ? s->dsn_notify : "");
-			if (!err)
-				err = getk_smtp_command(smtp, cmd.data, &code,
-				    text, sizeof(text));
-			getk_buf_free(&cmd);
-			if (!err && code / 100 == 2)
-				code = 250;
-		}
-		if (!err && code == 250)
-			err = getk_smtp_command(smtp, "DATA", &code, text,
-			    sizeof(text));
-		if (!err && code == 354) {
-			err = send_data(smtp, m->message);
-			if (!err)
-				err = getk_smtp_reply(smtp, &code, text,
-				    sizeof(text));
-		}
-		if (err) {
-			snprintf(why, whysz, "%s: %s", s->host,
-			    getk_strerror(err));
-			break;
-		}
-		*r_code = code;
-		if (code / 100 != 2) {
-			char rtext[512];
-			int rc;
-
-			/* A refused transaction leaves nothing half-done. */
-			getk_smtp_command(smtp, "RSET", &rc, rtext, sizeof(rtext));
-			snprintf(why, whysz, "%s said: %s", s->host, text);
-			err = refusal(code);
-			break;
-		}
-		*r_done = i + 1;
-	}
-	getk_buf_free(&cmd);
-	getk_smtp_close(smtp);
-	return err;
+	t.size = getk_smtp_has(t.smtp, "SIZE");
+	t.eightbit = getk_smtp_has(t.smtp, "8BITMIME");
+	t.state = n ? TX_MAIL : TX_QUIT;
+	while (tx_handlers[t.state])
+		tx_handlers[t.state](&t);
+	getk_smtp_close(t.smtp);
+	*r_done = t.done;
+	*r_code = t.code;
+	return t.err;
 }
-
