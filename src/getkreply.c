@@ -194,7 +194,8 @@ getk_reply_feed(struct getk_reply *reply, const char *line, size_t len,
 
 	if (reply->code != 250) {
 		if (reply->state == RS_FIRST) {
-			getk_printable(reply->text, sizeof(reply->text), p, len);
+			getk_printable(reply->text, sizeof(reply->text), p,
+			    len);
 			reply->state = RS_ERROR_TEXT;
 		}
 		if (reply->code / 100 == 2)

@@ -72,7 +72,8 @@ getk_reply_line_parse(const char *line, size_t len, struct getk_reply_line *r,
 		return refuse(r, r_why, "reply line too long");
 	if (len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' ||
 	    line[1] > '5' || !is_digit(line[2]))
-		return refuse(r, r_why, "reply line without a valid reply code");
+		return refuse(r, r_why,
+		    "reply line without a valid reply code");
 	if (len > 3 && line[3] != ' ' && line[3] != '-')
 		return refuse(r, r_why, "reply code not followed by a space "
 		    "or a hyphen");

@@ -443,6 +443,53 @@ expect_out() {
 	fi
 }
 
+# expect_transcript PEER [DESC] <<EOF: ok when the command log of PEER
+# ($T/PEER.log, as the peers' --log writes it: "relay" for start_relay,
+# the host name for start_getk) is exactly the lines given, in order and
+# no more (as curl's test <protocol> sections).  An expected line ending
+# in "*" matches any line that starts with the rest ("EHLO *").  A
+# mismatch shows the difference.
+expect_transcript() {
+	peer=$1
+	desc=${2:-"$peer: the commands, in order"}
+	cat >"$T/transcript.want"
+	touch "$T/$peer.log"
+	if awk 'FILENAME == ARGV[1] { want[++n] = $0; next }
+	    { got[++m] = $0 }
+	    END {
+		if (n != m)
+			exit 1
+		for (i = 1; i <= n; i++) {
+			w = want[i]
+			if (w ~ /\*$/) {
+				w = substr(w, 1, length(w) - 1)
+				if (substr(got[i], 1, length(w)) != w)
+					exit 1
+			} else if (got[i] != w)
+				exit 1
+		}
+	    }' "$T/transcript.want" "$T/$peer.log"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		diff -u "$T/transcript.want" "$T/$peer.log" |
+			sed 's/^/#   /' | tr -c '\n -~' '?'
+	fi
+}
+
+# expect_printable DESC FILE: ok when FILE holds nothing but printable
+# ASCII, tabs and newlines: no ESC, no bare CR, no 8-bit byte from a
+# server reached it raw.
+expect_printable() {
+	if [ "$(LC_ALL=C tr -d '\n\t -~' <"$2" | wc -c)" -eq 0 ]; then
+		ok "$1"
+	else
+		not_ok "$1: $2 holds control or 8-bit bytes"
+		LC_ALL=C grep -n '[^	 -~]' "$2" | head -5 | od -c | head -20 |
+			sed 's/^/#   /'
+	fi
+}
+
 # expect_no_key DESC: ok when the last fetch printed no key at all.
 expect_no_key() {
 	if [ ! -s "$T/out" ]; then

@@ -45,6 +45,11 @@ OVERSIZE_OCTETS = 70000
 # --oversize: largest key file still served (as is, without padding).
 OVERSIZE_FILE_LIMIT = 16 << 20
 
+# --control-text: what a hostile server puts into the text of a --fail
+# reply: an ESC sequence that clears a terminal and sets its title, a bare
+# CR that would overwrite the line, and colour.
+CONTROL_TEXT = "\x1b]0;pwned\x07\x1b[2J\rFORGED \x1b[31mred\x1b[0m"
+
 # A single-line reply that aborts a command: Reply(code, enh, text), where
 # enh ("5.1.3") is dropped under --no-enhanced.  The GETK argument parsers
 # and the key lookup are shared with relay.py (peerlib).
@@ -325,10 +330,16 @@ class Session(peerlib.LineSession):
                                   "Too many lookups, closing connection")]
                 self.done = True
             elif opts.fail is not None:
-                lines = [opts.fail]
+                lines = [opts.fail + (" " + CONTROL_TEXT
+                                      if opts.control_text else "")]
                 self.done = opts.fail.startswith("421")
             else:
                 lines = self.lookup(arg)
+            if opts.extra_reply and self.getk_count == 1:
+                # One reply too many, after the first: under PIPELINING
+                # a client that does not count takes it as the reply to
+                # the next GETK, and every later reply shifts by one.
+                lines = lines + [self.fmt(550, "5.7.0", "No key available")]
         if opts.delay_ms:
             await self.writer.drain()
             await asyncio.sleep(opts.delay_ms / 1000)
@@ -468,6 +479,13 @@ def parse_args(argv):
                         "without CRLF, then nothing")
     h.add_argument("--mixed-codes", action="store_true",
                    help="data lines use 251 instead of 250")
+    h.add_argument("--control-text", action="store_true",
+                   help="the --fail REPLY also carries an ESC sequence and "
+                        "a bare CR in its text")
+    h.add_argument("--extra-reply", action="store_true",
+                   help="after the reply to the first GETK of a "
+                        "connection, one more: \"550 5.7.0 No key "
+                        "available\"")
     h.add_argument("--hang", action="store_true",
                    help="accept connections, never send anything")
     h.add_argument("--hang-after-ehlo", action="store_true",

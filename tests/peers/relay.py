@@ -52,6 +52,10 @@ MAX_RECIPIENTS = 1000
 TLS_HANDSHAKE_TIMEOUT = 30
 # Replies that --fail-* accept: one line, a 4xx or 5xx code.
 FAIL_REPLY = re.compile(r"[45][0-9][0-9](?: [^\r\n]*)?\Z")
+# --control-text: what a hostile relay puts into the text of a refusal:
+# an ESC sequence that clears a terminal and sets its title, a bare CR
+# that would overwrite the line, and colour.
+CONTROL_TEXT = "\x1b]0;pwned\x07\x1b[2J\rFORGED \x1b[31mred\x1b[0m"
 
 
 class Reply(Exception):
@@ -302,7 +306,12 @@ class Session(peerlib.LineSession):
         self.write(*lines)
 
     async def fail(self, text):
-        """Send a --fail-* reply; a 421 then closes the connection."""
+        """Send a --fail-* reply; a 421 then closes the connection.
+
+        Under --control-text the text carries CONTROL_TEXT as well.
+        """
+        if self.opts.control_text:
+            text += " " + CONTROL_TEXT
         await self.reply(text)
         if text.startswith("421"):
             self.done = True
@@ -365,6 +374,13 @@ class Session(peerlib.LineSession):
             if not data:
                 return False
             buf += data
+
+    async def swallow(self):
+        """Answer nothing; read until the client closes the connection
+        (--hang-after-dot)."""
+        await self.writer.drain()
+        while await self.reader.read(READ_CHUNK):
+            pass
 
     # ------------------------------------------------------------ session
 
@@ -658,7 +674,12 @@ class Session(peerlib.LineSession):
             return
         self.mail_from = mail_from
         self.smtputf8 = utf8
-        await self.reply("250 2.1.0 Ok")
+        if opts.extra_after_mail:
+            # One reply too many: a client that does not count replies
+            # reads every later one as the answer to the wrong command.
+            await self.reply("250 2.1.0 Ok", "250 2.1.0 Ok")
+        else:
+            await self.reply("250 2.1.0 Ok")
 
     async def cmd_rcpt(self, arg):
         """RCPT TO: syntax, then --fail-rcpt-for, then --fail-rcpt."""
@@ -702,15 +723,46 @@ class Session(peerlib.LineSession):
         if arg.strip():
             await self.reply("501 5.5.4 Syntax: DATA (no parameters)")
             return
-        spool = opts.spool if opts.fail_data is None else None
+        if opts.fail_data_cmd is not None:
+            await self.fail(opts.fail_data_cmd)
+            return
+        if opts.data_250:
+            # A broken relay: "250" where DATA calls for 354.  Nothing is
+            # read as message data and nothing is stored.
+            self.reset_transaction()
+            await self.reply("250 2.0.0 Ok")
+            return
+        lost = (opts.close_after_dot or opts.hang_after_dot
+                or opts.unsolicited_before_dot)
+        spool = opts.spool if opts.fail_data is None and not lost else None
         sink = MessageSink(spool, self.server.temp_name(), opts.max_size)
         try:
-            await self.reply("354 End data with <CR><LF>.<CR><LF>")
+            if opts.unsolicited_before_dot:
+                # A line no command asked for, sent with the 354: it is
+                # there before the client sends the final dot.
+                await self.reply("354 End data with <CR><LF>.<CR><LF>",
+                                 "250 2.0.0 Ok: queued as 9999")
+            else:
+                await self.reply("354 End data with <CR><LF>.<CR><LF>")
             await self.writer.drain()
             if not await self.receive_data(sink):
                 self.done = True      # EOF in the middle: store nothing
                 return
-            if opts.fail_data is not None:
+            self.server.log.record(b".", self.tls)
+            if opts.close_after_dot:
+                self.done = True      # no reply at all: close
+                return
+            if opts.hang_after_dot:
+                await self.swallow()  # no reply: wait for the client
+                self.done = True
+                return
+            if opts.unsolicited_before_dot:
+                # The message came whole although the client had its
+                # line before the dot: a client that counts replies never
+                # gets here.  Nothing is stored; the reply it gets now is
+                # one too many again.
+                await self.reply("554 5.5.1 Message stored nowhere")
+            elif opts.fail_data is not None:
                 await self.fail(opts.fail_data)
             elif sink.too_big:
                 await self.reply("552 5.3.4 Message too big")
@@ -868,6 +920,27 @@ def parse_args(argv):
     f.add_argument("--fail-data", metavar="REPLY",
                    help="read the message, then answer the end of DATA "
                         "with REPLY and store nothing")
+    f.add_argument("--fail-data-cmd", metavar="REPLY",
+                   help="answer the DATA command itself with REPLY")
+    f.add_argument("--control-text", action="store_true",
+                   help="every --fail-* REPLY also carries an ESC "
+                        "sequence and a bare CR in its text")
+
+    h = p.add_argument_group("broken relays (nothing is ever stored)")
+    h.add_argument("--data-250", action="store_true",
+                   help="answer DATA with \"250 2.0.0 Ok\" instead of 354")
+    h.add_argument("--extra-after-mail", action="store_true",
+                   help="answer MAIL FROM with two 250 lines: one reply "
+                        "too many")
+    h.add_argument("--unsolicited-before-dot", action="store_true",
+                   help="send \"250 2.0.0 Ok: queued as 9999\" right "
+                        "after the 354, before the client's final dot; "
+                        "a message that still comes whole gets 554")
+    h.add_argument("--close-after-dot", action="store_true",
+                   help="read the message, then close the connection "
+                        "without a reply")
+    h.add_argument("--hang-after-dot", action="store_true",
+                   help="read the message, then never reply")
 
     opts = p.parse_args(argv)
     if bool(opts.cert) != bool(opts.key):
@@ -880,7 +953,8 @@ def parse_args(argv):
         p.error("--user must not be empty")
     replies = [("--fail-mail", opts.fail_mail),
                ("--fail-rcpt", opts.fail_rcpt),
-               ("--fail-data", opts.fail_data)]
+               ("--fail-data", opts.fail_data),
+               ("--fail-data-cmd", opts.fail_data_cmd)]
     replies += [("--fail-rcpt-for", r) for _, r in opts.fail_rcpt_for or []]
     for name, reply in replies:
         if reply is not None and not FAIL_REPLY.match(reply):
