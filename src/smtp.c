@@ -4,7 +4,7 @@
  * The session's life is a state machine: CONNECTING while libcurl does
  * greeting, EHLO, TLS, EHLO and AUTH; READY between commands, when the
  * server owes us nothing; GETK_SEND, GETK_REPLY and GETK_END while a GETK
- * pipeline runs (commands written, replies owed, and the check that no
+ * pipeline runs (commands written, replies owed, and the proof that no
  * reply follows the last one); BROKEN once the framing of the connection
  * is lost (timeout, malformed reply, a reply out of turn, connection
  * closed), after which nothing more is sent; CLOSED after QUIT.
@@ -12,9 +12,12 @@
  *
  * Every reply is the reply to the command it answers: replies are
  * counted, and a line that arrives when no reply is owed (buffered or
- * readable before a command is sent, or after the last GETK reply) is a
- * protocol error.  Every byte from the server is made printable
- * (getk_printable) before it is logged or handed on.
+ * readable before a command is sent) is a protocol error.  A GETK
+ * pipeline ends with NOOP, pipelined after the last GETK: a server that
+ * sent one reply too many shows it there, whenever its bytes arrive,
+ * because the reply to NOOP is a single 2yz line and no GETK reply is
+ * (GETK.md sections 3 and 4).  Every byte from the server is made
+ * printable (getk_printable) before it is logged or handed on.
  */
 #include <config.h>
 
@@ -747,6 +750,7 @@ struct getk_run {
 	struct getk_reply **replies;	/* reply i answers mailboxes[i] */
 	size_t sent;			/* commands written */
 	size_t done;			/* replies read */
+	int noop_sent;			/* the closing NOOP is written */
 	enum getk_err err;
 	char *why;
 	size_t whysz;
@@ -761,8 +765,9 @@ getk_fail(struct getk_smtp *s, struct getk_run *g, enum getk_err err)
 }
 
 /*
- * GETK_SEND: writes commands until WINDOW replies are owed.  When none is
- * owed yet, the server must have been silent.
+ * GETK_SEND: writes commands until WINDOW replies are owed, and after the
+ * last GETK the closing NOOP when the server pipelines.  When no reply
+ * is owed yet, the server must have been silent.
  */
 static void
 on_getk_send(struct getk_smtp *s, struct getk_run *g)
@@ -785,6 +790,11 @@ on_getk_send(struct getk_smtp *s, struct getk_run *g)
 		    g->verb, g->mailboxes[g->sent]);
 		err = getk_buf_printf(&cmd, "%s <%s>\r\n", g->verb,
 		    g->mailboxes[g->sent]);
+	}
+	if (!err && g->sent == g->n && g->window > 1) {
+		getk_log(s->log, GETK_LOG_PROTO, "%s -> NOOP", s->host);
+		err = getk_buf_adds(&cmd, "NOOP\r\n");
+		g->noop_sent = 1;
 	}
 	if (!err && cmd.len) {
 		err = send_all(s, cmd.data, cmd.len);
@@ -837,25 +847,56 @@ on_getk_reply(struct getk_smtp *s, struct getk_run *g)
 }
 
 /*
- * GETK_END: every command has its reply.  A line more means that some
- * reply answered another command than it seemed to (the server answered
- * one twice): none of them can be trusted, and the session is over.
+ * GETK_END: every GETK has its reply; the next reply must be NOOP's, a
+ * single 2yz line, and nothing may follow it.  Anything else means that
+ * the server answered some GETK twice, so that some reply seemed to
+ * answer another command than its own: none of them is used, and the
+ * session is over.
  */
 static void
 on_getk_end(struct getk_smtp *s, struct getk_run *g)
 {
-	enum getk_err err;
+	struct getk_multiline noop;
+	enum getk_err err = GETK_OK;
 
-	err = expect_silence(s, "after the last GETK reply", g->why,
-	    g->whysz);
+	if (!g->noop_sent) {
+		err = expect_silence(s, "after the last GETK reply", g->why,
+		    g->whysz);
+		if (!err) {
+			getk_log(s->log, GETK_LOG_PROTO, "%s -> NOOP", s->host);
+			err = send_all(s, "NOOP\r\n", 6);
+			if (err)
+				snprintf(g->why, g->whysz, "%s: %s while sending "
+				    "NOOP", s->host, getk_strerror(err));
+		}
+	}
+	if (!err)
+		err = read_whole(s, &noop, "NOOP", op_deadline(s,
+		    s->timeout_ms), g->why, g->whysz);
+	if (!err && (noop.lines != 1 || noop.code / 100 != 2)) {
+		snprintf(g->why, g->whysz, "%s sent a reply too many: \"%.60s%s\" "
+		    "came where the reply to NOOP was due", s->host,
+		    noop.text, strlen(noop.text) > 60 ? "..." : "");
+		err = GETK_ERR_PROTO;
+	}
+	if (!err)
+		err = expect_silence(s, "after the reply to NOOP", g->why,
+		    g->whysz);
 	if (err == GETK_ERR_PROTO) {
+		/* Framing lost after the last GETK reply: no reply of the
+		 * batch can be trusted to answer its own command. */
 		snprintf(g->why + strlen(g->why), g->whysz - strlen(g->why),
-		    " (a reply too many: none of the %zu replies is used)",
-		    g->n);
+		    "; none of the %zu GETK replies is used", g->n);
 		g->done = 0;
+		getk_fail(s, g, err);
+		return;
 	}
 	if (err) {
-		getk_fail(s, g, err);
+		/* Silence or a closed connection, not a reply too many: the
+		 * replies stand, the session is over. */
+		getk_log(s->log, GETK_LOG_INFO, "%s", g->why);
+		g->why[0] = '\0';
+		set_state(s, SMTP_BROKEN);
 		return;
 	}
 	set_state(s, SMTP_READY);

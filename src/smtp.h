@@ -88,13 +88,15 @@ int getk_smtp_has(const struct getk_smtp *smtp, const char *keyword);
  * Asks GETK for each of the N MAILBOXES (pipelined when the server
  * offers PIPELINING) and parses each reply with a parser limited to
  * MAX_OCTETS.  REPLIES[i] receives the parser holding reply i; *R_DONE
- * the number of replies read completely.  GETK_OK when all N were read
- * (each may still be a failure reply) and nothing followed them;
+ * the number of replies read completely.  A NOOP follows the last GETK
+ * (pipelined where the server pipelines): its reply proves that no GETK
+ * was answered twice.  GETK_OK when all N were read (each may still be
+ * a failure reply) and nothing but NOOP's reply followed them;
  * otherwise the session is broken: GETK_ERR_TIMEOUT, GETK_ERR_CONNECT
  * (connection lost), GETK_ERR_PROTO (a malformed reply: REPLIES[*R_DONE]
- * then holds the parser that failed; or a line out of turn, before the
- * first command or after the last reply, with *R_DONE 0: a reply too
- * many means that no reply can be trusted to answer its own command),
+ * then holds the parser that failed; or a line out of turn before the
+ * first command, or a reply too many after the last, with *R_DONE 0:
+ * then no reply can be trusted to answer its own command),
  * GETK_ERR_TEMPFAIL (421 before the last reply) or GETK_ERR_TOOBIG,
  * with *WHY saying which.  The caller frees REPLIES.
  */
