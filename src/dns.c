@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "codec.h"
 #include "dns.h"
 
 struct getk_dns {
@@ -136,10 +137,18 @@ take_answer(struct getk_dns_query *q, int status, struct ub_result *res)
 	}
 	q->rcode = res->rcode;
 	if (res->bogus) {
+		/* libunbound's reason quotes names and data from the answer:
+		 * kept printable, as every text from the network. */
+		const char *bogus = res->why_bogus ? res->why_bogus :
+		    "bogus answer";
+		size_t used;
+
 		q->err = GETK_ERR_DNS_BOGUS;
 		snprintf(q->why, sizeof(q->why),
-		    "DNSSEC validation of %s failed: %s", q->name,
-		    res->why_bogus ? res->why_bogus : "bogus answer");
+		    "DNSSEC validation of %s failed: ", q->name);
+		used = strlen(q->why);
+		getk_printable(q->why + used, sizeof(q->why) - used, bogus,
+		    strlen(bogus));
 		return;
 	}
 	q->secure = res->secure;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "codec.h"
 #include "curlx.h"
 #include "https.h"
 
@@ -179,21 +180,24 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 		goto leave;
 	}
 	if (rc != CURLE_OK) {
+		/* libcurl's message may quote the server (a certificate's
+		 * name): it is shown printable. */
+		char shown[sizeof(errbuf) * 4];
+
+		getk_printable(shown, sizeof(shown), errbuf, strlen(errbuf));
 		err = getk_curl_conn_err(curl, rc);
-		snprintf(why, whysz, "%s: %s", url, errbuf[0] ? errbuf :
+		snprintf(why, whysz, "%s: %s", url, shown[0] ? shown :
 		    curl_easy_strerror(rc));
 		goto leave;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+	/* Header values are the server's bytes: kept printable, so that
+	 * they may be quoted in any message.  A Location with a byte that
+	 * was escaped holds a backslash now, which no redirect rule takes. */
 	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
-	    ct) {
-		size_t n = strcspn(ct, "; \t");
-
-		if (n >= sizeof(r->content_type))
-			n = sizeof(r->content_type) - 1;
-		memcpy(r->content_type, ct, n);
-		r->content_type[n] = '\0';
-	}
+	    ct)
+		getk_printable(r->content_type, sizeof(r->content_type), ct,
+		    strcspn(ct, "; \t"));
 	if (curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &loc) ==
 	    CURLE_OK && loc) {
 		if (strlen(loc) >= sizeof(r->location)) {
@@ -202,7 +206,8 @@ getk_https_get(const struct getk_https_settings *settings, const char *url,
 			    url);
 			goto leave;
 		}
-		snprintf(r->location, sizeof(r->location), "%s", loc);
+		getk_printable(r->location, sizeof(r->location), loc,
+		    strlen(loc));
 	}
 	getk_log(settings->log, GETK_LOG_DEBUG, "GET %s: %ld, %zu bytes", url,
 	    r->status, r->body.len);

@@ -35,6 +35,8 @@ struct getk_https_settings {
 struct getk_https_reply {
 	long status;			/* HTTP status code */
 	struct getk_buf body;		/* the body, at most max_body */
+	/* The server's header values, made printable (getk_printable):
+	 * safe to quote in messages as they are. */
 	char content_type[128];		/* "" when none; parameters cut */
 	char location[2048];		/* a redirect's target, or "" */
 };
