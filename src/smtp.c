@@ -866,17 +866,18 @@ on_getk_end(struct getk_smtp *s, struct getk_run *g)
 			getk_log(s->log, GETK_LOG_PROTO, "%s -> NOOP", s->host);
 			err = send_all(s, "NOOP\r\n", 6);
 			if (err)
-				snprintf(g->why, g->whysz, "%s: %s while sending "
-				    "NOOP", s->host, getk_strerror(err));
+				snprintf(g->why, g->whysz, "%s: %s while "
+				    "sending NOOP", s->host,
+				    getk_strerror(err));
 		}
 	}
 	if (!err)
 		err = read_whole(s, &noop, "NOOP", op_deadline(s,
 		    s->timeout_ms), g->why, g->whysz);
 	if (!err && (noop.lines != 1 || noop.code / 100 != 2)) {
-		snprintf(g->why, g->whysz, "%s sent a reply too many: \"%.60s%s\" "
-		    "came where the reply to NOOP was due", s->host,
-		    noop.text, strlen(noop.text) > 60 ? "..." : "");
+		snprintf(g->why, g->whysz, "%s sent a reply too many: "
+		    "\"%.60s%s\" came where the reply to NOOP was due",
+		    s->host, noop.text, strlen(noop.text) > 60 ? "..." : "");
 		err = GETK_ERR_PROTO;
 	}
 	if (!err)
