@@ -45,11 +45,6 @@ OVERSIZE_OCTETS = 70000
 # --oversize: largest key file still served (as is, without padding).
 OVERSIZE_FILE_LIMIT = 16 << 20
 
-# --control-text: what a hostile server puts into the text of a --fail
-# reply: an ESC sequence that clears a terminal and sets its title, a bare
-# CR that would overwrite the line, and colour.
-CONTROL_TEXT = "\x1b]0;pwned\x07\x1b[2J\rFORGED \x1b[31mred\x1b[0m"
-
 # A single-line reply that aborts a command: Reply(code, enh, text), where
 # enh ("5.1.3") is dropped under --no-enhanced.  The GETK argument parsers
 # and the key lookup are shared with relay.py (peerlib).
@@ -330,7 +325,7 @@ class Session(peerlib.LineSession):
                                   "Too many lookups, closing connection")]
                 self.done = True
             elif opts.fail is not None:
-                lines = [opts.fail + (" " + CONTROL_TEXT
+                lines = [opts.fail + (" " + peerlib.CONTROL_TEXT
                                       if opts.control_text else "")]
                 self.done = opts.fail.startswith("421")
             else:

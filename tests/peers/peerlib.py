@@ -29,6 +29,10 @@ import traceback
 
 # RFC 5321 4.5.3.1.4: command line limit, CRLF included.
 MAX_COMMAND_LINE = 512
+# --control-text (both peers): what a hostile server puts into the text
+# of a refusal: an ESC sequence that sets a terminal's title and clears
+# it, a bare CR that would overwrite the line, and colour.
+CONTROL_TEXT = "\x1b]0;pwned\x07\x1b[2J\rFORGED \x1b[31mred\x1b[0m"
 # How much to read from the socket at a time.
 READ_CHUNK = 65536
 

@@ -52,10 +52,6 @@ MAX_RECIPIENTS = 1000
 TLS_HANDSHAKE_TIMEOUT = 30
 # Replies that --fail-* accept: one line, a 4xx or 5xx code.
 FAIL_REPLY = re.compile(r"[45][0-9][0-9](?: [^\r\n]*)?\Z")
-# --control-text: what a hostile relay puts into the text of a refusal:
-# an ESC sequence that clears a terminal and sets its title, a bare CR
-# that would overwrite the line, and colour.
-CONTROL_TEXT = "\x1b]0;pwned\x07\x1b[2J\rFORGED \x1b[31mred\x1b[0m"
 
 
 class Reply(Exception):
@@ -311,7 +307,7 @@ class Session(peerlib.LineSession):
         Under --control-text the text carries CONTROL_TEXT as well.
         """
         if self.opts.control_text:
-            text += " " + CONTROL_TEXT
+            text += " " + peerlib.CONTROL_TEXT
         await self.reply(text)
         if text.startswith("421"):
             self.done = True
