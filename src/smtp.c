@@ -160,11 +160,11 @@ header_cb(char *buf, size_t size, size_t nitems, void *arg)
 	}
 	if (s->hdr.lines == 1)
 		getk_buf_free(&s->caps_next);
-	/* A capability list too long to keep is cut, not an error. */
+	/* A capability list too long to keep is cut (the lines that do
+	 * not fit are left out), not an error. */
 	if (s->hdr.code == 250 && rl.textlen) {
 		getk_printable(shown, sizeof(shown), rl.text, rl.textlen);
-		if (getk_buf_add(&s->caps_next, shown, strlen(shown) + 1))
-			getk_buf_free(&s->caps_next);
+		(void)getk_buf_add(&s->caps_next, shown, strlen(shown) + 1);
 	}
 	if (s->hdr.done && s->hdr.code == 250) {
 		getk_buf_free(&s->caps);
