@@ -475,6 +475,7 @@ main(int argc, char **argv)
 	struct getk_store *store = NULL;
 	char **mailboxes = NULL, *msg = NULL, *addr = NULL, host[256];
 	char why[512], fpr[128], *password = NULL;
+	const char *skip;
 	int c, status = EX_OK, modes = 0;
 	size_t n = 0, i;
 	enum getk_err err;
@@ -645,8 +646,9 @@ main(int argc, char **argv)
 	}
 	lookup_settings(&o, acct, &logger, host, sizeof(host), &ls);
 	ls.store = store;
+	/* passwordeval runs only when the relay will be asked. */
 	if ((o.mode == MODE_FETCH || o.mode == MODE_REFRESH) &&
-	    ls.relay.host && !ls.relay.no_tls && ls.relay.user &&
+	    getk_relay_answers_getk(&ls.relay, &skip) &&
 	    uses_source(&o, GETK_SOURCE_RELAY)) {
 		err = getk_account_password(acct, &password, why, sizeof(why));
 		if (err) {
@@ -655,7 +657,7 @@ main(int argc, char **argv)
 			status = err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
 			goto leave;
 		}
-		ls.relay.password = password;
+		ls.relay_password = password;
 	}
 
 	switch (o.mode) {

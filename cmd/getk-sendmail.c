@@ -29,11 +29,11 @@
 #include "../src/buf.h"
 #include "../src/clock.h"
 #include "../src/conf.h"
+#include "../src/host.h"
 #include "../src/key.h"
 #include "../src/lookup.h"
 #include "../src/message.h"
 #include "../src/pgpmime.h"
-#include "../src/smtp.h"
 #include "../src/spool.h"
 #include "../src/store.h"
 #include "../src/submit.h"
@@ -1000,7 +1000,7 @@ main(int argc, char **argv)
 		r.boxes[nboxes++] = r.from;
 	getk_lookup_settings_init(&ls, r.acct, host, sizeof(host));
 	ls.log = &r.logger;
-	ls.relay.password = r.password;
+	ls.relay_password = r.password;
 	status = open_cache(&r);
 	if (status)
 		goto leave;
@@ -1095,10 +1095,8 @@ submit:
 	if (status)
 		goto leave;
 	memset(&ss, 0, sizeof(ss));
-	ss.host = r.acct->host;
-	ss.tls = r.acct->tls;
-	ss.implicit_tls = r.acct->tls && !r.acct->tls_starttls;
-	ss.port = r.acct->port ? r.acct->port : ss.implicit_tls ? 465 : 587;
+	getk_account_relay(r.acct, &ss.relay);
+	ss.password = r.password;
 	ss.ca_file = r.acct->tls_trust_file;
 	ss.connect_to = r.acct->connect_to;
 	ss.timeout_ms = r.acct->timeout * 1000;
@@ -1107,12 +1105,6 @@ submit:
 	ss.log = &r.logger;
 	ss.dsn_notify = r.o.dsn_notify[0] ? r.o.dsn_notify : NULL;
 	ss.dsn_ret = r.o.dsn_ret[0] ? r.o.dsn_ret : NULL;
-	if (r.acct->user && !(r.acct->auth && strcmp(r.acct->auth, "off") == 0)) {
-		ss.user = r.acct->user;
-		ss.password = r.password;
-		if (r.acct->auth && strcmp(r.acct->auth, "on") != 0)
-			ss.auth_method = r.acct->auth;
-	}
 	err = getk_submit(&ss, r.subs, r.nsubs, &done, &code, why, sizeof(why));
 	if (err) {
 		status = submit_status(err);

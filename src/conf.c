@@ -1034,6 +1034,34 @@ getk_config_read(const char *path, struct getk_config **r_cfg, char **r_msg)
 	return err;
 }
 
+void
+getk_account_relay(const struct getk_account *a, struct getk_relay *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->host = a->host;
+	r->no_tls = !a->tls;
+	r->implicit_tls = a->tls && !a->tls_starttls;
+	r->port = a->port ? a->port : r->implicit_tls ? 465 : 587;
+	if (a->user && !(a->auth && strcmp(a->auth, "off") == 0)) {
+		r->user = a->user;
+		if (a->auth && strcmp(a->auth, "on") != 0)
+			r->auth_method = a->auth;
+	}
+}
+
+int
+getk_relay_answers_getk(const struct getk_relay *r, const char **r_why)
+{
+	*r_why = NULL;
+	if (!r->host)
+		*r_why = "no relay host";
+	else if (r->no_tls)
+		*r_why = "the relay is used without TLS: no GETK there";
+	else if (!r->user)
+		*r_why = "no user to authenticate as: no GETK there";
+	return *r_why == NULL;
+}
+
 enum getk_err
 getk_account_state_dir(const struct getk_account *account, char **r_dir)
 {

@@ -119,6 +119,35 @@ enum getk_err getk_account_password(const struct getk_account *account,
     char **r_password, char *why, size_t whysz);
 
 /*
+ * The relay of an account: where getk-sendmail submits and where the
+ * relay source asks GETK (getk.conf(5), Sending).  The strings are the
+ * account's.
+ */
+struct getk_relay {
+	const char *host;		/* NULL: none configured */
+	int port;			/* port, else 465 with implicit TLS,
+					   else 587 */
+	int no_tls;			/* tls off */
+	int implicit_tls;		/* tls_starttls off: smtps */
+	const char *user;		/* NULL: no AUTH (no user, or auth
+					   off) */
+	const char *auth_method;	/* SASL mechanism ("plain", "login"),
+					   or NULL: any the relay offers */
+};
+
+/* Fills R with the relay of ACCOUNT. */
+void getk_account_relay(const struct getk_account *account,
+    struct getk_relay *r);
+
+/*
+ * Non-zero when GETK may be asked of the relay R: it has a host, TLS
+ * and a user to authenticate as, for a relay answers GETK only after
+ * TLS and AUTH (GETK.md 7).  Otherwise *R_WHY (a fixed string) says
+ * what is missing.
+ */
+int getk_relay_answers_getk(const struct getk_relay *r, const char **r_why);
+
+/*
  * The state directory of ACCOUNT (cache and pins): state_dir, else
  * $XDG_STATE_HOME/getk, else $HOME/.local/state/getk, as a new string in
  * *R_DIR.  GETK_ERR_CONFIG when none can be found, GETK_ERR_NOMEM.

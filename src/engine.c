@@ -757,6 +757,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 	struct engine e;
 	struct getk_dns *dns = NULL;
 	char (*names)[QNAME_MAX] = NULL;
+	const char *why;
 	size_t i, k, nsrc = 0;
 	enum getk_err err = GETK_OK;
 
@@ -776,13 +777,10 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		/* The relay answers GETK only after TLS and AUTH (GETK.md
 		 * 7): without either, asking it costs a connection and
 		 * can only bring a refusal. */
-		if (src == GETK_SOURCE_RELAY && (!settings->relay.host ||
-		    settings->relay.no_tls || !settings->relay.user)) {
+		if (src == GETK_SOURCE_RELAY &&
+		    !getk_relay_answers_getk(&settings->relay, &why)) {
 			getk_log(settings->log, GETK_LOG_DEBUG, "source relay: "
-			    "%s", !settings->relay.host ? "no relay host" :
-			    settings->relay.no_tls ? "the relay is used "
-			    "without TLS: no GETK there" : "no user to "
-			    "authenticate as: no GETK there");
+			    "%s", why);
 			continue;
 		}
 		if (src < GETK_NSOURCES && !e.use[src]) {

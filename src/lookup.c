@@ -13,7 +13,8 @@
 
 #include "clock.h"
 #include "engine.h"
-#include "smtp.h"
+#include "getkreply.h"
+#include "host.h"
 
 void
 getk_results_free(struct getk_result *results, size_t n)
@@ -52,17 +53,8 @@ getk_lookup_settings_init(struct getk_lookup_settings *ls,
 	ls->key_trust_any = a->key_trust_any;
 	ls->refresh_after = a->refresh_after;
 	ls->negative_ttl = a->negative_ttl;
-	ls->relay.host = a->host;
-	ls->relay.no_tls = !a->tls;
-	ls->relay.implicit_tls = a->tls && !a->tls_starttls;
-	ls->relay.port = a->port ? a->port : ls->relay.implicit_tls ? 465 :
-	    587;
-	if (a->user && !(a->auth && strcmp(a->auth, "off") == 0)) {
-		ls->relay.user = a->user;
-		ls->relay.password = a->password;
-		if (a->auth && strcmp(a->auth, "on") != 0)
-			ls->relay.auth_method = a->auth;
-	}
+	getk_account_relay(a, &ls->relay);
+	ls->relay_password = a->password;
 }
 
 /*

@@ -22,17 +22,6 @@
 #include "store.h"
 #include "trust.h"
 
-/* The user's relay, asked by the relay source (GETK.md section 7). */
-struct getk_lookup_relay {
-	const char *host;		/* NULL: no relay source */
-	int port;
-	int implicit_tls;
-	int no_tls;			/* "tls off": never asked */
-	const char *user;		/* AUTH user, or NULL */
-	const char *password;		/* the caller runs passwordeval */
-	const char *auth_method;	/* curl login option, or NULL */
-};
-
 struct getk_lookup_settings {
 	const enum getk_source *sources;	/* in order of preference */
 	size_t nsources;
@@ -50,7 +39,9 @@ struct getk_lookup_settings {
 	const char *ehlo_name;		/* NULL: "localhost" */
 	const char *tmpdir;		/* for GnuPG homes; NULL: $TMPDIR */
 	const struct getk_logger *log;	/* or NULL */
-	struct getk_lookup_relay relay;
+	/* The user's relay, asked by the relay source (GETK.md 7). */
+	struct getk_relay relay;
+	const char *relay_password;	/* the caller runs passwordeval */
 
 	int key_trust_any;		/* key_trust any: keys of trust none
 					   are pinned too */

@@ -84,24 +84,16 @@ struct getk_smtp {
 };
 
 void
-getk_local_name(char *buf, size_t sz)
+getk_smtp_settings_relay(struct getk_smtp_settings *ss,
+    const struct getk_relay *r, const char *password)
 {
-	size_t i;
-
-	if (gethostname(buf, sz) != 0 || !memchr(buf, '\0', sz) ||
-	    !strchr(buf, '.')) {
-		snprintf(buf, sz, "localhost");
-		return;
-	}
-	for (i = 0; buf[i]; i++) {
-		char c = buf[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.')) {
-			snprintf(buf, sz, "localhost");
-			return;
-		}
-	}
+	ss->host = r->host;
+	ss->port = r->port;
+	ss->no_tls = r->no_tls;
+	ss->implicit_tls = r->implicit_tls;
+	ss->user = r->user;
+	ss->password = r->user ? password : NULL;
+	ss->auth_method = r->auth_method;
 }
 
 /*
@@ -206,7 +198,7 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	struct getk_smtp *s = NULL;
 	struct curl_slist *connect_to = NULL, *resolve = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct getk_buf url;
+	struct getk_buf url, login;
 	enum getk_err err = GETK_OK;
 	long connect_ms;
 	CURLcode rc;
@@ -214,6 +206,7 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 	*r_smtp = NULL;
 	why[0] = '\0';
 	getk_buf_init(&url, 1024);
+	getk_buf_init(&login, 128);
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->host = strdup(settings->host))) {
 		err = GETK_ERR_NOMEM;
@@ -294,9 +287,19 @@ session_open(const struct getk_smtp_settings *settings, const char *anchor,
 		curl_easy_setopt(s->curl, CURLOPT_USERNAME, settings->user);
 		curl_easy_setopt(s->curl, CURLOPT_PASSWORD,
 		    settings->password ? settings->password : "");
-		if (settings->auth_method)
-			curl_easy_setopt(s->curl, CURLOPT_LOGIN_OPTIONS,
+		/* curl takes the mechanism as the login option "AUTH=NAME". */
+		if (settings->auth_method) {
+			err = getk_buf_printf(&login, "AUTH=%s",
 			    settings->auth_method);
+			for (size_t i = 5; !err && i < login.len; i++)
+				if (login.data[i] >= 'a' && login.data[i] <= 'z')
+					login.data[i] = (char)(login.data[i] -
+					    'a' + 'A');
+			if (err)
+				goto leave;
+			curl_easy_setopt(s->curl, CURLOPT_LOGIN_OPTIONS,
+			    login.data);
+		}
 	}
 
 	getk_log(s->log, GETK_LOG_DEBUG, "connecting to %s port %d",
@@ -342,6 +345,7 @@ leave:
 	curl_slist_free_all(connect_to);
 	curl_slist_free_all(resolve);
 	getk_buf_free(&url);
+	getk_buf_free(&login);
 	if (s && s->curl)
 		set_state(s, SMTP_BROKEN);
 	getk_smtp_close(s);

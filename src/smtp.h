@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "error.h"
 #include "getkreply.h"
 #include "log.h"
@@ -44,7 +45,8 @@ struct getk_smtp_settings {
 	const char *ehlo_name;		/* our name in EHLO; NULL: localhost */
 	const char *user;		/* AUTH user, or NULL: no AUTH */
 	const char *password;
-	const char *auth_method;	/* curl login option, or NULL */
+	const char *auth_method;	/* SASL mechanism ("plain", "login"),
+					   or NULL: any the server offers */
 	const struct getk_logger *log;	/* or NULL */
 	/* DANE (RFC 7672): when NTLSA > 0 the certificate is judged by
 	 * these TLSA records, not by the CA file: DANE-EE records must
@@ -57,11 +59,11 @@ struct getk_smtp_settings {
 struct getk_smtp;
 
 /*
- * Writes this host's name for EHLO and Message-ID into BUF (SZ bytes):
- * the host name when it is fully qualified and of letters, digits, '-'
- * and '.', else "localhost".
+ * Fills the members of SS that say how to reach the relay R and log in,
+ * with PASSWORD (which SS points to): host, port, TLS, user, mechanism.
  */
-void getk_local_name(char *buf, size_t sz);
+void getk_smtp_settings_relay(struct getk_smtp_settings *ss,
+    const struct getk_relay *r, const char *password);
 
 /*
  * Connects, does TLS and EHLO (and AUTH when a user is set).  On failure

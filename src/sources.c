@@ -382,7 +382,7 @@ getk_source_relay(void *arg)
 {
 	struct engine *e = arg;
 	const struct getk_lookup_settings *s = e->s;
-	const struct getk_lookup_relay *rl = &s->relay;
+	const struct getk_relay *rl = &s->relay;
 	struct getk_smtp_settings ss;
 	struct getk_smtp *smtp = NULL;
 	struct address **all = NULL;
@@ -402,12 +402,7 @@ getk_source_relay(void *arg)
 	for (i = 0; i < e->naddrs; i++)
 		all[i] = &e->addrs[i];
 	smtp_settings(e, &ss);
-	ss.host = rl->host;
-	ss.port = rl->port;
-	ss.implicit_tls = rl->implicit_tls;
-	ss.user = rl->user;
-	ss.password = rl->password;
-	ss.auth_method = rl->auth_method;
+	getk_smtp_settings_relay(&ss, rl, s->relay_password);
 	getk_log(s->log, GETK_LOG_INFO, "asking the relay %s for %zu "
 	    "address%s", rl->host, e->naddrs, e->naddrs == 1 ? "" : "es");
 	err = getk_smtp_open(&ss, &smtp, why, sizeof(why));

@@ -77,7 +77,7 @@ tx_state(struct tx *t, enum tx_state next)
 {
 	if (t->state == next)
 		return;
-	getk_log(t->s->log, GETK_LOG_PROTO, "relay %s: %s -> %s", t->s->host,
+	getk_log(t->s->log, GETK_LOG_PROTO, "relay %s: %s -> %s", t->s->relay.host,
 	    tx_names[t->state], tx_names[next]);
 	t->state = next;
 }
@@ -172,7 +172,7 @@ on_mail(struct tx *t)
 
 	getk_log(t->s->log, GETK_LOG_DEBUG, "submitting %lld bytes to %s "
 	    "port %d for %zu recipient%s", (long long)getk_spool_size(
-	    m->message), t->s->host, t->s->port, m->nrcpts,
+	    m->message), t->s->relay.host, t->s->relay.port, m->nrcpts,
 	    m->nrcpts == 1 ? "" : "s");
 	/* SIZE lets the relay refuse a message too big before it is sent;
 	 * BODY=8BITMIME announces what a clear-text message may hold (RFC
@@ -273,12 +273,12 @@ on_content(struct tx *t)
 	if (!err && (last[0] != '\r' || last[1] != '\n'))
 		err = getk_smtp_send(t->smtp, "\r\n", 2);
 	if (err) {
-		tx_fail(t, err, "%s: %s while sending the message", t->s->host,
+		tx_fail(t, err, "%s: %s while sending the message", t->s->relay.host,
 		    getk_strerror(err));
 		return;
 	}
 	getk_log(t->s->log, GETK_LOG_PROTO, "%s -> (%lld octets of message)",
-	    t->s->host, (long long)off);
+	    t->s->relay.host, (long long)off);
 	tx_state(t, TX_DOT);
 }
 
@@ -348,7 +348,6 @@ getk_submit(const struct getk_submit_settings *s,
     int *r_code, char *why, size_t whysz)
 {
 	struct getk_smtp_settings ss;
-	struct getk_buf method;
 	struct tx t;
 	enum getk_err err;
 
@@ -356,33 +355,16 @@ getk_submit(const struct getk_submit_settings *s,
 	*r_code = 0;
 	why[0] = '\0';
 	memset(&ss, 0, sizeof(ss));
-	ss.host = s->host;
-	ss.port = s->port;
-	ss.implicit_tls = s->implicit_tls;
-	ss.no_tls = !s->tls;
+	getk_smtp_settings_relay(&ss, &s->relay, s->password);
 	ss.ca_file = s->ca_file;
 	ss.connect_to = s->connect_to;
 	ss.timeout_ms = s->timeout_ms;
 	ss.ehlo_name = s->ehlo_name;
-	ss.user = s->user;
-	ss.password = s->password;
 	ss.log = s->log;
-	getk_buf_init(&method, 2048);
-	if (s->auth_method) {
-		char *up;
-
-		if (getk_buf_printf(&method, "AUTH=%s", s->auth_method))
-			return GETK_ERR_INVAL;
-		for (up = method.data + 5; *up; up++)
-			if (*up >= 'a' && *up <= 'z')
-				*up = (char)(*up - 'a' + 'A');
-		ss.auth_method = method.data;
-	}
 	getk_log(s->log, GETK_LOG_DEBUG, "connecting to the relay %s port %d",
-	    s->host, s->port);
+	    s->relay.host, s->relay.port);
 	memset(&t, 0, sizeof(t));
 	err = getk_smtp_open(&ss, &t.smtp, why, whysz);
-	getk_buf_free(&method);
 	if (err) {
 		if (err == GETK_ERR_NOTSUPP)
 			err = GETK_ERR_TLS;
@@ -396,7 +378,7 @@ getk_submit(const struct getk_submit_settings *s,
 	t.dsn = getk_smtp_has(t.smtp, "DSN");
 	if (!t.dsn && (s->dsn_notify || s->dsn_ret))
 		getk_log(s->log, GETK_LOG_WARN, "%s does not offer DSN: no "
-		    "delivery status notification is requested", s->host);
+		    "delivery status notification is requested", s->relay.host);
 	t.size = getk_smtp_has(t.smtp, "SIZE");
 	t.eightbit = getk_smtp_has(t.smtp, "8BITMIME");
 	t.state = n ? TX_MAIL : TX_QUIT;

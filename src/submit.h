@@ -10,21 +10,17 @@
 
 #include <stddef.h>
 
+#include "conf.h"
 #include "error.h"
 #include "log.h"
 #include "spool.h"
 
 struct getk_submit_settings {
-	const char *host;
-	int port;
-	int tls;			/* TLS at all */
-	int implicit_tls;		/* smtps, else STARTTLS */
+	struct getk_relay relay;	/* where and how to log in */
+	const char *password;
 	const char *ca_file;		/* NULL: system store */
 	char *const *connect_to;	/* NULL-terminated, or NULL */
 	long timeout_ms;
-	const char *user;		/* NULL: no AUTH */
-	const char *password;
-	const char *auth_method;	/* "plain", "login", ...; NULL: any */
 	const char *ehlo_name;		/* NULL: localhost */
 	const char *dsn_notify;		/* RCPT NOTIFY= (RFC 3461), or NULL */
 	const char *dsn_ret;		/* MAIL RET=, or NULL */
