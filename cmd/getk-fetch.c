@@ -342,9 +342,7 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
 		free(msg);
-		for (i = 0; i < n; i++)
-			free(due[i]);
-		free(due);
+		getk_strv_free(due);
 		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
 	}
 	for (i = 0; i < n; i++) {
@@ -394,9 +392,7 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 			status = EX_TEMPFAIL;
 	}
 	getk_results_free(results, n);
-	for (i = 0; i < n; i++)
-		free(due[i]);
-	free(due);
+	getk_strv_free(due);
 	return status;
 }
 

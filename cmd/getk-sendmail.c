@@ -445,7 +445,7 @@ collect_rcpts(const struct opts *o, int argc, char **argv, int first,
 			status = add_rcpt(r_list, r_n, words[k], is_bcc);
 			words[k] = NULL;
 		}
-		getk_addrlist_free(words);
+		getk_strv_free(words);
 		words = NULL;
 	}
 	if (o->read_headers) {
@@ -458,8 +458,8 @@ collect_rcpts(const struct opts *o, int argc, char **argv, int first,
 			bcc[i] = NULL;
 		}
 	}
-	getk_addrlist_free(tocc);
-	getk_addrlist_free(bcc);
+	getk_strv_free(tocc);
+	getk_strv_free(bcc);
 	if (status == EX_OK && *r_n == 0)
 		status = fail(EX_USAGE, "no recipients");
 	return status;
@@ -477,12 +477,12 @@ header_from(const struct getk_headers *h)
 	f = getk_headers_find(h, "From", &pos);
 	if (!f || getk_addrlist_parse(f->value, strlen(f->value), &list, &n,
 	    &why) || n == 0) {
-		getk_addrlist_free(list);
+		getk_strv_free(list);
 		return NULL;
 	}
 	m = list[0];
 	list[0] = NULL;
-	getk_addrlist_free(list);
+	getk_strv_free(list);
 	return m;
 }
 

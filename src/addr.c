@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "addr.h"
+#include "buf.h"
 
 static int
 is_alpha(char c)
@@ -846,19 +847,8 @@ getk_addrlist_parse(const char *value, size_t len, char ***r_mailboxes,
 	list.v = NULL;
 	err = GETK_OK;
 leave:
-	getk_addrlist_free(list.v);
+	getk_strv_free(list.v);
 	free(text);
 	return err;
 }
 
-void
-getk_addrlist_free(char **list)
-{
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; list[i]; i++)
-		free(list[i]);
-	free(list);
-}

@@ -76,7 +76,7 @@ int getk_mailbox_match(const char *mailbox, const char *uid);
  *
  * On success *R_MAILBOXES is a new NULL-terminated array of *R_N new
  * strings, in the order of the input, duplicates kept (an empty list
- * gives an array holding only NULL); free it with getk_addrlist_free().
+ * gives an array holding only NULL); free it with getk_strv_free().
  * Each string is the mailbox as getk_addr_parse() gives it: the domain
  * ASCII-lowercased, the local part as written (a quoted local part with
  * its quotes), without the comments and white space around its parts.
@@ -85,8 +85,5 @@ int getk_mailbox_match(const char *mailbox, const char *uid);
  */
 enum getk_err getk_addrlist_parse(const char *value, size_t len,
     char ***r_mailboxes, size_t *r_n, const char **r_why);
-
-/* Frees an array from getk_addrlist_parse() and its strings; NULL is ok. */
-void getk_addrlist_free(char **list);
 
 #endif

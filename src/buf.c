@@ -111,3 +111,15 @@ getk_buf_free(struct getk_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void
+getk_strv_free(char **v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}

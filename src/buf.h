@@ -1,5 +1,6 @@
 /*
- * buf.h: a growable byte buffer with an explicit size limit.
+ * buf.h: a growable byte buffer with an explicit size limit, and the
+ * NULL-terminated string arrays the library hands out.
  *
  * Everything the library reads from the network or from a user goes into
  * one of these, so that every such read has a limit (STYLE.md 9).  The
@@ -40,5 +41,12 @@ char *getk_buf_take(struct getk_buf *b, size_t *r_len);
 
 /* Frees the contents; B is left empty and may be used again. */
 void getk_buf_free(struct getk_buf *b);
+
+/*
+ * Frees a NULL-terminated array of strings and the strings (address
+ * lists, configuration lists, the store's due addresses); NULL is a
+ * no-op.
+ */
+void getk_strv_free(char **v);
 
 #endif

@@ -216,18 +216,6 @@ account_init(struct getk_account *a)
 	a->protect_subject = 1;
 }
 
-static void
-list_free(char **list)
-{
-	size_t i;
-
-	if (!list)
-		return;
-	for (i = 0; list[i]; i++)
-		free(list[i]);
-	free(list);
-}
-
 static size_t
 list_len(char *const *list)
 {
@@ -274,7 +262,7 @@ account_clear(struct getk_account *a)
 			*(char **)field = NULL;
 			break;
 		case KW_LIST:
-			list_free(*(char ***)field);
+			getk_strv_free(*(char ***)field);
 			*(char ***)field = NULL;
 			break;
 		default:
@@ -364,7 +352,7 @@ account_merge(struct getk_account *dst, const struct getk_account *src)
 		case KW_LIST: {
 			char *const *list = *(char *const *const *)from;
 
-			list_free(*(char ***)to);
+			getk_strv_free(*(char ***)to);
 			*(char ***)to = NULL;
 			for (k = 0; list && list[k]; k++)
 				if (list_add((char ***)to, list[k]))
@@ -615,7 +603,7 @@ set_keyword(struct parse *ps, size_t idx, const char *kw, const char *arg)
 		if (why)
 			return parse_fail(ps, "%s: %s", kw, why);
 		if (!ps->list_set[idx]) {
-			list_free(*(char ***)field);
+			getk_strv_free(*(char ***)field);
 			*(char ***)field = NULL;
 			ps->list_set[idx] = 1;
 		}

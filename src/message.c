@@ -538,7 +538,7 @@ getk_headers_recipients(const struct getk_headers *h, char ***r_to_cc,
 				if (err)
 					goto leave;
 			}
-			getk_addrlist_free(boxes);
+			getk_strv_free(boxes);
 			boxes = NULL;
 		}
 	}
@@ -550,8 +550,8 @@ getk_headers_recipients(const struct getk_headers *h, char ***r_to_cc,
 	bcc.v = NULL;
 	err = GETK_OK;
 leave:
-	getk_addrlist_free(boxes);
-	getk_addrlist_free(tocc.v);
-	getk_addrlist_free(bcc.v);
+	getk_strv_free(boxes);
+	getk_strv_free(tocc.v);
+	getk_strv_free(bcc.v);
 	return err;
 }

@@ -112,7 +112,7 @@ void getk_headers_free(struct getk_headers *h);
  *
  * On success *R_TO_CC and *R_BCC are new NULL-terminated arrays of
  * *R_NTOCC and *R_NBCC new strings (either may be empty: an array holding
- * only NULL); free them with getk_addrlist_free().  Errors: those of
+ * only NULL); free them with getk_strv_free().  Errors: those of
  * getk_addrlist_parse() (with its *R_WHY) for the first bad field;
  * GETK_ERR_TOOBIG over GETK_MAX_HEADER_ADDRESSES addresses read or
  * GETK_MAX_ADDRESSES different ones; GETK_ERR_NOMEM.  On failure the

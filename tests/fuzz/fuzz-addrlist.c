@@ -15,6 +15,7 @@
 
 #include "fuzz.h"
 #include "addr.h"
+#include "buf.h"
 
 /* Checks one mailbox of an accepted list. */
 static void
@@ -32,7 +33,7 @@ check_mailbox(const char *box)
 		ASSERT(!(*p >= 'A' && *p <= 'Z'));
 	ASSERT(getk_addrlist_parse(box, len, &again, &n, &why) == GETK_OK);
 	ASSERT(n == 1 && again[1] == NULL && strcmp(again[0], box) == 0);
-	getk_addrlist_free(again);
+	getk_strv_free(again);
 	ASSERT(getk_addr_parse(box, &one, &why) == GETK_OK);
 	ASSERT(strcmp(one, box) == 0);
 	free(one);
@@ -87,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 leave:
-	getk_addrlist_free(boxes);
-	getk_addrlist_free(boxes2);
+	getk_strv_free(boxes);
+	getk_strv_free(boxes2);
 	free(folded);
 	return 0;
 }

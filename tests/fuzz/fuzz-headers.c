@@ -19,6 +19,7 @@
 
 #include "fuzz.h"
 #include "addr.h"
+#include "buf.h"
 #include "message.h"
 
 static void
@@ -110,8 +111,8 @@ check_recipients(const struct getk_headers *h)
 		ASSERT(!in_list(bcc, i, bcc[i]));
 		ASSERT(!in_list(tocc, ntocc, bcc[i]));
 	}
-	getk_addrlist_free(tocc);
-	getk_addrlist_free(bcc);
+	getk_strv_free(tocc);
+	getk_strv_free(bcc);
 }
 
 int

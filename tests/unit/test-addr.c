@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "unit.h"
 
 /* Parses IN and checks that it gives WANT. */
@@ -394,7 +395,7 @@ list_ok_len(const char *in, size_t len, const char *want)
 	CHECK(why == NULL, "no reason set for \"%.*s\"", (int)len, in);
 	if (!CHECK(boxes != NULL && boxes[n] == NULL,
 	    "the array of \"%.*s\" ends in NULL after %zu", (int)len, in, n)) {
-		getk_addrlist_free(boxes);
+		getk_strv_free(boxes);
 		return;
 	}
 	for (i = 0; i < n; i++)
@@ -410,7 +411,7 @@ list_ok_len(const char *in, size_t len, const char *want)
 	CHECK_STR(got, want, "list \"%.*s\" gives the expected mailboxes",
 	    (int)len, in);
 	free(got);
-	getk_addrlist_free(boxes);
+	getk_strv_free(boxes);
 }
 
 static void
@@ -438,7 +439,7 @@ list_bad_len(const char *in, size_t len, enum getk_err want_err,
 		DIAG("err %d (%s)", (int)err, getk_strerror(err));
 	CHECK(boxes == NULL && n == 0, "no mailboxes returned");
 	if (err == GETK_OK)
-		getk_addrlist_free(boxes);
+		getk_strv_free(boxes);
 	if (!CHECK(why != NULL && strstr(why, why_part),
 	    "the reason mentions \"%s\"", why_part))
 		DIAG("reason: %s", why ? why : "(null)");
@@ -639,7 +640,7 @@ test_addrlist_limits(void)
 	if (CHECK(getk_addrlist_parse(local, strlen(local), &boxes, &n, &why) ==
 	    GETK_OK && n == 1, "a 254-octet mailbox in a list parses"))
 		CHECK_INT(strlen(boxes[0]), 254, "and keeps its length");
-	getk_addrlist_free(boxes);
+	getk_strv_free(boxes);
 	boxes = NULL;
 	snprintf(local, sizeof(local), "<ab@%s>", make_domain(dom, 252));
 	list_bad(local, "longer than 254");
@@ -664,7 +665,7 @@ test_addrlist_limits(void)
 		CHECK_STR(boxes[999], "u999@example.org", "the last in place");
 		CHECK(boxes[1000] == NULL, "then NULL");
 	}
-	getk_addrlist_free(boxes);
+	getk_strv_free(boxes);
 	boxes = NULL;
 	p += sprintf(p, ", one@example.org");
 	list_bad_len(big, (size_t)(p - big), GETK_ERR_TOOBIG,
@@ -702,9 +703,9 @@ test_addrlist_limits(void)
 	why = "stale";
 	CHECK(getk_addrlist_parse("a@example.org", 13, &boxes, &n, &why) ==
 	    GETK_OK && why == NULL && n == 1, "r_why is cleared on success");
-	getk_addrlist_free(boxes);
-	getk_addrlist_free(NULL);
-	CHECK(1, "getk_addrlist_free(NULL) is a no-op");
+	getk_strv_free(boxes);
+	getk_strv_free(NULL);
+	CHECK(1, "getk_strv_free(NULL) is a no-op");
 
 	/* Only LEN bytes are read. */
 	list_ok_len("a@example.org, b@example.org", 13, "a@example.org");
@@ -744,13 +745,13 @@ test_addrlist_roundtrip(void)
 			    strlen(boxes[k]), &again, &n2, &why) == GETK_OK &&
 			    n2 == 1, "%s is a list of itself", boxes[k]))
 				CHECK_STR(again[0], boxes[k], "the same");
-			getk_addrlist_free(again);
+			getk_strv_free(again);
 			if (CHECK(getk_addr_parse(boxes[k], &one, &why) ==
 			    GETK_OK, "getk_addr_parse reads %s", boxes[k]))
 				CHECK_STR(one, boxes[k], "the same");
 			free(one);
 		}
-		getk_addrlist_free(boxes);
+		getk_strv_free(boxes);
 	}
 }
 

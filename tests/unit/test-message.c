@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "message.h"
 #include "unit.h"
 
@@ -637,8 +638,8 @@ rcpt_ok(const char *label, const char *msg, const char *want_tocc,
 	} else {
 		DIAG("err %d, why: %s", (int)err, why ? why : "(null)");
 	}
-	getk_addrlist_free(tocc);
-	getk_addrlist_free(bcc);
+	getk_strv_free(tocc);
+	getk_strv_free(bcc);
 	getk_headers_free(h);
 }
 
@@ -658,8 +659,8 @@ rcpt_bad_h(const char *label, const struct getk_headers *h,
 	CHECK(tocc == NULL && bcc == NULL && ntocc == 0 && nbcc == 0,
 	    "%s: no recipients returned", label);
 	if (err == GETK_OK) {
-		getk_addrlist_free(tocc);
-		getk_addrlist_free(bcc);
+		getk_strv_free(tocc);
+		getk_strv_free(bcc);
 	}
 	if (!CHECK(why != NULL && strstr(why, why_part),
 	    "%s: the reason mentions \"%s\"", label, why_part))
@@ -797,8 +798,8 @@ test_recipients(void)
 		CHECK(getk_headers_recipients(h, &tocc, &ntocc, &bcc, &nbcc,
 		    &why) == GETK_OK && ntocc == 600 && nbcc == 400,
 		    "1000 recipients: found");
-		getk_addrlist_free(tocc);
-		getk_addrlist_free(bcc);
+		getk_strv_free(tocc);
+		getk_strv_free(bcc);
 	}
 	getk_headers_free(h);
 	p += sprintf(p, "Cc: one@example.org\n");
@@ -822,8 +823,8 @@ test_recipients(void)
 		CHECK(getk_headers_recipients(h, &tocc, &ntocc, &bcc, &nbcc,
 		    &why) == GETK_OK && ntocc == 1 && nbcc == 0,
 		    "10000 addresses: one recipient");
-		getk_addrlist_free(tocc);
-		getk_addrlist_free(bcc);
+		getk_strv_free(tocc);
+		getk_strv_free(bcc);
 	}
 	getk_headers_free(h);
 	p = big;
