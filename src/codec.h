@@ -49,4 +49,57 @@ enum getk_err getk_armor_pubkey(const unsigned char *key, size_t len,
  */
 char *getk_printable(char *out, size_t outsz, const char *in, size_t len);
 
+/*
+ * What an armor reader hands on: LEN decoded octets at P, in order.
+ * Any value but GETK_OK stops the reader with that value.
+ */
+typedef enum getk_err (*getk_armor_fn)(void *arg, const unsigned char *p,
+    size_t len);
+
+struct getk_armor_reader;
+
+/*
+ * A strict decoder of one ASCII-armored block (RFC 4880 section 6.2)
+ * labelled LABEL ("PGP MESSAGE", "PGP PUBLIC KEY BLOCK"), fed one line at
+ * a time, whose decoded octets go to FN with ARG as they come, so that a
+ * block of any size is decoded in the same memory.
+ *
+ * The lines, each with the white space at its end (space, tab, CR)
+ * dropped: "-----BEGIN LABEL-----"; armor headers "Key: value" (a key of
+ * printable ASCII, a colon, nothing or a space and a value without
+ * control characters); a blank line; lines of base64 (padding only at
+ * the very end of the data); an optional "=XXXX" CRC-24 line, which must
+ * then match the data; "-----END LABEL-----".  A block without data is
+ * refused.  GETK_ERR_NOMEM.
+ */
+enum getk_err getk_armor_reader_new(const char *label, getk_armor_fn fn,
+    void *arg, struct getk_armor_reader **r_reader);
+
+/* Frees a reader; NULL is a no-op. */
+void getk_armor_reader_free(struct getk_armor_reader *r);
+
+/*
+ * Feeds the next line, LEN octets at LINE without its LF.  GETK_ERR_SYNTAX
+ * on any malformation, a line after the END line or a wrong checksum, or
+ * what FN returned.  Lines may be of any length: the reader keeps none.
+ * After an error the reader is spent.
+ */
+enum getk_err getk_armor_reader_line(struct getk_armor_reader *r,
+    const char *line, size_t len);
+
+/* Non-zero once the END line was read and the block is complete. */
+int getk_armor_reader_done(const struct getk_armor_reader *r);
+
+/*
+ * Decodes the first armored block labelled LABEL in the LEN bytes at IN
+ * and appends its data to OUT.  Only white space (spaces, tabs, CR, LF)
+ * may come before its BEGIN line, lines end in LF or CRLF, and whatever
+ * follows the END line is not read.  The lines as for
+ * getk_armor_reader_new().  GETK_ERR_SYNTAX,
+ * GETK_ERR_TOOBIG when the data would pass OUT's limit, GETK_ERR_NOMEM.
+ * On error OUT holds what it held before.
+ */
+enum getk_err getk_armor_decode(const char *label, const char *in, size_t len,
+    struct getk_buf *out);
+
 #endif

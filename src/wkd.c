@@ -2,10 +2,9 @@
  * wkd.c: the pure parts of the OpenPGP Web Key Directory: hashed local
  * parts, lookup URLs, the redirect rule and ASCII armor decoding.
  *
- * The armor decoder is strict on purpose: what a WKD server sends is
- * untrusted, and a key that arrives mangled is better refused than
- * guessed at.  It only gathers the base64 lines; getk_base64_decode() and
- * getk_crc24() from codec.c do the decoding and the checksum.
+ * The armor decoder is codec.c's strict one, for the label of a public
+ * key block: what a WKD server sends is untrusted, and a key that
+ * arrives mangled is better refused than guessed at.
  */
 #include <config.h>
 
@@ -18,9 +17,6 @@
 
 /* The z-base-32 alphabet of RFC 6189 section 5.1.6. */
 static const char zb32_chars[] = "ybndrfg8ejkmcpqxot1uwisza345h769";
-
-static const char armor_begin[] = "-----BEGIN PGP PUBLIC KEY BLOCK-----";
-static const char armor_end[] = "-----END PGP PUBLIC KEY BLOCK-----";
 
 /* Longest DNS name in presentation form, without a trailing dot. */
 #define WKD_NAME_MAX 253
@@ -41,13 +37,6 @@ static int
 is_blank(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r';
-}
-
-static int
-is_b64char(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
 /*
@@ -292,204 +281,10 @@ getk_wkd_redirect_ok(const char *url, const char *domain)
 	    memcmp(host + hlen - dlen, want, dlen) == 0;
 }
 
-/* The lines of an armored text, read one after the other. */
-struct armor_reader {
-	const char *p;		/* the text */
-	size_t len;		/* its length */
-	size_t pos;		/* where the next line starts */
-};
-
-/*
- * Sets *R_LINE and *R_LEN to the next line, without its LF and with the
- * white space (CR included) at its end dropped.  Zero at the end of the
- * text.  The last line need not end in LF.
- */
-static int
-next_line(struct armor_reader *r, const char **r_line, size_t *r_len)
-{
-	const char *line, *nl;
-	size_t n;
-
-	*r_line = NULL;
-	*r_len = 0;
-	if (r->pos >= r->len)
-		return 0;
-	line = r->p + r->pos;
-	nl = memchr(line, '\n', r->len - r->pos);
-	n = nl ? (size_t)(nl - line) : r->len - r->pos;
-	r->pos += n + (nl ? 1 : 0);
-	while (n > 0 && is_blank((unsigned char)line[n - 1]))
-		n--;
-	*r_line = line;
-	*r_len = n;
-	return 1;
-}
-
-static int
-line_is(const char *line, size_t len, const char *want)
-{
-	return len == strlen(want) && memcmp(line, want, len) == 0;
-}
-
-/*
- * Whether a non-empty line is an armor header "Key: value": a key of
- * printable ASCII, a colon, then nothing or a space and a value without
- * control characters (UTF-8 is let through, for comments).
- */
-static int
-header_ok(const char *line, size_t len)
-{
-	const char *colon = memchr(line, ':', len);
-	size_t i;
-
-	if (!colon || colon == line)
-		return 0;
-	for (i = 0; line + i < colon; i++)
-		if ((unsigned char)line[i] <= ' ' ||
-		    (unsigned char)line[i] >= 0x7f)
-			return 0;
-	i++;
-	if (i < len && line[i] != ' ')
-		return 0;
-	for (; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-
-		if ((c < ' ' && c != '\t') || c == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The most base64 characters worth gathering for OUT: past it, the data
- * could not fit in what is left of OUT's limit.  0 means no limit.
- */
-static size_t
-base64_limit(const struct getk_buf *out)
-{
-	size_t room;
-
-	if (!out->max)
-		return 0;
-	room = out->max > out->len ? out->max - out->len : 0;
-	if (room > (size_t)-1 / 2)
-		return 0;
-	/* N characters give at least N / 4 * 3 - 2 bytes. */
-	return (room + 2) / 3 * 4 + 4;
-}
-
-/*
- * Reads the armor of the LEN bytes at IN up to its END line, gathering
- * the base64 of the data in B64 and pointing *R_CRC at the 4 characters
- * of the checksum, or NULL when there is none.  GETK_ERR_SYNTAX,
- * GETK_ERR_TOOBIG when B64's limit is passed, GETK_ERR_NOMEM.
- */
-static enum getk_err
-armor_read(const char *in, size_t len, struct getk_buf *b64,
-    const char **r_crc)
-{
-	struct armor_reader r;
-	const char *line;
-	size_t n, i;
-	enum getk_err err;
-
-	*r_crc = NULL;
-	r.p = in;
-	r.len = len;
-	r.pos = 0;
-	while (r.pos < len && (is_blank((unsigned char)in[r.pos]) ||
-	    in[r.pos] == '\n'))
-		r.pos++;
-	if (!next_line(&r, &line, &n) || !line_is(line, n, armor_begin))
-		return GETK_ERR_SYNTAX;
-
-	/* Armor headers, up to and including a blank line. */
-	for (;;) {
-		if (!next_line(&r, &line, &n))
-			return GETK_ERR_SYNTAX;
-		if (n == 0)
-			break;
-		if (!header_ok(line, n))
-			return GETK_ERR_SYNTAX;
-	}
-
-	/* Base64 lines, up to the checksum line or the END line. */
-	for (;;) {
-		if (!next_line(&r, &line, &n))
-			return GETK_ERR_SYNTAX;
-		if (line_is(line, n, armor_end))
-			return GETK_OK;
-		if (n > 0 && line[0] == '=')
-			break;
-		if (n == 0)
-			return GETK_ERR_SYNTAX;
-		for (i = 0; i < n; i++)
-			if (!is_b64char((unsigned char)line[i]) &&
-			    line[i] != '=')
-				return GETK_ERR_SYNTAX;
-		err = getk_buf_add(b64, line, n);
-		if (err)
-			return err;
-	}
-
-	/* "=XXXX": 24 bits of checksum, then END. */
-	if (n != 5)
-		return GETK_ERR_SYNTAX;
-	for (i = 1; i < n; i++)
-		if (!is_b64char((unsigned char)line[i]))
-			return GETK_ERR_SYNTAX;
-	*r_crc = line + 1;
-	if (!next_line(&r, &line, &n) || !line_is(line, n, armor_end))
-		return GETK_ERR_SYNTAX;
-	return GETK_OK;
-}
-
 enum getk_err
 getk_wkd_dearmor(const char *in, size_t len, struct getk_buf *out)
 {
-	struct getk_buf b64, crc;
-	const char *crc_chars;
-	size_t old_len = out->len;
-	enum getk_err err;
-
-	getk_buf_init(&b64, base64_limit(out));
-	getk_buf_init(&crc, 3);
-	err = armor_read(in, len, &b64, &crc_chars);
-	if (err)
-		goto leave;
-	/* An empty key block is no key. */
-	if (b64.len == 0) {
-		err = GETK_ERR_SYNTAX;
-		goto leave;
-	}
-	err = getk_base64_decode(b64.data, b64.len, out);
-	if (err)
-		goto leave;
-	if (crc_chars) {
-		unsigned long want, got;
-
-		err = getk_base64_decode(crc_chars, 4, &crc);
-		if (err)
-			goto leave;
-		want = ((unsigned long)(unsigned char)crc.data[0] << 16) |
-		    ((unsigned long)(unsigned char)crc.data[1] << 8) |
-		    (unsigned char)crc.data[2];
-		got = getk_crc24((const unsigned char *)out->data + old_len,
-		    out->len - old_len);
-		if (want != got) {
-			err = GETK_ERR_SYNTAX;
-			goto leave;
-		}
-	}
-leave:
-	/* On error, take back what was appended. */
-	if (err && out->data) {
-		out->len = old_len;
-		out->data[old_len] = '\0';
-	}
-	getk_buf_free(&b64);
-	getk_buf_free(&crc);
-	return err;
+	return getk_armor_decode("PGP PUBLIC KEY BLOCK", in, len, out);
 }
 
 int

@@ -275,6 +275,204 @@ test_armor(void)
 	getk_buf_free(&b);
 }
 
+/* The armor reader's sink: the octets, and how many calls gave them. */
+struct sink {
+	struct getk_buf b;
+	size_t calls;
+	int fail_after;		/* refuse the call after this many; 0: never */
+};
+
+static enum getk_err
+sink_fn(void *arg, const unsigned char *p, size_t len)
+{
+	struct sink *s = arg;
+
+	if (s->fail_after && s->calls >= (size_t)s->fail_after)
+		return GETK_ERR_TOOBIG;
+	s->calls++;
+	return getk_buf_add(&s->b, p, len);
+}
+
+/*
+ * Feeds TEXT (lines separated by LF) to a reader of LABEL, line by line;
+ * the first error, or GETK_ERR_SYNTAX when the END line never came.  *R_AT
+ * is the number of the line that failed (1-based), or 0.
+ */
+static enum getk_err
+read_lines(const char *label, const char *text, struct sink *s, int *r_at)
+{
+	struct getk_armor_reader *r = NULL;
+	const char *p = text, *nl;
+	enum getk_err err;
+	int at = 0;
+
+	*r_at = 0;
+	if (getk_armor_reader_new(label, sink_fn, s, &r))
+		BAIL_OUT("out of memory");
+	err = GETK_OK;
+	while (!err && *p) {
+		nl = strchr(p, '\n');
+		at++;
+		err = getk_armor_reader_line(r, p, nl ? (size_t)(nl - p) :
+		    strlen(p));
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if (err)
+		*r_at = at;
+	else if (!getk_armor_reader_done(r))
+		err = GETK_ERR_SYNTAX;
+	/* A spent or finished reader takes no more lines. */
+	if (getk_armor_reader_line(r, "", 0) != GETK_ERR_SYNTAX)
+		err = GETK_ERR_INTERNAL;
+	getk_armor_reader_free(r);
+	return err;
+}
+
+/* A PGP MESSAGE block of "foobar" (base64 Zm9vYmFy), CRC-24 from Python. */
+#define MSG_HEAD "-----BEGIN PGP MESSAGE-----\n"
+#define MSG_TAIL "-----END PGP MESSAGE-----\n"
+
+static void
+reader_is(const char *what, const char *text, enum getk_err want,
+    int want_at, const char *want_data)
+{
+	struct sink s;
+	enum getk_err err;
+	int at;
+
+	memset(&s, 0, sizeof(s));
+	getk_buf_init(&s.b, 0);
+	err = read_lines("PGP MESSAGE", text, &s, &at);
+	CHECK_INT(err, want, "armor reader: %s", what);
+	if (want != GETK_OK)
+		CHECK_INT(at, want_at, "armor reader: %s: refused at line %d",
+		    what, want_at);
+	else
+		CHECK_STR(s.b.data ? s.b.data : "", want_data,
+		    "armor reader: %s: the data", what);
+	getk_buf_free(&s.b);
+}
+
+static void
+test_reader(void)
+{
+	static const char spaced[] = " \r\n\t" MSG_HEAD "\nZm9vYmFy\n" MSG_TAIL
+	    "anything";
+	struct getk_armor_reader *r = NULL;
+	struct sink s;
+	struct getk_buf text, b;
+	unsigned char big[3000];
+	size_t i;
+	int at;
+	char crc[8];
+	unsigned long c;
+
+	reader_is("one data line", MSG_HEAD "\nZm9vYmFy\n" MSG_TAIL, GETK_OK,
+	    0, "foobar");
+	c = getk_crc24((const unsigned char *)"foobar", 6);
+	CHECK_INT(c, 0x7334de, "CRC-24 of foobar");
+	reader_is("with its checksum", MSG_HEAD "\nZm9vYmFy\n=czTe\n" MSG_TAIL,
+	    GETK_OK, 0, "foobar");
+	reader_is("a wrong checksum", MSG_HEAD "\nZm9vYmFy\n=czTf\n" MSG_TAIL,
+	    GETK_ERR_SYNTAX, 5, NULL);
+	reader_is("groups split over lines", MSG_HEAD "Version: x\n\nZm\n9vY\n"
+	    "mFy\n" MSG_TAIL, GETK_OK, 0, "foobar");
+	reader_is("padding at the end", MSG_HEAD "\nZm9v\nYg==\n" MSG_TAIL,
+	    GETK_OK, 0, "foob");
+	reader_is("padding split over lines", MSG_HEAD "\nZm9vYg\n==\n" MSG_TAIL,
+	    GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("data after padding", MSG_HEAD "\nZg==\nZg==\n" MSG_TAIL,
+	    GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("data after padding on one line", MSG_HEAD "\nZg==Zg==\n"
+	    MSG_TAIL, GETK_ERR_SYNTAX, 3, NULL);
+	reader_is("a group left open", MSG_HEAD "\nZm9vYmF\n" MSG_TAIL,
+	    GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("CRLF and trailing blanks", "-----BEGIN PGP MESSAGE----- \r\n"
+	    "\t\r\nZm9vYmFy \r\n=czTe\r\n-----END PGP MESSAGE-----\r\n",
+	    GETK_OK, 0, "foobar");
+	reader_is("another label", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n"
+	    "Zm9vYmFy\n-----END PGP PUBLIC KEY BLOCK-----\n", GETK_ERR_SYNTAX,
+	    1, NULL);
+	reader_is("END of another label", MSG_HEAD "\nZm9vYmFy\n"
+	    "-----END PGP SIGNATURE-----\n", GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("a signed message", "-----BEGIN PGP SIGNED MESSAGE-----\n",
+	    GETK_ERR_SYNTAX, 1, NULL);
+	reader_is("leading space before BEGIN", " " MSG_HEAD "\nZm9vYmFy\n"
+	    MSG_TAIL, GETK_ERR_SYNTAX, 1, NULL);
+	reader_is("no blank line after the headers", MSG_HEAD "Zm9vYmFy\n"
+	    MSG_TAIL, GETK_ERR_SYNTAX, 2, NULL);
+	reader_is("a bad header", MSG_HEAD "Comment:x\n\nZm9vYmFy\n" MSG_TAIL,
+	    GETK_ERR_SYNTAX, 2, NULL);
+	reader_is("a blank line in the data", MSG_HEAD "\nZm9v\n\nYmFy\n"
+	    MSG_TAIL, GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("clear text in the data", MSG_HEAD "\nZm9v\nHello, Bob.\n"
+	    MSG_TAIL, GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("an empty block", MSG_HEAD "\n" MSG_TAIL, GETK_ERR_SYNTAX, 3,
+	    NULL);
+	reader_is("a checksum line of 4", MSG_HEAD "\nZm9vYmFy\n=czT\n"
+	    MSG_TAIL, GETK_ERR_SYNTAX, 4, NULL);
+	reader_is("text after the checksum", MSG_HEAD "\nZm9vYmFy\n=czTe\n"
+	    "Zm9v\n" MSG_TAIL, GETK_ERR_SYNTAX, 5, NULL);
+	reader_is("no END line", MSG_HEAD "\nZm9vYmFy\n", GETK_ERR_SYNTAX, 0,
+	    NULL);
+
+	/* A long block goes out in pieces, with its checksum checked. */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (unsigned char)(i * 7);
+	getk_buf_init(&text, 0);
+	getk_buf_init(&b, 0);
+	getk_buf_adds(&text, MSG_HEAD "\n");
+	getk_base64_encode(big, sizeof(big), 64, &text);
+	c = getk_crc24(big, sizeof(big));
+	crc[0] = (char)(c >> 16);
+	crc[1] = (char)(c >> 8);
+	crc[2] = (char)c;
+	getk_buf_adds(&text, "=");
+	getk_base64_encode((const unsigned char *)crc, 3, 0, &text);
+	getk_buf_adds(&text, "\n" MSG_TAIL);
+	memset(&s, 0, sizeof(s));
+	getk_buf_init(&s.b, 0);
+	CHECK_INT(read_lines("PGP MESSAGE", text.data, &s, &at), GETK_OK,
+	    "armor reader: 3000 octets");
+	CHECK(s.b.len == sizeof(big) && memcmp(s.b.data, big, sizeof(big)) == 0,
+	    "armor reader: 3000 octets arrive intact");
+	CHECK(s.calls > 1, "armor reader: ... in more than one piece");
+	getk_buf_free(&s.b);
+	CHECK_INT(getk_armor_decode("PGP MESSAGE", text.data, text.len, &b),
+	    GETK_OK, "armor decode of the same block");
+	CHECK(b.len == sizeof(big) && memcmp(b.data, big, sizeof(big)) == 0,
+	    "armor decode: 3000 octets intact");
+	getk_buf_free(&b);
+
+	/* The sink's error stops the reader. */
+	memset(&s, 0, sizeof(s));
+	getk_buf_init(&s.b, 0);
+	s.fail_after = 2;
+	CHECK_INT(read_lines("PGP MESSAGE", text.data, &s, &at),
+	    GETK_ERR_TOOBIG, "armor reader: the sink's error comes back");
+	CHECK_INT(at, 5, "armor reader: ... at the line it came on");
+	getk_buf_free(&s.b);
+
+	/* getk_armor_decode: white space first, text after END not read,
+	 * OUT's limit, OUT unchanged on error. */
+	getk_buf_init(&b, 0);
+	CHECK_INT(getk_armor_decode("PGP MESSAGE", spaced, sizeof(spaced) - 1,
+	    &b), GETK_OK, "armor decode: white space before, text after");
+	CHECK_STR(b.data, "foobar", "armor decode: the data");
+	getk_buf_free(&b);
+	getk_buf_init(&b, 5);
+	getk_buf_adds(&b, "ab");
+	CHECK_INT(getk_armor_decode("PGP MESSAGE", MSG_HEAD "\nZm9vYmFy\n"
+	    MSG_TAIL, strlen(MSG_HEAD "\nZm9vYmFy\n" MSG_TAIL), &b),
+	    GETK_ERR_TOOBIG, "armor decode: over OUT's limit");
+	CHECK_STR(b.data, "ab", "armor decode: OUT as it was");
+	getk_buf_free(&b);
+	getk_buf_free(&text);
+	CHECK_INT(getk_armor_reader_new("a label far too long to fit in the "
+	    "reader's own BEGIN line at all", sink_fn, &s, &r), GETK_ERR_INVAL,
+	    "armor reader: an over-long label");
+}
+
 int
 main(void)
 {
@@ -282,5 +480,6 @@ main(void)
 	test_encode();
 	test_crc24();
 	test_armor();
+	test_reader();
 	return done_testing();
 }
