@@ -975,15 +975,23 @@ main(int argc, char **argv)
 
 	{
 		struct getk_pgpmime probe;
+		int claims;
 
 		memset(&probe, 0, sizeof(probe));
 		probe.headers = r.headers;
 		probe.body = r.body;
-		passthrough = getk_pgpmime_is_encrypted(&probe);
+		passthrough = getk_pgpmime_is_encrypted(&probe, why,
+		    sizeof(why), &claims);
+		if (!passthrough)
+			getk_log(&r.logger, claims ? GETK_LOG_WARN :
+			    GETK_LOG_DEBUG, "%s: %s; it is encrypted like any "
+			    "message", claims ? "the message looks encrypted "
+			    "but is no OpenPGP ciphertext" : "not ciphertext "
+			    "already", why);
 	}
 	if (passthrough) {
-		getk_log(&r.logger, GETK_LOG_INFO, "the message is encrypted "
-		    "already: it goes out unchanged");
+		getk_log(&r.logger, GETK_LOG_INFO, "the message is OpenPGP "
+		    "ciphertext already (%s): it goes out unchanged", why);
 		plain = 1;
 		goto submit;
 	}

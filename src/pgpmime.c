@@ -18,6 +18,7 @@
 #include <sys/random.h>
 
 #include "buf.h"
+#include "passthrough.h"
 #include "pgpmime.h"
 
 /* Outer header fields that transport needs (the issue's list, plus the
@@ -47,22 +48,6 @@ find(const struct getk_headers *h, const char *name)
 	size_t pos = 0;
 
 	return getk_headers_find(h, name, &pos);
-}
-
-/* Non-zero when the value of Content-Type starts with TYPE. */
-static int
-content_type_is(const struct getk_headers *h, const char *type)
-{
-	const struct getk_header *ct = find(h, "Content-Type");
-	const char *v;
-
-	if (!ct)
-		return 0;
-	for (v = ct->value; *v == ' ' || *v == '\t'; v++)
-		;
-	return strncasecmp(v, type, strlen(type)) == 0 &&
-	    (v[strlen(type)] == ';' || v[strlen(type)] == '\0' ||
-	    v[strlen(type)] == ' ');
 }
 
 /*
@@ -95,21 +80,36 @@ copy_crlf(struct getk_spool *src, off_t off, struct getk_spool *out)
 }
 
 int
-getk_pgpmime_is_encrypted(const struct getk_pgpmime *m)
+getk_pgpmime_is_encrypted(const struct getk_pgpmime *m, char *why,
+    size_t whysz, int *r_claims)
 {
-	static const char marker[] = "-----BEGIN PGP MESSAGE-----";
-	char buf[512];
-	size_t got, i = 0;
+	struct getk_passthrough *pt = NULL;
+	char buf[32768];
+	const char *w = "out of memory";
+	off_t off = m->body_off;
+	size_t got;
+	int yes = 0;
 
-	if (content_type_is(m->headers, "multipart/encrypted"))
-		return 1;
-	if (getk_spool_read(m->body, m->body_off, buf, sizeof(buf) - 1, &got))
-		return 0;
-	buf[got] = '\0';
-	while (i < got && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' ||
-	    buf[i] == '\n'))
-		i++;
-	return strncmp(buf + i, marker, sizeof(marker) - 1) == 0;
+	*r_claims = 0;
+	if (getk_passthrough_new(m->headers, &pt) == GETK_OK) {
+		for (;;) {
+			if (getk_spool_read(m->body, off, buf, sizeof(buf),
+			    &got) != GETK_OK) {
+				w = "the spooled message cannot be read";
+				break;
+			}
+			if (got == 0) {
+				yes = getk_passthrough_end(pt, &w);
+				break;
+			}
+			getk_passthrough_feed(pt, buf, got);
+			off += (off_t)got;
+		}
+		*r_claims = getk_passthrough_claims(pt);
+	}
+	snprintf(why, whysz, "%s", w);
+	getk_passthrough_free(pt);
+	return yes;
 }
 
 /* Writes the missing Date and Message-ID fields. */

@@ -30,11 +30,15 @@ struct getk_pgpmime {
 };
 
 /*
- * Non-zero when the message is encrypted already: a top-level
- * multipart/encrypted, or a body whose first non-blank line begins an
- * inline "-----BEGIN PGP MESSAGE-----".
+ * Non-zero when the message is OpenPGP ciphertext already and may go out
+ * unchanged: PGP/MIME or one inline PGP MESSAGE block, exactly as
+ * passthrough.h says, read from the spool in pieces.  WHY (WHYSZ bytes)
+ * then names the form, else it says why not; *R_CLAIMS is set when the
+ * message looks like ciphertext at a glance all the same.  A spool that
+ * cannot be read is no ciphertext.
  */
-int getk_pgpmime_is_encrypted(const struct getk_pgpmime *m);
+int getk_pgpmime_is_encrypted(const struct getk_pgpmime *m, char *why,
+    size_t whysz, int *r_claims);
 
 /*
  * Writes the message unchanged but for what transport needs: Bcc removed,
