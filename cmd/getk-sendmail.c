@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gpgme.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,40 +504,6 @@ pick_account(const struct getk_config *cfg, const char *name,
 	return getk_config_account(cfg, NULL);
 }
 
-/* The user's own key SELF_KEY from their GnuPG keyring. */
-static int
-export_self_key(const char *fpr, struct getk_key **r_key)
-{
-	gpgme_ctx_t ctx = NULL;
-	gpgme_data_t out = NULL;
-	gpgme_key_t k = NULL;
-	char *data = NULL;
-	size_t len = 0;
-	int status = EX_OK;
-
-	*r_key = NULL;
-	if (gpgme_new(&ctx) || gpgme_get_key(ctx, fpr, &k, 0) ||
-	    gpgme_data_new(&out) || gpgme_op_export(ctx, k->subkeys->fpr, 0,
-	    out)) {
-		status = fail(EX_CONFIG, "self_key %s is not in your GnuPG "
-		    "keyring", fpr);
-		goto leave;
-	}
-	data = gpgme_data_release_and_get_mem(out, &len);
-	out = NULL;
-	if (!data || !len || getk_key_from_data((unsigned char *)data, len,
-	    k->subkeys->fpr, 0, 0, r_key))
-		status = fail(EX_CONFIG, "self_key %s cannot be exported", fpr);
-leave:
-	gpgme_free(data);
-	gpgme_data_release(out);
-	if (k)
-		gpgme_key_unref(k);
-	if (ctx)
-		gpgme_release(ctx);
-	return status;
-}
-
 /* Appends one line to the log file and/or syslog, as msmtp does. */
 static void
 log_message(const struct getk_account *acct, const char *line)
@@ -768,6 +733,20 @@ make_ids(const struct run *r, char *date, size_t datesz, char *mid,
 }
 
 /*
+ * The deadline of one encryption: the account's timeout, and a second
+ * more for every 10 MiB of message, which gpg encrypts in well under
+ * that.
+ */
+static long
+encrypt_deadline(const struct run *r)
+{
+	long size_mib = (long)(getk_spool_size(r->body) / (1024 * 1024));
+
+	return getk_mono_ms() + r->acct->timeout * 1000L +
+	    size_mib / 10 * 1000L;
+}
+
+/*
  * Builds the transactions: the message encrypted to To/Cc and the sender
  * for the To/Cc recipients, and one copy per Bcc recipient encrypted to
  * that recipient and the sender only, so that no Bcc key ID shows in
@@ -851,17 +830,21 @@ build(struct run *r, const struct getk_key *self, int plain)
 			    strerror(errno));
 			break;
 		}
+		why[0] = '\0';
 		if (plain)
 			err = getk_pgpmime_plain(&m, out);
 		else
-			err = getk_pgpmime_encrypt(&m, keys, nk, out, why,
-			    sizeof(why));
+			err = getk_pgpmime_encrypt(&m, keys, nk, out,
+			    encrypt_deadline(r), why, sizeof(why));
 		if (err) {
 			getk_spool_free(out);
 			free(list);
-			status = fail(err == GETK_ERR_CRYPTO ? EX_SOFTWARE :
-			    EX_TEMPFAIL, "cannot write the message: %s",
-			    err == GETK_ERR_CRYPTO ? why : strerror(errno));
+			/* A gpg that ran out of time may do better later;
+			 * one that failed will not. */
+			status = fail(err == GETK_ERR_CRYPTO ||
+			    err == GETK_ERR_BADKEY ? EX_SOFTWARE : EX_TEMPFAIL,
+			    "cannot write the message: %s", why[0] ? why :
+			    strerror(errno));
 			break;
 		}
 		status = add_sub(r, out, list, nl);
@@ -1078,9 +1061,16 @@ main(int argc, char **argv)
 				status = fail(EX_SOFTWARE, "GnuPG cannot be used");
 				goto leave;
 			}
-			status = export_self_key(r.acct->self_key, &r.self);
-			if (status)
+			err = getk_key_export_self(r.acct->self_key,
+			    getk_mono_ms() + r.acct->timeout * 1000L, &r.self,
+			    why, sizeof(why));
+			if (err) {
+				status = fail(err == GETK_ERR_TIMEOUT ||
+				    err == GETK_ERR_NOMEM ? EX_TEMPFAIL :
+				    EX_CONFIG, "self_key %s: %s",
+				    r.acct->self_key, why);
 				goto leave;
+			}
 			self = r.self;
 		} else if (*r.from) {
 			self_res = &r.results[nboxes - 1];

@@ -5,7 +5,9 @@
  * no-autostart, so no gpg-agent is left behind), imports the data with an
  * import filter that keeps only the User IDs of the queried mailbox,
  * lists what was imported, applies the checks of GETK.md 6.5 and exports
- * the winning key in binary.  Costs: three short gpg processes.
+ * the winning key in binary.  Costs: three short gpg processes.  Every
+ * gpg runs through gpg.c, under the caller's deadline, and no byte
+ * reaches gpg before packet.c has found it to be a public key.
  */
 #include <config.h>
 
@@ -23,6 +25,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "gpg.h"
 #include "key.h"
 
 enum getk_err
@@ -176,30 +179,110 @@ key_problem(const char *mailbox, gpgme_key_t key)
 	return NULL;
 }
 
-static enum getk_err
-map_gpgme(gpgme_error_t gerr)
+/* Fingerprints are written in upper-case hex. */
+static void
+upper_hex(char *s)
 {
-	if (gpg_err_code(gerr) == GPG_ERR_ENOMEM)
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'f')
+			*s = (char)(*s - 'a' + 'A');
+}
+
+/*
+ * Takes the listed keys of G: the best usable one for MAILBOX goes to
+ * *R_BEST (with the time of its newest self-signature in *R_TIME), the
+ * first problem to *R_PROBLEM, a revoked key's fingerprint to R_REVOKED.
+ */
+static void
+pick_key(struct getk_gpg *g, const char *mailbox, gpgme_key_t *r_best,
+    time_t *r_time, const char **r_problem, char r_revoked[41])
+{
+	gpgme_key_t k;
+
+	while ((k = getk_gpg_next_key(g)) != NULL) {
+		const char *p = key_problem(mailbox, k);
+		time_t t;
+
+		if (p) {
+			if (!*r_problem)
+				*r_problem = p;
+			if (k->revoked && !r_revoked[0] && k->subkeys &&
+			    k->subkeys->fpr) {
+				snprintf(r_revoked, 41, "%s", k->subkeys->fpr);
+				upper_hex(r_revoked);
+			}
+			gpgme_key_unref(k);
+			continue;
+		}
+		t = newest_selfsig(mailbox, k);
+		if (!*r_best || t > *r_time) {
+			if (*r_best)
+				gpgme_key_unref(*r_best);
+			*r_best = k;
+			*r_time = t;
+		} else {
+			gpgme_key_unref(k);
+		}
+	}
+}
+
+/*
+ * Exports the key FPR from G in MODE into a new key record *R_KEY.
+ * GETK_ERR_CRYPTO when gpg exported nothing, and the errors of
+ * getk_gpg_export().
+ */
+static enum getk_err
+export_key(struct getk_gpg *g, const char *fpr, gpgme_export_mode_t mode,
+    time_t created, time_t expires, struct getk_key **r_key, char *why,
+    size_t whysz)
+{
+	gpgme_data_t out = NULL;
+	char *exported = NULL, upper[41];
+	size_t outlen = 0;
+	gpgme_error_t gerr;
+	enum getk_err err;
+
+	*r_key = NULL;
+	gerr = gpgme_data_new(&out);
+	if (gerr) {
+		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
 		return GETK_ERR_NOMEM;
-	return GETK_ERR_CRYPTO;
+	}
+	gpgme_set_armor(getk_gpg_ctx(g), 0);
+	err = getk_gpg_export(g, fpr, mode, out, why, whysz);
+	if (!err) {
+		exported = gpgme_data_release_and_get_mem(out, &outlen);
+		out = NULL;
+		if (!exported || outlen == 0) {
+			err = GETK_ERR_CRYPTO;
+			snprintf(why, whysz, "gpg exported nothing");
+		}
+	}
+	if (!err) {
+		snprintf(upper, sizeof(upper), "%s", fpr);
+		upper_hex(upper);
+		err = getk_key_from_data((unsigned char *)exported, outlen, upper,
+		    created, expires, r_key);
+	}
+	gpgme_free(exported);
+	gpgme_data_release(out);
+	return err;
 }
 
 enum getk_err
 getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
-    const char *tmpdir, struct getk_key **r_key, char *why, size_t whysz,
-    char r_revoked[41])
+    const char *tmpdir, long deadline_ms, struct getk_key **r_key, char *why,
+    size_t whysz, char r_revoked[41])
 {
-	gpgme_ctx_t ctx = NULL;
-	gpgme_data_t in = NULL, out = NULL;
-	gpgme_key_t k = NULL, best = NULL;
+	struct getk_gpg *g = NULL;
+	gpgme_ctx_t ctx;
+	gpgme_key_t best = NULL;
 	gpgme_import_result_t ires;
 	gpgme_error_t gerr;
-	struct getk_key *key = NULL;
 	struct getk_buf filter;
 	const char *problem = NULL;
-	char *home = NULL, *exported;
+	char *home = NULL;
 	time_t best_time = 0;
-	size_t outlen;
 	enum getk_err err;
 
 	*r_key = NULL;
@@ -212,17 +295,10 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 		    strerror(errno));
 		goto leave;
 	}
-	gerr = gpgme_new(&ctx);
-	if (!gerr)
-		gerr = gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
-	if (!gerr)
-		gerr = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
-		    NULL, home);
-	if (gerr) {
-		err = map_gpgme(gerr);
-		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
+	err = getk_gpg_new(home, deadline_ms, &g, why, whysz);
+	if (err)
 		goto leave;
-	}
+	ctx = getk_gpg_ctx(g);
 	/* gpg compares mbox case-insensitively; key_problem() then applies
 	 * the stricter rule of GETK.md 6.5. */
 	if (getk_buf_printf(&filter, "keep-uid=mbox = %s", mailbox)) {
@@ -230,16 +306,14 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 		goto leave;
 	}
 	gerr = gpgme_set_ctx_flag(ctx, "import-filter", filter.data);
-	if (!gerr)
-		gerr = gpgme_data_new_from_mem(&in, (const char *)data, len, 0);
-	if (!gerr)
-		gerr = gpgme_op_import(ctx, in);
 	if (gerr) {
-		err = map_gpgme(gerr);
-		snprintf(why, whysz, "gpg import failed: %s",
-		    gpgme_strerror(gerr));
+		err = GETK_ERR_CRYPTO;
+		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
 		goto leave;
 	}
+	err = getk_gpg_import(g, data, len, why, whysz);
+	if (err)
+		goto leave;
 	ires = gpgme_op_import_result(ctx);
 	if (!ires || ires->considered == 0) {
 		err = GETK_ERR_BADKEY;
@@ -256,99 +330,29 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 
 	gerr = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
 	    GPGME_KEYLIST_MODE_SIGS);
-	if (!gerr)
-		gerr = gpgme_op_keylist_start(ctx, NULL, 0);
-	while (!gerr && !(gerr = gpgme_op_keylist_next(ctx, &k))) {
-		const char *p = key_problem(mailbox, k);
-		time_t t;
-
-		if (p) {
-			if (!problem)
-				problem = p;
-			if (k->revoked && !r_revoked[0] && k->subkeys &&
-			    k->subkeys->fpr) {
-				snprintf(r_revoked, 41, "%s", k->subkeys->fpr);
-				for (char *c = r_revoked; *c; c++)
-					if (*c >= 'a' && *c <= 'f')
-						*c = (char)(*c - 'a' + 'A');
-			}
-			gpgme_key_unref(k);
-			continue;
-		}
-		t = newest_selfsig(mailbox, k);
-		if (!best || t > best_time) {
-			if (best)
-				gpgme_key_unref(best);
-			best = k;
-			best_time = t;
-		} else {
-			gpgme_key_unref(k);
-		}
-	}
-	if (gpg_err_code(gerr) != GPG_ERR_EOF) {
-		err = map_gpgme(gerr);
-		snprintf(why, whysz, "gpg key listing failed: %s",
-		    gpgme_strerror(gerr));
+	if (gerr) {
+		err = GETK_ERR_CRYPTO;
+		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
 		goto leave;
 	}
+	err = getk_gpg_keylist(g, NULL, why, whysz);
+	if (err)
+		goto leave;
+	pick_key(g, mailbox, &best, &best_time, &problem, r_revoked);
 	if (!best) {
 		err = GETK_ERR_BADKEY;
 		snprintf(why, whysz, "%s", problem ? problem :
 		    "key could not be imported");
 		goto leave;
 	}
-
-	gerr = gpgme_data_new(&out);
-	if (!gerr) {
-		gpgme_set_armor(ctx, 0);
-		gerr = gpgme_op_export(ctx, best->subkeys->fpr, 0, out);
-	}
-	if (gerr) {
-		err = map_gpgme(gerr);
-		snprintf(why, whysz, "gpg export failed: %s",
-		    gpgme_strerror(gerr));
-		goto leave;
-	}
-	key = calloc(1, sizeof(*key));
-	if (!key) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	exported = gpgme_data_release_and_get_mem(out, &outlen);
-	out = NULL;
-	if (!exported || outlen == 0) {
-		gpgme_free(exported);
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpg exported nothing");
-		goto leave;
-	}
-	key->data = malloc(outlen);
-	if (!key->data) {
-		gpgme_free(exported);
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	memcpy(key->data, exported, outlen);
-	gpgme_free(exported);
-	key->len = outlen;
-	snprintf(key->fpr, sizeof(key->fpr), "%s", best->subkeys->fpr);
-	for (char *p = key->fpr; *p; p++)
-		if (*p >= 'a' && *p <= 'f')
-			*p = (char)(*p - 'a' + 'A');
-	key->created = best_time;
-	key->expires = best->subkeys->expires > 0 ?
-	    (time_t)best->subkeys->expires : 0;
-	*r_key = key;
-	key = NULL;
-	err = GETK_OK;
+	err = export_key(g, best->subkeys->fpr, 0, best_time,
+	    best->subkeys->expires > 0 ? (time_t)best->subkeys->expires : 0,
+	    r_key, why, whysz);
 leave:
-	getk_key_free(key);
 	if (best)
 		gpgme_key_unref(best);
-	gpgme_data_release(in);
-	gpgme_data_release(out);
-	if (ctx)
-		gpgme_release(ctx);
+	/* gpg has ended, or was killed and is gone: its home can go. */
+	getk_gpg_free(g);
 	if (home) {
 		nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 		free(home);
@@ -378,31 +382,16 @@ getk_key_from_data(const unsigned char *data, size_t len, const char *fpr,
 	return GETK_OK;
 }
 
-/* Imports LEN bytes at DATA into the keyring of CTX. */
-static gpgme_error_t
-import_mem(gpgme_ctx_t ctx, const unsigned char *data, size_t len)
-{
-	gpgme_data_t in = NULL;
-	gpgme_error_t gerr;
-
-	gerr = gpgme_data_new_from_mem(&in, (const char *)data, len, 0);
-	if (!gerr)
-		gerr = gpgme_op_import(ctx, in);
-	gpgme_data_release(in);
-	return gerr;
-}
-
 enum getk_err
 getk_key_certifies(const unsigned char *old_key, size_t old_len,
     const char *old_fpr, const unsigned char *new_key, size_t new_len,
-    const char *new_fpr, const char *tmpdir, int *r_yes)
+    const char *new_fpr, const char *tmpdir, long deadline_ms, int *r_yes)
 {
-	gpgme_ctx_t ctx = NULL;
+	struct getk_gpg *g = NULL;
 	gpgme_key_t k = NULL;
 	gpgme_user_id_t uid;
 	gpgme_key_sig_t sig;
-	gpgme_error_t gerr;
-	char *home = NULL;
+	char *home = NULL, why[256];
 	const char *old_keyid;
 	enum getk_err err;
 
@@ -413,25 +402,22 @@ getk_key_certifies(const unsigned char *old_key, size_t old_len,
 	err = make_home(tmpdir, &home);
 	if (err)
 		return err;
-	gerr = gpgme_new(&ctx);
-	if (!gerr)
-		gerr = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
-		    NULL, home);
-	if (!gerr)
-		gerr = import_mem(ctx, old_key, old_len);
-	if (!gerr)
-		gerr = import_mem(ctx, new_key, new_len);
+	err = getk_gpg_new(home, deadline_ms, &g, why, sizeof(why));
+	if (!err)
+		err = getk_gpg_import(g, old_key, old_len, why, sizeof(why));
+	if (!err)
+		err = getk_gpg_import(g, new_key, new_len, why, sizeof(why));
 	/* With SIGS, gpgme lists with --check-sigs: each signature's status
 	 * says whether it verified against a key in the keyring. */
-	if (!gerr)
-		gerr = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
-		    GPGME_KEYLIST_MODE_SIGS);
-	if (!gerr)
-		gerr = gpgme_get_key(ctx, new_fpr, &k, 0);
-	if (gerr) {
-		err = map_gpgme(gerr);
+	if (!err && gpgme_set_keylist_mode(getk_gpg_ctx(g),
+	    GPGME_KEYLIST_MODE_LOCAL | GPGME_KEYLIST_MODE_SIGS))
+		err = GETK_ERR_CRYPTO;
+	if (!err)
+		err = getk_gpg_keylist(g, new_fpr, why, sizeof(why));
+	if (!err && !(k = getk_gpg_next_key(g)))
+		err = GETK_ERR_CRYPTO;
+	if (err)
 		goto leave;
-	}
 	for (uid = k->uids; uid && !*r_yes; uid = uid->next) {
 		if (uid->revoked || uid->invalid)
 			continue;
@@ -444,14 +430,39 @@ getk_key_certifies(const unsigned char *old_key, size_t old_len,
 			}
 		}
 	}
-	err = GETK_OK;
 leave:
 	if (k)
 		gpgme_key_unref(k);
-	if (ctx)
-		gpgme_release(ctx);
+	getk_gpg_free(g);
 	nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 	free(home);
+	return err;
+}
+
+enum getk_err
+getk_key_export_self(const char *fpr, long deadline_ms,
+    struct getk_key **r_key, char *why, size_t whysz)
+{
+	struct getk_gpg *g = NULL;
+	gpgme_key_t k = NULL;
+	enum getk_err err;
+
+	*r_key = NULL;
+	err = getk_gpg_new(NULL, deadline_ms, &g, why, whysz);
+	if (!err)
+		err = getk_gpg_keylist(g, fpr, why, whysz);
+	if (!err && !(k = getk_gpg_next_key(g))) {
+		err = GETK_ERR_NOKEY;
+		snprintf(why, whysz, "%s is not in your GnuPG keyring", fpr);
+	}
+	/* Minimal: the newest self-signatures only, which is all that
+	 * encryption needs and keeps the key within packet.c's limits. */
+	if (!err)
+		err = export_key(g, k->subkeys->fpr, GPGME_EXPORT_MODE_MINIMAL, 0,
+		    0, r_key, why, whysz);
+	if (k)
+		gpgme_key_unref(k);
+	getk_gpg_free(g);
 	return err;
 }
 

@@ -40,28 +40,48 @@ enum getk_err getk_key_engine_init(void);
 
 /*
  * Verifies the LEN bytes at DATA (one or more transferable public keys)
- * as keys for MAILBOX.  When several keys pass, the one with the newest
+ * as keys for MAILBOX.  Before gpg sees them, their packets must pass
+ * getk_packet_check_key() (packet.h): no compressed, literal or
+ * encrypted data, nothing outside the grammar of a key, within its
+ * limits.  When several keys pass, the one with the newest
  * self-signature wins.  TMPDIR is where the temporary GnuPG home goes
- * (NULL: $TMPDIR or /tmp).  On success *R_KEY is a new key for
- * getk_key_free.  GETK_ERR_BADKEY with *WHY saying why no key passed
- * (e.g. "key has no usable encryption subkey"), GETK_ERR_CRYPTO when gpg
- * could not be run, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.  Whatever the result,
- * R_REVOKED receives the fingerprint of a revoked key among the offered
- * ones with a User ID for MAILBOX (the owner withdrew it), or "".
+ * (NULL: $TMPDIR or /tmp).  Every gpg run must end by DEADLINE_MS
+ * (getk_mono_ms(); 0: no deadline), else it is killed.  On success
+ * *R_KEY is a new key for getk_key_free.  GETK_ERR_BADKEY with *WHY
+ * saying why no key passed (e.g. "key has no usable encryption subkey",
+ * "not a transferable public key: a compressed data packet (type 8) at
+ * octet 51, which no public key holds"); GETK_ERR_TIMEOUT when gpg was
+ * killed at the deadline (temporary: never a verdict on the key);
+ * GETK_ERR_CRYPTO when gpg could not be run, GETK_ERR_SYSTEM,
+ * GETK_ERR_NOMEM.  Whatever the result, R_REVOKED receives the
+ * fingerprint of a revoked key among the offered ones with a User ID for
+ * MAILBOX (the owner withdrew it), or "".
  */
 enum getk_err getk_key_verify(const char *mailbox, const unsigned char *data,
-    size_t len, const char *tmpdir, struct getk_key **r_key, char *why,
-    size_t whysz, char r_revoked[41]);
+    size_t len, const char *tmpdir, long deadline_ms, struct getk_key **r_key,
+    char *why, size_t whysz, char r_revoked[41]);
 
 /*
  * Sets *R_YES to 1 when the key NEW_KEY carries a valid certification by
  * the key OLD_KEY on one of its User IDs (a key rotation that the old key
- * vouches for), else 0.  Both are binary transferable public keys.
- * GETK_ERR_CRYPTO, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ * vouches for), else 0.  Both are binary transferable public keys, and
+ * both must pass getk_packet_check_key() first (GETK_ERR_BADKEY).  Every
+ * gpg run must end by DEADLINE_MS, as for getk_key_verify()
+ * (GETK_ERR_TIMEOUT).  GETK_ERR_CRYPTO, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
  */
 enum getk_err getk_key_certifies(const unsigned char *old_key, size_t old_len,
     const char *old_fpr, const unsigned char *new_key, size_t new_len,
-    const char *new_fpr, const char *tmpdir, int *r_yes);
+    const char *new_fpr, const char *tmpdir, long deadline_ms, int *r_yes);
+
+/*
+ * Exports the key FPR (a fingerprint) from the user's own GnuPG keyring,
+ * minimal (the newest self-signatures only), into a new key record
+ * *R_KEY (no creation or expiry time).  gpg must end by DEADLINE_MS.
+ * GETK_ERR_NOKEY when the keyring has no such key, GETK_ERR_TIMEOUT,
+ * GETK_ERR_CRYPTO, GETK_ERR_NOMEM, each with WHY (WHYSZ bytes) set.
+ */
+enum getk_err getk_key_export_self(const char *fpr, long deadline_ms,
+    struct getk_key **r_key, char *why, size_t whysz);
 
 /* A new key record holding a copy of LEN bytes at DATA. */
 enum getk_err getk_key_from_data(const unsigned char *data, size_t len,

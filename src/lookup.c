@@ -239,7 +239,7 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	if (getk_trust_wants_certification(&pv, &in, s->key_trust_any) &&
 	    getk_key_certifies(ce->key->data, ce->key->len,
 	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
-	    s->tmpdir, &yes) == GETK_OK)
+	    s->tmpdir, getk_mono_ms() + s->timeout_ms, &yes) == GETK_OK)
 		in.certified = yes;
 	getk_trust_pin(&pv, &in, now, s->key_trust_any, &v);
 	if (r->key)

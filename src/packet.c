@@ -375,6 +375,7 @@ enum tpk_state {
 struct tpk_check {
 	enum tpk_state state;
 	size_t packets, userids, sigs;
+	size_t key_userids;		/* of the current key */
 	unsigned long long primary_at;	/* offset of the current key */
 	char *why;
 	size_t whysz;
@@ -420,6 +421,7 @@ tpk_packet(void *arg, enum getk_packet_event ev, const struct getk_packet *pkt,
 		if (c->state == TS_PRIMARY)
 			break;
 		c->primary_at = pkt->offset;
+		c->key_userids = 0;
 		tpk_set_state(c, TS_PRIMARY);
 		return GETK_OK;
 	case GETK_PKT_SIG:
@@ -438,6 +440,12 @@ tpk_packet(void *arg, enum getk_packet_event ev, const struct getk_packet *pkt,
 		if (++c->userids > GETK_KEY_MAX_USERIDS) {
 			snprintf(c->why, c->whysz, "more than %d User ID and "
 			    "User Attribute packets", GETK_KEY_MAX_USERIDS);
+			return GETK_ERR_TOOBIG;
+		}
+		if (++c->key_userids > GETK_KEY_MAX_KEY_USERIDS) {
+			snprintf(c->why, c->whysz, "more than %d User ID and "
+			    "User Attribute packets in the key at octet %llu",
+			    GETK_KEY_MAX_KEY_USERIDS, c->primary_at);
 			return GETK_ERR_TOOBIG;
 		}
 		tpk_set_state(c, TS_USERID);

@@ -113,14 +113,17 @@ const char *getk_packet_tag_name(unsigned int tag);
 
 /*
  * Limits of getk_packet_check_key(), for all the keys of the input
- * together.  The bombs they keep from gpg cost it time that grows with
- * the square of the number of packets; within these limits gpg takes a
- * few milliseconds.
+ * together, and for the User IDs of each key.  What gpg 2.2 spends on a
+ * key grows with the square of its User IDs (about 2.6 s for 64 User IDs
+ * whose self-signatures are all bad, 9 s for 128, 100 s for 512): these
+ * keep the worst case to seconds, and the deadline of every gpg run
+ * (gpg.h) ends the rest.  Real keys are far below them.
  */
 #define GETK_KEY_MAX_OCTETS (256 * 1024)	/* WKD's (and GnuPG's) cap */
 #define GETK_KEY_MAX_PACKETS 4096
-#define GETK_KEY_MAX_USERIDS 128	/* User ID and User Attribute packets */
 #define GETK_KEY_MAX_SIGS 2048
+#define GETK_KEY_MAX_USERIDS 1024	/* User ID and User Attribute packets */
+#define GETK_KEY_MAX_KEY_USERIDS 64	/* the same, in one key */
 
 /*
  * Checks that the LEN octets at P are one or more transferable public
@@ -136,7 +139,8 @@ const char *getk_packet_tag_name(unsigned int tag);
  * (no key packet may use them).
  *
  * GETK_OK; GETK_ERR_SYNTAX when it is not such a key, GETK_ERR_TOOBIG
- * past GETK_KEY_MAX_OCTETS, _PACKETS, _USERIDS or _SIGS, each with a
+ * past GETK_KEY_MAX_OCTETS, _PACKETS, _SIGS, _USERIDS or _KEY_USERIDS,
+ * each with a
  * sentence in WHY (WHYSZ bytes) saying what and at which octet;
  * GETK_ERR_NOMEM.
  */

@@ -5,7 +5,8 @@
  * a callback that produces the inner header and then the spooled body
  * with CRLF line ends, and writes the armored ciphertext through another
  * callback into a spool.  Each encryption runs in a throw-away GnuPG home
- * holding only the recipients' keys, with trust decided by getk.
+ * holding only the recipients' keys, with trust decided by getk, and
+ * through gpg.c, under the caller's deadline.
  */
 #include <config.h>
 
@@ -18,6 +19,7 @@
 #include <sys/random.h>
 
 #include "buf.h"
+#include "gpg.h"
 #include "passthrough.h"
 #include "pgpmime.h"
 
@@ -443,7 +445,7 @@ outer_header(const struct getk_pgpmime *m, const char *boundary,
 enum getk_err
 getk_pgpmime_encrypt(const struct getk_pgpmime *m,
     const struct getk_key *const *keys, size_t n, struct getk_spool *out,
-    char *why, size_t whysz)
+    long deadline_ms, char *why, size_t whysz)
 {
 	static struct gpgme_data_cbs plain_cbs = { plain_read, NULL, NULL,
 	    NULL };
@@ -451,9 +453,10 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 	    NULL };
 	struct plain_src ps;
 	struct cipher_sink cs;
-	struct getk_buf head, allkeys, rcpts;
-	gpgme_ctx_t ctx = NULL;
-	gpgme_data_t plain = NULL, cipher = NULL, kd = NULL;
+	struct getk_buf head, rcpts;
+	struct getk_gpg *g = NULL;
+	gpgme_ctx_t ctx;
+	gpgme_data_t plain = NULL, cipher = NULL;
 	gpgme_import_result_t ires;
 	gpgme_encrypt_result_t eres;
 	gpgme_error_t gerr;
@@ -464,7 +467,6 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 
 	why[0] = '\0';
 	getk_buf_init(&head, 0);
-	getk_buf_init(&allkeys, 0);
 	getk_buf_init(&rcpts, 0);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		err = GETK_ERR_SYSTEM;
@@ -475,11 +477,8 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(boundary + 5 + 2 * i, 3, "%02x", rnd[i]);
 	err = inner_header(m, &head);
-	for (i = 0; !err && i < n; i++) {
-		err = getk_buf_add(&allkeys, keys[i]->data, keys[i]->len);
-		if (!err)
-			err = getk_buf_printf(&rcpts, "%s\n", keys[i]->fpr);
-	}
+	for (i = 0; !err && i < n; i++)
+		err = getk_buf_printf(&rcpts, "%s\n", keys[i]->fpr);
 	if (err)
 		goto leave;
 	err = getk_key_tmphome(m->tmpdir, &home);
@@ -488,24 +487,22 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 		    strerror(errno));
 		goto leave;
 	}
-	gerr = gpgme_new(&ctx);
-	if (!gerr)
-		gerr = gpgme_ctx_set_engine_info(ctx, GPGME_PROTOCOL_OpenPGP,
-		    NULL, home);
-	if (!gerr)
-		gerr = gpgme_data_new_from_mem(&kd, allkeys.data, allkeys.len, 0);
-	if (!gerr)
-		gerr = gpgme_op_import(ctx, kd);
-	if (gerr) {
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpg import: %s", gpgme_strerror(gerr));
+	err = getk_gpg_new(home, deadline_ms, &g, why, whysz);
+	if (err)
 		goto leave;
-	}
-	ires = gpgme_op_import_result(ctx);
-	if (!ires || ires->imported + ires->unchanged < (int)n) {
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpg did not take every recipient key");
-		goto leave;
+	ctx = getk_gpg_ctx(g);
+	/* One key at a time: packet.c's limits are those of one key. */
+	for (i = 0; i < n; i++) {
+		err = getk_gpg_import(g, keys[i]->data, keys[i]->len, why, whysz);
+		if (err)
+			goto leave;
+		ires = gpgme_op_import_result(ctx);
+		if (!ires || ires->imported + ires->unchanged < 1) {
+			err = GETK_ERR_CRYPTO;
+			snprintf(why, whysz, "gpg did not take the key %s",
+			    keys[i]->fpr);
+			goto leave;
+		}
 	}
 
 	memset(&ps, 0, sizeof(ps));
@@ -522,20 +519,21 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 	gerr = gpgme_data_new_from_cbs(&plain, &plain_cbs, &ps);
 	if (!gerr)
 		gerr = gpgme_data_new_from_cbs(&cipher, &cipher_cbs, &cs);
+	if (gerr) {
+		err = GETK_ERR_NOMEM;
+		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
+		goto leave;
+	}
 	/* Trust is getk's decision: the keys were verified and pinned. */
-	if (!gerr)
-		gerr = gpgme_op_encrypt_ext(ctx, NULL, rcpts.data,
-		    GPGME_ENCRYPT_ALWAYS_TRUST, plain, cipher);
+	err = getk_gpg_encrypt(g, rcpts.data, GPGME_ENCRYPT_ALWAYS_TRUST, plain,
+	    cipher, why, whysz);
 	if (ps.err || cs.err) {
 		err = ps.err ? ps.err : cs.err;
 		snprintf(why, whysz, "spool: %s", strerror(errno));
 		goto leave;
 	}
-	if (gerr) {
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpg encryption: %s", gpgme_strerror(gerr));
+	if (err)
 		goto leave;
-	}
 	eres = gpgme_op_encrypt_result(ctx);
 	if (eres && eres->invalid_recipients) {
 		err = GETK_ERR_CRYPTO;
@@ -552,12 +550,10 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 leave:
 	gpgme_data_release(plain);
 	gpgme_data_release(cipher);
-	gpgme_data_release(kd);
-	if (ctx)
-		gpgme_release(ctx);
+	/* gpg has ended, or was killed and is gone: its home can go. */
+	getk_gpg_free(g);
 	getk_key_rmhome(home);
 	getk_buf_free(&head);
-	getk_buf_free(&allkeys);
 	getk_buf_free(&rcpts);
 	return err;
 }

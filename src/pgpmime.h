@@ -51,11 +51,14 @@ enum getk_err getk_pgpmime_plain(const struct getk_pgpmime *m,
  * Encrypts the message to the N keys (binary OpenPGP keys; trust is the
  * caller's decision) and writes the PGP/MIME message to OUT: outer
  * transport headers, the encrypted entity holding the original Content-*
- * headers and, with protect_subject, the protected headers.
- * GETK_ERR_CRYPTO with *WHY set, GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ * headers and, with protect_subject, the protected headers.  Each key
+ * must pass getk_packet_check_key() before gpg sees it, and gpg must be
+ * done by DEADLINE_MS (getk_mono_ms(); 0: none), else it is killed.
+ * GETK_ERR_TIMEOUT, GETK_ERR_BADKEY, GETK_ERR_CRYPTO, GETK_ERR_SYSTEM,
+ * GETK_ERR_NOMEM, each with *WHY set; OUT then holds part of a message.
  */
 enum getk_err getk_pgpmime_encrypt(const struct getk_pgpmime *m,
     const struct getk_key *const *keys, size_t n, struct getk_spool *out,
-    char *why, size_t whysz);
+    long deadline_ms, char *why, size_t whysz);
 
 #endif

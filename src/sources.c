@@ -121,8 +121,9 @@ offer(struct address *a, enum getk_source src, enum getk_trust trust,
 			goto found;
 		}
 	}
-	err = getk_key_verify(a->mailbox, data, len, e->s->tmpdir, &key, why,
-	    sizeof(why), f->revoked);
+	err = getk_key_verify(a->mailbox, data, len, e->s->tmpdir,
+	    getk_mono_ms() + e->s->timeout_ms, &key, why, sizeof(why),
+	    f->revoked);
 	if (err == GETK_ERR_BADKEY) {
 		snprintf(f->verdict, sizeof(f->verdict), "%s", why);
 		getk_finding_set(f, F_BAD, "a key was offered by %s but failed "

@@ -613,13 +613,28 @@ test_key(void)
 	/* The limits. */
 	b.n = 0;
 	add(&b, key_gpg, 78);
-	for (i = 1; i < GETK_KEY_MAX_USERIDS; i++)
+	for (i = 1; i < GETK_KEY_MAX_KEY_USERIDS; i++)
 		add_packet(&b, i % 2 ? 13 : 17, 1, 'a');
-	key_is("as many User IDs and Attributes as allowed", b.p, b.n, GETK_OK,
-	    NULL);
+	key_is("as many User IDs and Attributes in a key as allowed", b.p, b.n,
+	    GETK_OK, NULL);
 	add_packet(&b, 13, 1, 'a');
-	key_is("one User ID too many", b.p, b.n, GETK_ERR_TOOBIG,
-	    "more than 128 User ID and User Attribute packets");
+	key_is("one User ID too many in a key", b.p, b.n, GETK_ERR_TOOBIG,
+	    "more than 64 User ID and User Attribute packets in the key at "
+	    "octet 0");
+	b.n = 0;
+	for (i = 0; i < GETK_KEY_MAX_USERIDS / GETK_KEY_MAX_KEY_USERIDS; i++) {
+		size_t k;
+
+		add(&b, key_gpg, KEY_UID_AT);
+		for (k = 0; k < GETK_KEY_MAX_KEY_USERIDS; k++)
+			add_packet(&b, 13, 1, 'a');
+	}
+	key_is("as many User IDs in all keys as allowed", b.p, b.n, GETK_OK,
+	    NULL);
+	add(&b, key_gpg, KEY_UID_AT);
+	add_packet(&b, 13, 1, 'a');
+	key_is("one User ID too many in all keys", b.p, b.n, GETK_ERR_TOOBIG,
+	    "more than 1024 User ID and User Attribute packets");
 
 	b.n = 0;
 	add(&b, key_gpg, 78);
