@@ -490,6 +490,27 @@ key_with(struct bytes *b, size_t off, unsigned int tag, size_t len,
 	add(b, key_gpg + off, sizeof(key_gpg) - off);
 }
 
+/*
+ * gpg's key up to its first signature (a public key and a User ID), then
+ * COUNT packets of type TAG (1 octet, FIRST): a key at a limit, which
+ * passes; then one packet more, which is over it (WANT).
+ */
+static void
+limit_is(const char *what, unsigned int tag, unsigned int first,
+    size_t count, const char *want)
+{
+	struct bytes b = { NULL, 0, 0 };
+	size_t i;
+
+	add(&b, key_gpg, 78);
+	for (i = 0; i < count; i++)
+		add_packet(&b, tag, tag == 14 ? 0 : 1, first);
+	key_is(what, b.p, b.n, GETK_OK, NULL);
+	add_packet(&b, tag, tag == 14 ? 0 : 1, first);
+	key_is(what, b.p, b.n, GETK_ERR_TOOBIG, want);
+	bytes_free(&b);
+}
+
 /* Offsets of the packets of key_gpg. */
 #define KEY_UID_AT 53
 #define KEY_SUB_AT 224
@@ -611,16 +632,13 @@ test_key(void)
 	    "octet 78");
 
 	/* The limits. */
-	b.n = 0;
-	add(&b, key_gpg, 78);
-	for (i = 1; i < GETK_KEY_MAX_KEY_USERIDS; i++)
-		add_packet(&b, i % 2 ? 13 : 17, 1, 'a');
-	key_is("as many User IDs and Attributes in a key as allowed", b.p, b.n,
-	    GETK_OK, NULL);
-	add_packet(&b, 13, 1, 'a');
-	key_is("one User ID too many in a key", b.p, b.n, GETK_ERR_TOOBIG,
-	    "more than 64 User ID and User Attribute packets in the key at "
-	    "octet 0");
+	limit_is("User IDs and Attributes in a key", 13, 'a',
+	    GETK_KEY_MAX_KEY_USERIDS - 1, "more than 64 User ID and User "
+	    "Attribute packets in the key at octet 0");
+	limit_is("signatures", 2, 4, GETK_KEY_MAX_SIGS,
+	    "more than 2048 signature packets");
+	limit_is("packets", 14, 0, GETK_KEY_MAX_PACKETS - 2,
+	    "more than 4096 packets");
 	b.n = 0;
 	for (i = 0; i < GETK_KEY_MAX_USERIDS / GETK_KEY_MAX_KEY_USERIDS; i++) {
 		size_t k;
@@ -635,24 +653,6 @@ test_key(void)
 	add_packet(&b, 13, 1, 'a');
 	key_is("one User ID too many in all keys", b.p, b.n, GETK_ERR_TOOBIG,
 	    "more than 1024 User ID and User Attribute packets");
-
-	b.n = 0;
-	add(&b, key_gpg, 78);
-	for (i = 0; i < GETK_KEY_MAX_SIGS; i++)
-		add_packet(&b, 2, 1, 4);
-	key_is("as many signatures as allowed", b.p, b.n, GETK_OK, NULL);
-	add_packet(&b, 2, 1, 4);
-	key_is("one signature too many", b.p, b.n, GETK_ERR_TOOBIG,
-	    "more than 2048 signature packets");
-
-	b.n = 0;
-	add(&b, key_gpg, 78);
-	for (i = 2; i < GETK_KEY_MAX_PACKETS; i++)
-		add_packet(&b, 14, 0, 0);
-	key_is("as many packets as allowed", b.p, b.n, GETK_OK, NULL);
-	add_packet(&b, 14, 0, 0);
-	key_is("one packet too many", b.p, b.n, GETK_ERR_TOOBIG,
-	    "more than 4096 packets");
 
 	b.n = 0;
 	add(&b, key_gpg, 78);
@@ -700,7 +700,26 @@ msg_is(const char *name, const unsigned char *in, size_t len,
 static void
 test_message(void)
 {
+	static const struct {
+		const char *name;
+		unsigned int tag, first;
+		int ok;
+	} versions[] = {
+		{ "symmetrically encrypted data (no version)", 9, 0x55, 1 },
+		{ "SEIPD version 1", 18, 1, 1 },
+		{ "SEIPD version 2", 18, 2, 1 },
+		{ "SEIPD version 3", 18, 3, 0 },
+		{ "AEAD version 1", 20, 1, 1 },
+		{ "AEAD version 2", 20, 2, 0 },
+		{ "PKESK version 3", 1, 3, 1 },
+		{ "PKESK version 4", 1, 4, 0 },
+		{ "PKESK version 6", 1, 6, 1 },
+		{ "SKESK version 3", 3, 3, 0 },
+		{ "SKESK version 4", 3, 4, 1 },
+		{ "SKESK version 7", 3, 7, 0 },
+	};
 	struct bytes b = { NULL, 0, 0 };
+	size_t i;
 
 	msg_is("gpg's message to a key", msg_gpg, sizeof(msg_gpg), GETK_OK,
 	    NULL);
@@ -767,42 +786,28 @@ test_message(void)
 	msg_is("a stray octet after the message", b.p, b.n, GETK_ERR_SYNTAX,
 	    "bit 7 set (not OpenPGP packet data) at octet 153");
 
-	/* Versions and the other encrypted data packets. */
-	b.n = 0;
-	add(&b, msg_gpg, 96);
-	add_packet(&b, 9, 30, 0x55);
-	msg_is("symmetrically encrypted data", b.p, b.n, GETK_OK, NULL);
-	b.n = 0;
-	add(&b, msg_gpg, 96);
-	add_packet(&b, 18, 30, 2);
-	msg_is("SEIPD version 2", b.p, b.n, GETK_OK, NULL);
-	b.n = 0;
-	add(&b, msg_gpg, 96);
-	add_packet(&b, 18, 30, 3);
-	msg_is("SEIPD version 3", b.p, b.n, GETK_ERR_SYNTAX,
-	    "of a version this check does not know");
-	b.n = 0;
-	add(&b, msg_gpg, 96);
-	add_packet(&b, 20, 30, 1);
-	msg_is("AEAD version 1", b.p, b.n, GETK_OK, NULL);
-	b.n = 0;
-	add(&b, msg_gpg, 96);
-	add_packet(&b, 20, 30, 2);
-	msg_is("AEAD version 2", b.p, b.n, GETK_ERR_SYNTAX, "of a version");
+	/* Versions and the other encrypted data packets: one hand-made
+	 * packet of type TAG, LEN octets from FIRST, as the session key
+	 * (then gpg's SEIPD follows) or as the data (after gpg's PKESK). */
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		b.n = 0;
+		if (versions[i].tag == 1 || versions[i].tag == 3) {
+			add_packet(&b, versions[i].tag, 30, versions[i].first);
+			add(&b, msg_gpg + 96, sizeof(msg_gpg) - 96);
+		} else {
+			add(&b, msg_gpg, 96);
+			add_packet(&b, versions[i].tag, 30, versions[i].first);
+		}
+		msg_is(versions[i].name, b.p, b.n, versions[i].ok ? GETK_OK :
+		    GETK_ERR_SYNTAX, versions[i].ok ? NULL :
+		    "of a version this check does not know");
+	}
 	b.n = 0;
 	add_packet(&b, 1, 40, 6);
 	add_packet(&b, 3, 20, 5);
 	add_packet(&b, 3, 20, 6);
 	add(&b, msg_gpg + 96, sizeof(msg_gpg) - 96);
 	msg_is("PKESK 6, SKESK 5 and 6", b.p, b.n, GETK_OK, NULL);
-	b.n = 0;
-	add_packet(&b, 1, 40, 4);
-	add(&b, msg_gpg + 96, sizeof(msg_gpg) - 96);
-	msg_is("PKESK version 4", b.p, b.n, GETK_ERR_SYNTAX, "of a version");
-	b.n = 0;
-	add_packet(&b, 3, 20, 3);
-	add(&b, msg_gpg + 96, sizeof(msg_gpg) - 96);
-	msg_is("SKESK version 3", b.p, b.n, GETK_ERR_SYNTAX, "of a version");
 	b.n = 0;
 	add(&b, msg_gpg, 96);
 	add_packet(&b, 18, 0, 0);
