@@ -122,7 +122,7 @@ offer(struct address *a, enum getk_source src, enum getk_trust trust,
 		}
 	}
 	err = getk_key_verify(a->mailbox, data, len, e->s->tmpdir,
-	    getk_mono_ms() + e->s->timeout_ms, &key, why, sizeof(why),
+	    getk_mono_ms() + getk_engine_op_timeout(e), &key, why, sizeof(why),
 	    f->revoked);
 	if (err == GETK_ERR_BADKEY) {
 		snprintf(f->verdict, sizeof(f->verdict), "%s", why);
