@@ -173,6 +173,40 @@ struct opts {
 	int verbose;
 };
 
+/*
+ * The exit status for a library error ERR (getk-fetch(1) EXIT STATUS).
+ * SYSTEM_STATUS is what a failed system call means where ERR came from:
+ * the cache file not made (73), the cache not read or written (70),
+ * threads or memory (71).
+ */
+static int
+exit_for(enum getk_err err, int system_status)
+{
+	if (getk_err_is_temporary(err) && err != GETK_ERR_NOMEM &&
+	    err != GETK_ERR_SYSTEM)
+		return EX_TEMPFAIL;
+	switch (err) {
+	case GETK_OK:
+		return EX_OK;
+	case GETK_ERR_NOMEM:
+		return EX_OSERR;
+	case GETK_ERR_SYSTEM:
+		return system_status;
+	case GETK_ERR_CONFIG:
+		return EX_CONFIG;
+	case GETK_ERR_INVAL:
+	case GETK_ERR_SYNTAX:
+		return EX_USAGE;
+	case GETK_ERR_NOKEY:
+		return EX_NOUSER;
+	case GETK_ERR_BADKEY:
+	case GETK_ERR_DAMAGED:
+		return EX_DATAERR;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
 /* Opens the key cache of ACCT; an exit status on failure. */
 static int
 open_store(const struct getk_account *acct, struct getk_store **r_store)
@@ -186,14 +220,13 @@ open_store(const struct getk_account *acct, struct getk_store **r_store)
 		fprintf(stderr, PROG ": %s\n", err == GETK_ERR_CONFIG ?
 		    "no state_dir, XDG_STATE_HOME or HOME: cannot find the key "
 		    "cache" : getk_strerror(err));
-		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+		return exit_for(err, EX_OSERR);
 	}
 	err = getk_store_open(dir, 0, r_store, why, sizeof(why));
 	free(dir);
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
-		return err == GETK_ERR_NOMEM ? EX_OSERR :
-		    err == GETK_ERR_CONFIG ? EX_DATAERR : EX_CANTCREAT;
+		return exit_for(err, EX_CANTCREAT);
 	}
 	return EX_OK;
 }
@@ -277,7 +310,7 @@ do_fetch(const struct opts *o, struct getk_lookup_settings *ls,
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
 		free(msg);
-		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+		return exit_for(err, EX_OSERR);
 	}
 	for (i = 0; i < n; i++) {
 		const struct getk_result *r = &results[i];
@@ -322,7 +355,7 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 	    &due, &n, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
-		return EX_SOFTWARE;
+		return exit_for(err, EX_SOFTWARE);
 	}
 	if (o->spread > 0 && n > 0) {
 		unsigned int r = 0;
@@ -343,7 +376,7 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
 		free(msg);
 		getk_strv_free(due);
-		return err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+		return exit_for(err, EX_OSERR);
 	}
 	for (i = 0; i < n; i++) {
 		const struct getk_result *r = &results[i];
@@ -596,7 +629,7 @@ main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, PROG ": %s: %s\n", arg,
 			    err == GETK_ERR_SYNTAX ? w : getk_strerror(err));
-			status = err == GETK_ERR_SYNTAX ? EX_USAGE : EX_OSERR;
+			status = exit_for(err, EX_OSERR);
 			goto leave;
 		}
 	}
@@ -607,7 +640,7 @@ main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, PROG ": %s: %s\n", o.mode_arg,
 			    err == GETK_ERR_SYNTAX ? w : getk_strerror(err));
-			status = err == GETK_ERR_SYNTAX ? EX_USAGE : EX_OSERR;
+			status = exit_for(err, EX_OSERR);
 			goto leave;
 		}
 	}
@@ -615,7 +648,7 @@ main(int argc, char **argv)
 	err = getk_config_read(o.config_path, &cfg, &msg);
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
-		status = err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG;
+		status = exit_for(err, EX_CONFIG);
 		goto leave;
 	}
 	acct = getk_config_account(cfg, o.account);
@@ -650,7 +683,7 @@ main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, PROG ": %s\n", why[0] ? why :
 			    getk_strerror(err));
-			status = err == GETK_ERR_CONFIG ? EX_CONFIG : EX_OSERR;
+			status = exit_for(err, EX_OSERR);
 			goto leave;
 		}
 		ls.relay_password = password;
@@ -670,7 +703,7 @@ main(int argc, char **argv)
 		    sizeof(why));
 		if (err) {
 			fprintf(stderr, PROG ": %s\n", why);
-			status = EX_SOFTWARE;
+			status = exit_for(err, EX_SOFTWARE);
 		}
 		break;
 	}
@@ -679,7 +712,7 @@ main(int argc, char **argv)
 		    sizeof(why));
 		if (err) {
 			fprintf(stderr, PROG ": %s\n", why);
-			status = EX_SOFTWARE;
+			status = exit_for(err, EX_SOFTWARE);
 		}
 		break;
 	case MODE_FORGET:
@@ -696,7 +729,7 @@ main(int argc, char **argv)
 			    sizeof(fpr), why, sizeof(why));
 		if (err) {
 			fprintf(stderr, PROG ": %s\n", why);
-			status = err == GETK_ERR_NOKEY ? EX_NOUSER : EX_SOFTWARE;
+			status = exit_for(err, EX_SOFTWARE);
 		} else if (o.mode == MODE_ACCEPT) {
 			fprintf(stderr, PROG ": %s: key %s accepted and pinned\n",
 			    addr, fpr);

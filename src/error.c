@@ -15,6 +15,7 @@ getk_strerror(enum getk_err err)
 	case GETK_ERR_CONFIG: return "configuration error";
 	case GETK_ERR_SYNTAX: return "syntax error";
 	case GETK_ERR_TOOBIG: return "input too large";
+	case GETK_ERR_DAMAGED: return "damaged or foreign file";
 	case GETK_ERR_SYSTEM: return "system error";
 	case GETK_ERR_DNS_TEMP: return "temporary DNS failure";
 	case GETK_ERR_DNS_BOGUS: return "DNSSEC validation failed";

@@ -18,6 +18,8 @@ enum getk_err {
 	GETK_ERR_CONFIG,	/* a configuration error */
 	GETK_ERR_SYNTAX,	/* malformed input (address, reply, file) */
 	GETK_ERR_TOOBIG,	/* input over an explicit limit */
+	GETK_ERR_DAMAGED,	/* a file of ours is damaged, of another
+				   program, or of a newer version */
 	GETK_ERR_SYSTEM,	/* a system call failed (see errno) */
 	GETK_ERR_DNS_TEMP,	/* DNS timeout or SERVFAIL */
 	GETK_ERR_DNS_BOGUS,	/* DNSSEC validation failed */

@@ -144,17 +144,17 @@ migrate(struct getk_store *s, char *why, size_t whysz)
 		/* "file is not a database" and the like. */
 		snprintf(why, whysz, "key cache: cannot read the database: %s",
 		    sqlite3_errmsg(s->db));
-		return GETK_ERR_CONFIG;
+		return GETK_ERR_DAMAGED;
 	}
 	if (app != STORE_APP_ID && !(app == 0 && tables == 0)) {
 		snprintf(why, whysz, "key cache: the file is not a getk "
 		    "database; it is left as it is");
-		return GETK_ERR_CONFIG;
+		return GETK_ERR_DAMAGED;
 	}
 	if (version > SCHEMA_VERSION) {
 		snprintf(why, whysz, "key cache: schema version %lld is newer "
 		    "than this getk knows (%d)", version, SCHEMA_VERSION);
-		return GETK_ERR_CONFIG;
+		return GETK_ERR_DAMAGED;
 	}
 	for (v = (int)version; v < SCHEMA_VERSION; v++) {
 		char pragma[64];

@@ -55,8 +55,8 @@ struct getk_store_entry {
  * Opens (creating when needed) the store in directory DIR, made 0700
  * with its parents.  READONLY: do not create anything; a missing
  * database is then GETK_ERR_NOKEY.  Errors, with *WHY set: GETK_ERR_SYSTEM
- * (directory or file), GETK_ERR_CONFIG (the file is damaged or not a getk
- * database, or of a newer schema), GETK_ERR_NOMEM.
+ * (directory or file), GETK_ERR_DAMAGED (the file is damaged or not a
+ * getk database, or of a newer schema), GETK_ERR_NOMEM.
  */
 enum getk_err getk_store_open(const char *dir, int readonly,
     struct getk_store **r_store, char *why, size_t whysz);

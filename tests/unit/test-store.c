@@ -385,13 +385,13 @@ test_refused_files(void)
 	s = open_ok(fresh(dir, sizeof(dir), "newer"));
 	getk_store_close(s);
 	poke(dir, "PRAGMA user_version = 99");
-	CHECK(getk_store_open(dir, 0, &s, why, sizeof(why)) == GETK_ERR_CONFIG &&
+	CHECK(getk_store_open(dir, 0, &s, why, sizeof(why)) == GETK_ERR_DAMAGED &&
 	    !s && strstr(why, "newer"), "a newer schema is refused");
 
 	s = open_ok(fresh(dir, sizeof(dir), "foreign"));
 	getk_store_close(s);
 	poke(dir, "PRAGMA application_id = 12345");
-	CHECK(getk_store_open(dir, 0, &s, why, sizeof(why)) == GETK_ERR_CONFIG &&
+	CHECK(getk_store_open(dir, 0, &s, why, sizeof(why)) == GETK_ERR_DAMAGED &&
 	    !s && strstr(why, "not a getk database"),
 	    "another application's database is refused");
 
@@ -406,7 +406,7 @@ test_refused_files(void)
 	    "read as a header by SQLite: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	    f);
 	fclose(f);
-	CHECK(getk_store_open(dir, 0, &s, why, sizeof(why)) == GETK_ERR_CONFIG &&
+	CHECK(getk_store_open(dir, 0, &s, why, sizeof(why)) == GETK_ERR_DAMAGED &&
 	    !s, "a damaged file is refused");
 	CHECK(getk_store_exists(dir), "and still exists (left as it is)");
 }
