@@ -3,10 +3,12 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -84,6 +86,28 @@ getk_buf_printf(struct getk_buf *b, const char *fmt, ...)
 	va_end(ap);
 	b->len += (size_t)n;
 	return GETK_OK;
+}
+
+enum getk_err
+getk_buf_read_fd(struct getk_buf *b, int fd)
+{
+	char chunk[4096];
+	ssize_t n;
+	enum getk_err err;
+
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == 0)
+			return GETK_OK;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return GETK_ERR_SYSTEM;
+		}
+		err = getk_buf_add(b, chunk, (size_t)n);
+		if (err)
+			return err;
+	}
 }
 
 char *

@@ -36,6 +36,14 @@ enum getk_err getk_buf_adds(struct getk_buf *b, const char *s);
 enum getk_err getk_buf_printf(struct getk_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Appends everything read from the file descriptor FD up to its end.
+ * GETK_ERR_TOOBIG when that passes the limit (the buffer then holds part
+ * of the file), GETK_ERR_SYSTEM when read(2) fails (errno says why),
+ * GETK_ERR_NOMEM.
+ */
+enum getk_err getk_buf_read_fd(struct getk_buf *b, int fd);
+
 /* Takes the contents out (the caller frees them); B is left empty. */
 char *getk_buf_take(struct getk_buf *b, size_t *r_len);
 

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "conflex.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -438,12 +439,9 @@ find_account(struct getk_config *cfg, const char *name)
 
 /* The parser's state while it walks the text. */
 struct parse {
+	struct getk_conflex lx;		/* the lines, messages, '~' */
 	struct getk_config *cfg;
 	struct getk_account *cur;	/* section being filled */
-	const char *filename;
-	const char *home;
-	size_t lineno;
-	char *msg;
 	/* Which list keywords the current section set itself, so that its
 	 * first use replaces the inherited list and later ones append. */
 	unsigned char list_set[NKEYWORDS];
@@ -455,91 +453,13 @@ static enum getk_err parse_fail(struct parse *ps, const char *fmt, ...)
 static enum getk_err
 parse_fail(struct parse *ps, const char *fmt, ...)
 {
-	struct getk_buf b;
 	va_list ap;
-	char tmp[512];
+	enum getk_err err;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	err = getk_conflex_vfail(&ps->lx, fmt, ap);
 	va_end(ap);
-	getk_buf_init(&b, 0);
-	if (getk_buf_printf(&b, "%s:%zu: %s", ps->filename, ps->lineno, tmp))
-		return GETK_ERR_NOMEM;
-	free(ps->msg);
-	ps->msg = getk_buf_take(&b, NULL);
-	return ps->msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
-}
-
-/*
- * Splits LINE (NUL-terminated, modified in place) into keyword and
- * argument.  The argument may be double-quoted, with backslash escaping
- * '"' and '\'.  *R_ARG is "" when there is none.
- */
-static enum getk_err
-split_line(struct parse *ps, char *line, char **r_kw, char **r_arg)
-{
-	char *p = line, *kw, *arg, *out;
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	kw = p;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	if (*p)
-		*p++ = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	arg = p;
-	if (*arg == '"') {
-		out = arg;
-		p = arg + 1;
-		for (;;) {
-			if (!*p)
-				return parse_fail(ps, "unterminated quoted argument");
-			if (*p == '"')
-				break;
-			if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
-				p++;
-			*out++ = *p++;
-		}
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p)
-			return parse_fail(ps, "text after the quoted argument");
-		*out = '\0';
-	} else {
-		char *end = arg + strlen(arg);
-
-		while (end > arg && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		*end = '\0';
-	}
-	*r_kw = kw;
-	*r_arg = arg;
-	return GETK_OK;
-}
-
-static enum getk_err
-expand_path(struct parse *ps, const char *arg, char **r_path)
-{
-	struct getk_buf b;
-
-	*r_path = NULL;
-	getk_buf_init(&b, PATH_MAX);
-	if (arg[0] == '~' && (arg[1] == '/' || arg[1] == '\0')) {
-		if (!ps->home)
-			return parse_fail(ps, "cannot expand ~: HOME is not set");
-		if (getk_buf_adds(&b, ps->home) || getk_buf_adds(&b, arg + 1)) {
-			getk_buf_free(&b);
-			return parse_fail(ps, "path too long");
-		}
-	} else if (getk_buf_adds(&b, arg)) {
-		getk_buf_free(&b);
-		return parse_fail(ps, "path too long");
-	}
-	*r_path = getk_buf_take(&b, NULL);
-	return *r_path ? GETK_OK : GETK_ERR_NOMEM;
+	return err;
 }
 
 static enum getk_err
@@ -592,7 +512,7 @@ set_keyword(struct parse *ps, size_t idx, const char *kw, const char *arg)
 			*(char **)field = NULL;
 			return GETK_OK;
 		}
-		err = expand_path(ps, arg, &path);
+		err = getk_conflex_path(&ps->lx, arg, &path);
 		if (err)
 			return err;
 		free(*(char **)field);
@@ -778,20 +698,10 @@ start_account(struct parse *ps, char *arg)
 }
 
 static enum getk_err
-parse_line(struct parse *ps, char *line)
+parse_line(struct parse *ps, char *kw, char *arg)
 {
-	char *kw = NULL, *arg = NULL;
-	enum getk_err err;
 	size_t i;
 
-	/* Comments and blank lines are recognised before any quoting. */
-	for (kw = line; *kw == ' ' || *kw == '\t'; kw++)
-		;
-	if (*kw == '\0' || *kw == '#')
-		return GETK_OK;
-	err = split_line(ps, line, &kw, &arg);
-	if (err)
-		return err;
 	if (strcmp(kw, "defaults") == 0) {
 		if (*arg)
 			return parse_fail(ps, "defaults takes no argument");
@@ -816,53 +726,38 @@ getk_config_parse(const char *text, size_t len, const char *filename,
 {
 	struct parse ps;
 	struct getk_config *cfg = NULL;
-	char *line = NULL;
-	size_t pos = 0;
+	char *kw, *arg;
 	enum getk_err err;
 
 	*r_cfg = NULL;
 	*r_msg = NULL;
 	memset(&ps, 0, sizeof(ps));
-	ps.filename = filename ? filename : "(config)";
-	ps.home = home;
-	err = getk_config_new(&cfg);
+	err = getk_conflex_init(&ps.lx, text, len, filename, home);
+	if (!err)
+		err = getk_config_new(&cfg);
 	if (err)
 		goto leave;
 	ps.cfg = cfg;
 	ps.cur = &cfg->defaults;
-	line = malloc(len + 1);
-	if (!line) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t llen = nl ? (size_t)(nl - (text + pos)) : len - pos;
-
-		ps.lineno++;
-		if (memchr(text + pos, '\0', llen)) {
-			err = parse_fail(&ps, "NUL byte in line");
-			goto leave;
-		}
-		memcpy(line, text + pos, llen);
-		line[llen] = '\0';
-		if (llen && line[llen - 1] == '\r')
-			line[llen - 1] = '\0';
-		pos += llen + (nl ? 1 : 0);
-		err = parse_line(&ps, line);
+	for (;;) {
+		err = getk_conflex_next(&ps.lx, &kw, &arg);
+		if (err || !kw)
+			break;
+		err = parse_line(&ps, kw, arg);
 		if (err)
-			goto leave;
+			break;
 	}
+	if (err)
+		goto leave;
 	*r_cfg = cfg;
 	cfg = NULL;
 leave:
-	free(line);
 	getk_config_free(cfg);
 	if (err == GETK_ERR_CONFIG) {
-		*r_msg = ps.msg;
-		ps.msg = NULL;
+		*r_msg = ps.lx.msg;
+		ps.lx.msg = NULL;
 	}
-	free(ps.msg);
+	getk_conflex_free(&ps.lx);
 	return err;
 }
 
@@ -912,10 +807,8 @@ getk_config_load(const char *path, const char *home,
 {
 	struct getk_buf b;
 	struct stat st;
-	char chunk[4096];
 	enum getk_err err = GETK_OK;
 	int fd;
-	ssize_t n;
 
 	*r_cfg = NULL;
 	*r_msg = NULL;
@@ -940,17 +833,7 @@ getk_config_load(const char *path, const char *home,
 		    "run: chmod go-w");
 	}
 	getk_buf_init(&b, GETK_CONFIG_MAX);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = GETK_ERR_SYSTEM;
-			break;
-		}
-		err = getk_buf_add(&b, chunk, (size_t)n);
-		if (err)
-			break;
-	}
+	err = getk_buf_read_fd(&b, fd);
 	close(fd);
 	if (err == GETK_ERR_TOOBIG) {
 		struct getk_buf m;
