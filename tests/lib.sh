@@ -20,6 +20,7 @@ set -u
 
 GETK_FETCH="$top_builddir/getk-fetch"
 GETK_SENDMAIL="$top_builddir/getk-sendmail"
+GETKD="$top_builddir/getkd"
 T=$(mktemp -d "${TMPDIR:-/tmp}/getk-test.XXXXXX")
 export GNUPGHOME="$T/gnupg"
 # Nothing of the user's: configuration, cache and keys are the test's.
@@ -32,6 +33,8 @@ TAP_N=0
 TAP_FAILED=0
 
 cleanup() {
+	[ "${POSTFIX_DIR:-}" ] && sh "$top_srcdir/tests/peers/postfix.sh" \
+		--stop "$POSTFIX_DIR" 2>/dev/null
 	[ "${SIGNED_DNS:-}" ] && sh "$top_srcdir/tests/peers/dnssec-zone.sh" \
 		--stop "$SIGNED_DNS" 2>/dev/null
 	for p in $PIDS; do
@@ -506,5 +509,142 @@ expect_faster() {
 		ok "$1 (${SECS}s < $2s)"
 	else
 		not_ok "$1 (took ${SECS}s, limit $2s)"
+	fi
+}
+
+# --- getkd and Postfix ---------------------------------------------------
+
+# skip_all WHY: the whole script is skipped (TAP "1..0 # SKIP").
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# start_postfix [postfix.sh switches]: a private Postfix for example.org
+# on loopback (tests/peers/postfix.sh), its listener taking the PROXY
+# protocol unless the switches say otherwise; mail goes to the maildir
+# $T/postfix/mail/example.org/, the log to $T/postfix/maillog.  Sets
+# PF_PORT; the EXIT trap stops it.
+start_postfix() {
+	[ "$(id -u)" -eq 0 ] || skip_all "Postfix needs root"
+	command -v postfix >/dev/null 2>&1 ||
+		skip_all "postfix is not installed (scripts/install-deps)"
+	[ "${POSTFIX_DIR:-}" ] && stop_postfix
+	POSTFIX_DIR=$T/postfix
+	rm -rf "$POSTFIX_DIR"
+	PF_PORT=$(sh "$top_srcdir/tests/peers/postfix.sh" --start "$@" \
+		"$POSTFIX_DIR" example.org 2>"$T/postfix.err" | tail -n 1)
+	case $PF_PORT in
+	'' | *[!0-9]*) bail "cannot start Postfix: $(cat "$T/postfix.err")" ;;
+	esac
+}
+
+# stop_postfix: stops it (the MTA is down from now on).
+stop_postfix() {
+	sh "$top_srcdir/tests/peers/postfix.sh" --stop "$POSTFIX_DIR"
+}
+
+# delivered: how many messages Postfix delivered into the maildir.
+delivered() {
+	ls "$POSTFIX_DIR/mail/example.org/new" 2>/dev/null | grep -c .
+}
+
+# wait_delivered N: until Postfix delivered N messages (10 s at most).
+wait_delivered() {
+	i=0
+	while [ "$(delivered)" -lt "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
+# make_wkd MAILBOX...: publishes the test keys of the MAILBOXes in the Web
+# Key Directory $T/wks (DOMAIN/hu/HASH, as gpg-wks-server writes it).
+make_wkd() {
+	for m in "$@"; do
+		d=$T/wks/${m#*@}/hu
+		mkdir -p "$d"
+		cp "$T/keys/$m" "$d/$(wkd_hash "${m%@*}")"
+	done
+}
+
+# start_getkd [CONFIG LINES]: getkd in front of the Postfix of
+# start_postfix, on 127.0.0.1 and [::1] (one port), as user nobody, with
+# the test CA's certificate for mx.example.org and key_dir $T/wks; the
+# LINES come last.  Logs to $T/getkd.log.  Sets GETKD_PORT, GETKD_PID
+# (the privileged parent) and GETKD_CHILD (the session process).
+start_getkd() {
+	GETKD_PORT=$(free_port)
+	# The session process runs as nobody: it must reach key_dir.
+	chmod 755 "$T"
+	mkdir -p "$T/wks"
+	chmod -R a+rX "$T/wks"
+	{
+		echo "# written by tests/lib.sh"
+		echo "listen 127.0.0.1:$GETKD_PORT"
+		echo "listen [::1]:$GETKD_PORT"
+		echo "backend 127.0.0.1:$PF_PORT"
+		echo "hostname mx.example.org"
+		echo "tls_cert_file $T/pki/mx.example.org.pem"
+		echo "tls_key_file $T/pki/mx.example.org.key"
+		echo "key_dir $T/wks"
+		echo "user nobody"
+		echo "syslog off"
+		echo "timeout ${GETKD_TIMEOUT:-10}"
+		[ $# -gt 0 ] && printf '%s\n' "$@"
+	} >"$T/getkd.conf"
+	: >"$T/getkd.log"
+	"$GETKD" -d -v -f "$T/getkd.conf" >>"$T/getkd.log" 2>&1 &
+	GETKD_PID=$!
+	PIDS="$PIDS $GETKD_PID"
+	i=0
+	until grep -q ': ready: ' "$T/getkd.log"; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$GETKD_PID" 2>/dev/null; then
+			bail "getkd did not start: $(cat "$T/getkd.log")"
+		fi
+		sleep 0.05
+	done
+	GETKD_CHILD=$(sed -n 's/.*session process \([0-9]*\) runs as.*/\1/p' \
+		"$T/getkd.log" | tail -n 1)
+}
+
+# stop_getkd: SIGTERM, and waits for getkd to exit; its status in $RC.
+stop_getkd() {
+	kill -TERM "$GETKD_PID" 2>/dev/null
+	wait "$GETKD_PID"
+	RC=$?
+}
+
+# smtp SCRIPT: runs a Python client script against getkd, with the
+# helpers of tests/peers/smtpclient.py imported (connect, ready, check,
+# ...); its "ok"/"not ok" lines become TAP results, the rest goes to
+# $T/out, stderr to $T/err.  A script that fails counts as not ok.
+smtp() {
+	PORT=$GETKD_PORT CA=$T/pki/ca.pem T=$T PF_PORT=${PF_PORT:-} \
+		PYTHONPATH="$top_srcdir/tests/peers" \
+		"$PYTHON3" -c "from smtpclient import *
+$1" >"$T/out" 2>"$T/err"
+	RC=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok }" ;;
+		"not ok "*) not_ok "${line#not ok }" ;;
+		esac
+	done <"$T/out"
+	if [ "$RC" != 0 ]; then
+		not_ok "client script ran to its end (exit $RC)"
+		sed 's/^/#   stderr: /' "$T/err" | tail -15
+	fi
+}
+
+# expect_log DESC FILE TEXT: ok when FILE has a line with TEXT.
+expect_log() {
+	if grep -qF -- "$3" "$2"; then
+		ok "$1"
+	else
+		not_ok "$1: $(basename "$2") lacks \"$3\""
+		tail -20 "$2" | sed 's/^/#   log: /'
 	fi
 }

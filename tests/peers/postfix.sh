@@ -4,7 +4,7 @@
 # benchmarks.  See tests/peers/README for the usage.
 #
 #   postfix.sh --start [--proxy haproxy|none] [--xclient] [--port PORT]
-#              [--process-limit N] DIR DOMAIN...
+#              [--process-limit N] [--main NAME=VALUE]... DIR DOMAIN...
 #   postfix.sh --stop DIR
 #
 # --start writes DIR/conf/main.cf and DIR/conf/master.cf, makes the queue
@@ -33,7 +33,7 @@ prog=postfix.sh
 usage() {
 	cat >&2 <<EOF
 usage: $prog --start [--proxy haproxy|none] [--xclient] [--port PORT]
-           [--process-limit N] DIR DOMAIN...
+           [--process-limit N] [--main NAME=VALUE]... DIR DOMAIN...
        $prog --stop DIR
 EOF
 	exit 2
@@ -86,12 +86,16 @@ proxy=haproxy
 xclient=
 port=
 plimit=100
+extra=
+nl='
+'
 while [ $# -gt 0 ]; do
 	case $1 in
 	--proxy) proxy=$2; shift 2 ;;
 	--xclient) xclient=1; shift ;;
 	--port) port=$2; shift 2 ;;
 	--process-limit) plimit=$2; shift 2 ;;
+	--main) extra="$extra$2$nl"; shift 2 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -173,6 +177,8 @@ meta_directory = /etc/postfix
 maillog_file_prefixes = $dir
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C
 EOF
+# --main: the test's own settings, last so that they win.
+printf '%s' "$extra" | sed 's/=/ = /' >>"$dir/conf/main.cf"
 # Every local part of every DOMAIN: DIR/mail/DOMAIN/ (a maildir).
 for d in $domains; do
 	printf '/@%s$/ %s/\n' "$(echo "$d" | sed 's/\./\\./g')" "$d"
