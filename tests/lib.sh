@@ -623,6 +623,7 @@ stop_getkd() {
 # $T/out, stderr to $T/err.  A script that fails counts as not ok.
 smtp() {
 	PORT=$GETKD_PORT CA=$T/pki/ca.pem T=$T PF_PORT=${PF_PORT:-} \
+		CHILD=${GETKD_CHILD:-} PARENT=${GETKD_PID:-} \
 		PYTHONPATH="$top_srcdir/tests/peers" \
 		"$PYTHON3" -c "from smtpclient import *
 $1" >"$T/out" 2>"$T/err"
@@ -631,6 +632,7 @@ $1" >"$T/out" 2>"$T/err"
 		case $line in
 		"ok "*) ok "${line#ok }" ;;
 		"not ok "*) not_ok "${line#not ok }" ;;
+		"# "*) echo "$line" ;;
 		esac
 	done <"$T/out"
 	if [ "$RC" != 0 ]; then
