@@ -134,6 +134,8 @@ struct getk_proxy {
 	struct event *linger;		/* closing: until the TLS layer's
 					   output is sent too */
 	long lingered;			/* times it looked */
+	int running;			/* in run() */
+	int again;			/* run() was called meanwhile */
 	int dead;			/* free at the end of the callback */
 };
 
@@ -186,8 +188,9 @@ pend_free(struct pending *e)
 	free(e);
 }
 
-static void
-pend_pop(struct getk_proxy *p)
+/* Takes the oldest entry out of the queue; the caller frees it. */
+static struct pending *
+pend_shift(struct getk_proxy *p)
 {
 	struct pending *e = p->head;
 
@@ -195,7 +198,8 @@ pend_pop(struct getk_proxy *p)
 	if (!p->head)
 		p->tail = NULL;
 	p->npending--;
-	pend_free(e);
+	e->next = NULL;
+	return e;
 }
 
 /* Drops the entries after E (all of them when E is NULL). */
@@ -728,6 +732,9 @@ flush(struct getk_proxy *p)
 
 		if (e->kind == PK_MTA && !e->ready)
 			break;
+		/* Out of the queue before anything is written: a write to
+		 * the TLS filter can call back into the session. */
+		e = pend_shift(p);
 		getk_buf_init(&text, 0);
 		if (e->kind == PK_GETK) {
 			answer_getk(p, e, &text);
@@ -737,14 +744,14 @@ flush(struct getk_proxy *p)
 			text = e->text;
 			getk_buf_init(&e->text, 0);
 		}
+		close = e->close;
+		pend_free(e);
 		if (text.len && bufferevent_write(p->client, text.data,
 		    text.len) != 0) {
 			p->end_why = "out of memory";
 			p->dead = 1;
 		}
 		getk_buf_free(&text);
-		close = e->close;
-		pend_pop(p);
 		sent = 1;
 		if (close) {
 			pend_truncate(p, NULL);
@@ -1117,7 +1124,15 @@ run(struct getk_proxy *p)
 {
 	int progress;
 
+	/* A write to the TLS filter may call a callback of the session at
+	 * once: the run already going on does the work again. */
+	if (p->running) {
+		p->again = 1;
+		return;
+	}
+	p->running = 1;
 	do {
+		p->again = 0;
 		progress = 0;
 		if (!p->dead)
 			progress |= take_input(p);
@@ -1125,7 +1140,8 @@ run(struct getk_proxy *p)
 			progress |= flush(p);
 		if (!p->dead && !progress)
 			progress |= check_drain(p);
-	} while (progress && !p->dead);
+	} while ((progress || p->again) && !p->dead);
+	p->running = 0;
 	if (!p->dead && p->state == ST_CLOSING && !p->head) {
 		if (client_output(p) == 0)
 			p->dead = 1;
