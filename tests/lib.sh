@@ -624,6 +624,7 @@ stop_getkd() {
 smtp() {
 	PORT=$GETKD_PORT CA=$T/pki/ca.pem T=$T PF_PORT=${PF_PORT:-} \
 		CHILD=${GETKD_CHILD:-} PARENT=${GETKD_PID:-} \
+		STOP="$top_srcdir/tests/peers/postfix.sh" \
 		PYTHONPATH="$top_srcdir/tests/peers" \
 		"$PYTHON3" -c "from smtpclient import *
 $1" >"$T/out" 2>"$T/err"
