@@ -28,9 +28,10 @@ enum getk_cmdline_check {
 };
 
 /*
- * Checks the LEN bytes at LINE, one line with its final LF (the last
- * byte; without one, the line is checked as if it were there).  The
- * first problem found, in the order of the enum, or GETK_CMDLINE_OK.
+ * Checks the LEN bytes at LINE, one line with its final LF as the last
+ * byte (LEN bytes with no LF at all are TOO_LONG at GETK_CMDLINE_MAX or
+ * more, else checked as if the LF came next).  The first problem found,
+ * in the order of the enum, or GETK_CMDLINE_OK.
  */
 enum getk_cmdline_check getk_cmdline_check(const char *line, size_t len);
 

@@ -127,7 +127,11 @@ slot_of(const struct getk_peers *peers, const unsigned char key[9])
 	return (size_t)(h % peers->nslots);
 }
 
-/* Brings E's tokens up to date at NOW_MS. */
+/*
+ * Brings E's tokens up to date at NOW_MS.  The stamp moves on only by the
+ * time the tokens added stand for, so that no fraction is lost however
+ * often the bucket is looked at.
+ */
 static void
 refill(const struct getk_peers *peers, struct peer *e, long now_ms)
 {
@@ -135,13 +139,17 @@ refill(const struct getk_peers *peers, struct peer *e, long now_ms)
 
 	if (dt <= 0)
 		return;
-	/* rate * MILLI tokens per period: in thousandths per ms. */
 	if (dt >= peers->period_ms)
 		add = full;
 	else
 		add = (long)((long long)dt * full / peers->period_ms);
-	e->tokens = e->tokens + add > full ? full : e->tokens + add;
-	e->stamp = now_ms;
+	if (e->tokens + add >= full) {
+		e->tokens = full;
+		e->stamp = now_ms;
+	} else {
+		e->tokens += add;
+		e->stamp += (long)((long long)add * peers->period_ms / full);
+	}
 }
 
 static struct peer *
