@@ -67,6 +67,7 @@ struct logdest {
 	int to_stderr;
 	int fd;			/* log FILE, or -1 */
 	int syslog;
+	pid_t pid;		/* of the process logging */
 };
 
 static void
@@ -86,7 +87,7 @@ log_line(void *arg, int level, const char *msg)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(line, sizeof(line), "%s " PROG "[%ld]: %s\n", stamp,
-	    (long)getpid(), msg);
+	    (long)d->pid, msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -287,7 +288,7 @@ main(int argc, char **argv)
 	const char *file = GETK_SERVER_CONFIG_FILE;
 	struct getk_server_config *cfg = NULL;
 	struct getk_server_settings ss;
-	struct logdest dest = { 0, -1, 0 };
+	struct logdest dest = { 0, -1, 0, 0 };
 	struct getk_logger lg = { log_line, &dest, 0 };
 	struct getk_keydir *kd = NULL;
 	struct passwd *pw = NULL;
@@ -396,6 +397,7 @@ main(int argc, char **argv)
 		}
 	}
 	dest.to_stderr = foreground;
+	dest.pid = getpid();
 	if (cfg->syslog && !foreground) {
 		openlog(PROG, LOG_PID | LOG_NDELAY, facility(cfg->syslog));
 		dest.syslog = 1;
@@ -452,6 +454,7 @@ main(int argc, char **argv)
 	if (child == 0) {
 		enum getk_err err;
 
+		dest.pid = getpid();
 		close(ctl[0]);
 		ss.ctl_fd = ctl[1];
 		memset(&sa, 0, sizeof(sa));
@@ -474,6 +477,7 @@ main(int argc, char **argv)
 		_exit(err ? EX_OSERR : 0);
 	}
 	close(ctl[1]);
+	dest.pid = getpid();
 	for (i = 0; i < (size_t)nfds; i++)
 		close(fds[i]);
 	getk_creds_clear(&ss.creds);

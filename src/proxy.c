@@ -22,6 +22,8 @@
 #include <config.h>
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,18 @@ static void mta_read_cb(struct bufferevent *bev, void *arg);
 static void mta_write_cb(struct bufferevent *bev, void *arg);
 static void mta_event_cb(struct bufferevent *bev, short what, void *arg);
 static void run(struct getk_proxy *p);
+
+/*
+ * Replies and commands are small writes that wait for an answer: Nagle's
+ * algorithm would hold each back for the peer's delayed ACK (40 ms).
+ */
+static void
+no_delay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
 
 static void
 set_state(struct getk_proxy *p, enum state st)
@@ -277,11 +291,53 @@ mta_close(struct getk_proxy *p)
 	}
 }
 
-/* Writes LEN bytes at P to the MTA. */
+/*
+ * Sends what BEV's output holds now, when BEV is a plain socket, rather
+ * than at the loop's next turn: each command and reply crosses getkd
+ * once on its way, and the turn would add to every round trip of the
+ * session.  What the socket does not take, the bufferevent sends later;
+ * a failure shows there too.
+ */
+static void
+send_now(struct bufferevent *bev)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (fd >= 0 && !bufferevent_get_underlying(bev) &&
+	    evbuffer_get_length(out) > 0)
+		evbuffer_write(out, fd);
+}
+
+/*
+ * Writes LEN bytes at DATA to BEV: on a plain socket with nothing queued
+ * straight to the socket, so that a command or a reply costs one system
+ * call and no write event to add and remove again; what the socket does
+ * not take (and everything under TLS) through the bufferevent.  Zero when
+ * out of memory.
+ */
+static int
+out_write(struct bufferevent *bev, const char *data, size_t len)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	ssize_t n = -1;
+
+	if (fd >= 0 && !bufferevent_get_underlying(bev) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		n = send(fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0) {
+		data += n;
+		len -= (size_t)n;
+	}
+	return len == 0 || bufferevent_write(bev, data, len) == 0;
+}
+
+/* Writes LEN bytes at DATA to the MTA. */
 static void
 to_mta(struct getk_proxy *p, const char *data, size_t len)
 {
-	if (p->mta && bufferevent_write(p->mta, data, len) != 0) {
+	if (p->mta && p->state != ST_CONNECT ? !out_write(p->mta, data, len) :
+	    p->mta && bufferevent_write(p->mta, data, len) != 0) {
 		p->end_why = "out of memory";
 		p->dead = 1;
 	}
@@ -491,6 +547,7 @@ mta_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		getk_log(p->env->log, GETK_LOG_DEBUG, "session %lu: connected "
 		    "to the MTA", p->id);
+		no_delay(bufferevent_getfd(bev));
 		set_state(p, p->env->cfg->client_info ==
 		    GETK_CLIENT_INFO_XCLIENT ? ST_XCLIENT_GREET : ST_COMMAND);
 		run(p);
@@ -548,25 +605,28 @@ static enum getk_err
 success_reply(const struct getk_proxy *p, const struct getk_buf *key,
     struct getk_buf *out)
 {
-	const char *enh = p->caps.enhanced ? "2.0.0 " : "";
+	const char *enh = p->caps.enhanced ? "250-2.0.0 " : "250-";
+	size_t elen = strlen(enh), i;
 	struct getk_buf b64;
 	enum getk_err err;
-	size_t i;
 
 	getk_buf_init(&b64, 0);
 	err = getk_base64_encode((const unsigned char *)key->data, key->len,
 	    0, &b64);
 	if (!err)
-		err = getk_buf_printf(out, "250-%sOPENPGP %zu\r\n", enh,
-		    key->len);
+		err = getk_buf_printf(out, "%sOPENPGP %zu\r\n", enh, key->len);
 	for (i = 0; !err && i < b64.len; i += 76) {
 		size_t n = b64.len - i < 76 ? b64.len - i : 76;
 
-		err = getk_buf_printf(out, "250-%s%.*s\r\n", enh, (int)n,
-		    b64.data + i);
+		err = getk_buf_add(out, enh, elen);
+		if (!err)
+			err = getk_buf_add(out, b64.data + i, n);
+		if (!err)
+			err = getk_buf_add(out, "\r\n", 2);
 	}
 	if (!err)
-		err = getk_buf_printf(out, "250 %sEND\r\n", enh);
+		err = getk_buf_adds(out, p->caps.enhanced ? "250 2.0.0 END\r\n" :
+		    "250 END\r\n");
 	getk_buf_free(&b64);
 	return err;
 }
@@ -746,8 +806,7 @@ flush(struct getk_proxy *p)
 		}
 		close = e->close;
 		pend_free(e);
-		if (text.len && bufferevent_write(p->client, text.data,
-		    text.len) != 0) {
+		if (text.len && !out_write(p->client, text.data, text.len)) {
 			p->end_why = "out of memory";
 			p->dead = 1;
 		}
@@ -1142,6 +1201,10 @@ run(struct getk_proxy *p)
 			progress |= check_drain(p);
 	} while ((progress || p->again) && !p->dead);
 	p->running = 0;
+	if (!p->dead && p->state != ST_CONNECT && p->mta)
+		send_now(p->mta);
+	if (!p->dead)
+		send_now(p->client);
 	if (!p->dead && p->state == ST_CLOSING && !p->head) {
 		if (client_output(p) == 0)
 			p->dead = 1;
@@ -1298,6 +1361,7 @@ getk_proxy_start(struct getk_proxy_env *env, int fd,
 		env->sessions->prev = p;
 	env->sessions = p;
 	env->nsessions++;
+	no_delay(fd);
 	p->client = bufferevent_socket_new(env->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!p->client) {
 		close(fd);

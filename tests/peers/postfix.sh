@@ -123,7 +123,7 @@ chown root:root "$dir/queue"
 chmod 755 "$dir/queue"
 chown postfix:postfix "$dir/data"
 chown nobody:nogroup "$dir/mail"
-[ -n "$port" ] || port=$(free_port)
+fixed_port=$port
 
 daemon_directory=$(postconf -c /etc/postfix -h daemon_directory 2>/dev/null ||
 	echo /usr/lib/postfix/sbin)
@@ -184,10 +184,14 @@ for d in $domains; do
 	printf '/@%s$/ %s/\n' "$(echo "$d" | sed 's/\./\\./g')" "$d"
 done >"$dir/conf/mailboxes"
 
-opts=
-[ "$proxy" = haproxy ] && opts="$opts -o smtpd_upstream_proxy_protocol=haproxy"
-[ -n "$xclient" ] && opts="$opts -o smtpd_authorized_xclient_hosts=127.0.0.1"
-cat >"$dir/conf/master.cf" <<EOF
+attempt=1
+while :; do
+	port=${fixed_port:-$(free_port)}
+	rm -f "$dir/maillog"
+	opts=
+	[ "$proxy" = haproxy ] && opts="$opts -o smtpd_upstream_proxy_protocol=haproxy"
+	[ -n "$xclient" ] && opts="$opts -o smtpd_authorized_xclient_hosts=127.0.0.1"
+	cat >"$dir/conf/master.cf" <<EOF
 # service type private unpriv chroot wakeup maxproc command
 127.0.0.1:$port inet n - n - - smtpd$opts
 pickup    unix  n       -       n       60      1       pickup
@@ -210,16 +214,26 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 
-postfix -c "$dir/conf" check >"$dir/check.log" 2>&1 ||
-	die "postfix check failed: $(cat "$dir/check.log")"
-postfix -c "$dir/conf" start >"$dir/start.log" 2>&1 ||
-	die "postfix did not start: $(cat "$dir/start.log") $(cat "$dir/maillog" 2>/dev/null)"
-# Until the listener answers.
-i=0
-until "$PYTHON3" -S -c 'import socket, sys
+	postfix -c "$dir/conf" check >"$dir/check.log" 2>&1 ||
+		die "postfix check failed: $(cat "$dir/check.log")"
+	if ! postfix -c "$dir/conf" start >"$dir/start.log" 2>&1; then
+		# A free port may be taken by another test meanwhile: try another.
+		if [ -z "$fixed_port" ] && [ "$attempt" -lt 5 ] &&
+		    grep -q 'Address already in use' "$dir/maillog" 2>/dev/null; then
+			stop "$dir"
+			attempt=$((attempt + 1))
+			continue
+		fi
+		die "postfix did not start: $(cat "$dir/start.log") $(cat "$dir/maillog" 2>/dev/null)"
+	fi
+	# Until the listener answers.
+	i=0
+	until "$PYTHON3" -S -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$port" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && die "postfix does not listen on $port: $(tail -5 "$dir/maillog" 2>/dev/null)"
-	sleep 0.05
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "postfix does not listen on $port: $(tail -5 "$dir/maillog" 2>/dev/null)"
+		sleep 0.05
+	done
+	break
 done
 echo "$port"
