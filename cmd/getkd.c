@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -293,9 +294,11 @@ main(int argc, char **argv)
 	struct getk_keydir *kd = NULL;
 	struct passwd *pw = NULL;
 	struct sigaction sa;
+	struct rlimit rl;
 	sigset_t block, waitmask;
 	char hostname[256], why[512], *msg = NULL;
 	int fds[MAX_LISTEN], nfds = 0, foreground = 0, check = 0, c, ctl[2];
+	int rc = 0;
 	const char *defaults[] = { "0.0.0.0:25", "[::]:25", NULL };
 	char *const *listen;
 	pid_t child;
@@ -340,7 +343,8 @@ main(int argc, char **argv)
 	if (!resolve(cfg->backend, 0, &ss.backend, &ss.backend_len, why,
 	    sizeof(why))) {
 		fprintf(stderr, PROG ": %s: backend %s\n", file, why);
-		return EX_CONFIG;
+		rc = EX_CONFIG;
+		goto leave;
 	}
 	if (geteuid() == 0) {
 		pw = getpwnam(cfg->user);
@@ -348,7 +352,8 @@ main(int argc, char **argv)
 			fprintf(stderr, PROG ": %s: user %s: %s\n", file,
 			    cfg->user, pw ? "is root; the session process "
 			    "never runs as root" : "no such user");
-			return EX_CONFIG;
+			rc = EX_CONFIG;
+			goto leave;
 		}
 	}
 	if (cfg->tls_cert_file) {
@@ -359,15 +364,18 @@ main(int argc, char **argv)
 		    getk_tls_ctx_new(&ss.creds, &ctx, why, sizeof(why)) !=
 		    GETK_OK) {
 			fprintf(stderr, PROG ": %s\n", why);
-			return EX_CONFIG;
+			rc = EX_CONFIG;
+			goto leave;
 		}
 		SSL_CTX_free(ctx);
 	}
 	if (getk_keydir_new(cfg->key_dir, cfg->domains, &kd) != GETK_OK) {
 		fprintf(stderr, PROG ": key_dir %s: %s\n", cfg->key_dir,
 		    strerror(errno));
-		if (check)
-			return EX_CONFIG;
+		if (check) {
+			rc = EX_CONFIG;
+			goto leave;
+		}
 	}
 	if (check) {
 		printf(PROG ": %s: configuration good; backend %s (%s), %s, "
@@ -379,12 +387,11 @@ main(int argc, char **argv)
 		for (i = 0; i < getk_keydir_ndomains(kd); i++)
 			printf(" %s", getk_keydir_domain(kd, i));
 		printf("\n");
-		getk_keydir_free(kd);
-		getk_creds_clear(&ss.creds);
-		getk_server_config_free(cfg);
-		return 0;
+		rc = 0;
+		goto leave;
 	}
 	getk_keydir_free(kd);
+	kd = NULL;
 
 	/* The log: a file (opened as root), syslog, stderr with -d. */
 	if (cfg->log) {
@@ -393,7 +400,8 @@ main(int argc, char **argv)
 		if (dest.fd < 0) {
 			fprintf(stderr, PROG ": log %s: %s\n", cfg->log,
 			    strerror(errno));
-			return EX_CONFIG;
+			rc = EX_CONFIG;
+			goto leave;
 		}
 	}
 	dest.to_stderr = foreground;
@@ -403,13 +411,25 @@ main(int argc, char **argv)
 		dest.syslog = 1;
 	}
 
+	/* Two descriptors a session: as many as the system lets us have. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)cfg->max_sessions * 2 + 64)
+		getk_log(&lg, GETK_LOG_ERROR, "only %ld file descriptors for "
+		    "max_sessions %ld (two a session): raise the limit",
+		    (long)rl.rlim_cur, cfg->max_sessions);
+
 	listen = cfg->listen ? cfg->listen : (char *const *)defaults;
 	for (i = 0; listen[i] && nfds < MAX_LISTEN; i++) {
 		fds[nfds] = listen_on(listen[i], why, sizeof(why));
 		if (fds[nfds] < 0) {
 			getk_log(&lg, GETK_LOG_ERROR, "%s", why);
 			fprintf(stderr, PROG ": %s\n", why);
-			return EX_OSERR;
+			rc = EX_OSERR;
+			goto leave;
 		}
 		nfds++;
 	}
@@ -420,12 +440,14 @@ main(int argc, char **argv)
 		if (daemon(0, 0) != 0) {
 			fprintf(stderr, PROG ": cannot go to the background: "
 			    "%s\n", strerror(errno));
-			return EX_OSERR;
+			rc = EX_OSERR;
+			goto leave;
 		}
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
 		getk_log(&lg, GETK_LOG_ERROR, "socketpair: %s", strerror(errno));
-		return EX_OSERR;
+		rc = EX_OSERR;
+		goto leave;
 	}
 	/* Signals wait for sigsuspend in the parent; the child unblocks. */
 	memset(&sa, 0, sizeof(sa));
@@ -449,7 +471,8 @@ main(int argc, char **argv)
 	child = fork();
 	if (child < 0) {
 		getk_log(&lg, GETK_LOG_ERROR, "fork: %s", strerror(errno));
-		return EX_OSERR;
+		rc = EX_OSERR;
+		goto leave;
 	}
 	if (child == 0) {
 		enum getk_err err;
@@ -483,7 +506,10 @@ main(int argc, char **argv)
 	getk_creds_clear(&ss.creds);
 	getk_log(&lg, GETK_LOG_ERROR, "started: %d listeners, session "
 	    "process %ld", nfds, (long)child);
-	c = parent_loop(cfg, child, ctl[0], &lg, &waitmask);
+	rc = parent_loop(cfg, child, ctl[0], &lg, &waitmask);
+leave:
+	getk_keydir_free(kd);
+	getk_creds_clear(&ss.creds);
 	getk_server_config_free(cfg);
-	return c;
+	return rc;
 }

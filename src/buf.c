@@ -147,3 +147,25 @@ getk_strv_free(char **v)
 		free(v[i]);
 	free(v);
 }
+
+enum getk_err
+getk_strv_add(char ***pv, const char *s)
+{
+	size_t n = 0;
+	char **v, *copy;
+
+	while (*pv && (*pv)[n])
+		n++;
+	copy = strdup(s);
+	if (!copy)
+		return GETK_ERR_NOMEM;
+	v = realloc(*pv, (n + 2) * sizeof(*v));
+	if (!v) {
+		free(copy);
+		return GETK_ERR_NOMEM;
+	}
+	v[n] = copy;
+	v[n + 1] = NULL;
+	*pv = v;
+	return GETK_OK;
+}

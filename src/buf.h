@@ -57,4 +57,11 @@ void getk_buf_free(struct getk_buf *b);
  */
 void getk_strv_free(char **v);
 
+/*
+ * Appends a copy of S to the NULL-terminated array *PV (NULL: empty), the
+ * values of a repeatable configuration keyword.  GETK_ERR_NOMEM, *PV
+ * unchanged.
+ */
+enum getk_err getk_strv_add(char ***pv, const char *s);
+
 #endif

@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "cmdline.h"
@@ -60,24 +61,12 @@ getk_cmdline_check_reply(enum getk_cmdline_check c)
 	return "500 5.5.2 Syntax error\r\n";
 }
 
-static int
-ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-/* Whether the LEN bytes at P are WORD, ASCII case-insensitively. */
+/* Whether the LEN bytes at P are WORD, case-insensitively (getkd runs in
+ * the C locale: ASCII). */
 static int
 word_is(const char *p, size_t len, const char *word)
 {
-	size_t i;
-
-	if (strlen(word) != len)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (ascii_lower((unsigned char)p[i]) != word[i])
-			return 0;
-	return 1;
+	return strlen(word) == len && strncasecmp(p, word, len) == 0;
 }
 
 static const struct {
@@ -162,11 +151,12 @@ mailbox_ok(const char *s, size_t len, int *r_utf8)
 }
 
 /*
- * The end of a mailbox that starts at P (not in angle brackets): the
- * first space outside a quoted string, or END.
+ * The first C at or after P outside a quoted string (where a backslash
+ * quotes the next character), or END: the end of a mailbox without angle
+ * brackets (C a space), or its closing '>'.
  */
 static const char *
-mailbox_end(const char *p, const char *end)
+unquoted(const char *p, const char *end, char c)
 {
 	int quoted = 0;
 
@@ -175,27 +165,10 @@ mailbox_end(const char *p, const char *end)
 			p++;
 		else if (*p == '"')
 			quoted = !quoted;
-		else if (*p == ' ' && !quoted)
+		else if (*p == c && !quoted)
 			break;
 	}
 	return p;
-}
-
-/* The closing '>' of a path that starts after P's '<', outside quotes. */
-static const char *
-path_end(const char *p, const char *end)
-{
-	int quoted = 0;
-
-	for (; p < end; p++) {
-		if (quoted && *p == '\\' && p + 1 < end)
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '>' && !quoted)
-			return p;
-	}
-	return NULL;
 }
 
 static enum getk_err
@@ -209,8 +182,8 @@ parse_getk(struct getk_cmd *r, const char **r_reply)
 		return GETK_ERR_SYNTAX;
 	}
 	if (*p == '<') {
-		mend = path_end(p + 1, end);
-		if (!mend) {
+		mend = unquoted(p + 1, end, '>');
+		if (mend == end) {
 			*r_reply = reply_address;
 			return GETK_ERR_SYNTAX;
 		}
@@ -218,7 +191,7 @@ parse_getk(struct getk_cmd *r, const char **r_reply)
 		r->mailboxlen = (size_t)(mend - p - 1);
 		p = mend + 1;
 	} else {
-		mend = mailbox_end(p, end);
+		mend = unquoted(p, end, ' ');
 		r->mailbox = p;
 		r->mailboxlen = (size_t)(mend - p);
 		p = mend;

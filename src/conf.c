@@ -217,36 +217,6 @@ account_init(struct getk_account *a)
 	a->protect_subject = 1;
 }
 
-static size_t
-list_len(char *const *list)
-{
-	size_t n = 0;
-
-	while (list && list[n])
-		n++;
-	return n;
-}
-
-static enum getk_err
-list_add(char ***plist, const char *s)
-{
-	size_t n = list_len(*plist);
-	char **list, *copy;
-
-	copy = strdup(s);
-	if (!copy)
-		return GETK_ERR_NOMEM;
-	list = realloc(*plist, (n + 2) * sizeof(*list));
-	if (!list) {
-		free(copy);
-		return GETK_ERR_NOMEM;
-	}
-	list[n] = copy;
-	list[n + 1] = NULL;
-	*plist = list;
-	return GETK_OK;
-}
-
 static void
 account_clear(struct getk_account *a)
 {
@@ -305,7 +275,7 @@ account_copy(struct getk_account *dst, const struct getk_account *src)
 			char *const *list = *(char *const *const *)from;
 
 			for (k = 0; list && list[k]; k++)
-				if (list_add((char ***)to, list[k]))
+				if (getk_strv_add((char ***)to, list[k]))
 					return GETK_ERR_NOMEM;
 		} else if (keywords[i].type == KW_STR ||
 		    keywords[i].type == KW_PATH ||
@@ -356,7 +326,7 @@ account_merge(struct getk_account *dst, const struct getk_account *src)
 			getk_strv_free(*(char ***)to);
 			*(char ***)to = NULL;
 			for (k = 0; list && list[k]; k++)
-				if (list_add((char ***)to, list[k]))
+				if (getk_strv_add((char ***)to, list[k]))
 					return GETK_ERR_NOMEM;
 			break;
 		}
@@ -527,7 +497,7 @@ set_keyword(struct parse *ps, size_t idx, const char *kw, const char *arg)
 			*(char ***)field = NULL;
 			ps->list_set[idx] = 1;
 		}
-		return list_add((char ***)field, arg);
+		return getk_strv_add((char ***)field, arg);
 	case KW_PORT:
 	case KW_SECONDS:
 		n = 0;

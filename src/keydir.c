@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -162,19 +163,12 @@ getk_keydir_domain(const struct getk_keydir *kd, size_t i)
 static long
 domain_index(const struct getk_keydir *kd, const char *domain, size_t dlen)
 {
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < kd->ndomains; i++) {
-		const char *d = kd->domains[i];
-
-		if (strlen(d) != dlen)
-			continue;
-		for (k = 0; k < dlen && ascii_lower((unsigned char)domain[k]) ==
-		    d[k]; k++)
-			;
-		if (k == dlen)
+	for (i = 0; i < kd->ndomains; i++)
+		if (strlen(kd->domains[i]) == dlen &&
+		    strncasecmp(kd->domains[i], domain, dlen) == 0)
 			return (long)i;
-	}
 	return -1;
 }
 

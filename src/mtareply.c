@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <string.h>
+#include <strings.h>
 
 #include "mtareply.h"
 #include "reply.h"
@@ -120,32 +121,18 @@ getk_mtareply_feed(struct getk_mtareply *r, const char *line, size_t len,
 	return GETK_OK;
 }
 
-static int
-ascii_upper(int c)
-{
-	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
-}
-
 /* The table entry of the keyword that starts the LEN bytes at P, or -1. */
 static int
 keyword_find(const char *p, size_t len)
 {
-	size_t n, i, k;
+	size_t n, i;
 
 	for (n = 0; n < len && p[n] != ' ' && p[n] != '='; n++)
 		;
-	for (i = 0; i < sizeof(ehlo_keywords) / sizeof(ehlo_keywords[0]);
-	    i++) {
-		const char *name = ehlo_keywords[i].name;
-
-		if (strlen(name) != n)
-			continue;
-		for (k = 0; k < n && ascii_upper((unsigned char)p[k]) ==
-		    name[k]; k++)
-			;
-		if (k == n)
+	for (i = 0; i < sizeof(ehlo_keywords) / sizeof(ehlo_keywords[0]); i++)
+		if (strlen(ehlo_keywords[i].name) == n &&
+		    strncasecmp(ehlo_keywords[i].name, p, n) == 0)
 			return (int)i;
-	}
 	return -1;
 }
 

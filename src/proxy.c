@@ -336,8 +336,7 @@ out_write(struct bufferevent *bev, const char *data, size_t len)
 static void
 to_mta(struct getk_proxy *p, const char *data, size_t len)
 {
-	if (p->mta && p->state != ST_CONNECT ? !out_write(p->mta, data, len) :
-	    p->mta && bufferevent_write(p->mta, data, len) != 0) {
+	if (p->mta && !out_write(p->mta, data, len)) {
 		p->end_why = "out of memory";
 		p->dead = 1;
 	}

@@ -126,38 +126,6 @@ getk_hostport_parse(const char *s, char host[256], int *r_port,
 	return GETK_OK;
 }
 
-static void
-list_free(char **list)
-{
-	size_t i;
-
-	for (i = 0; list && list[i]; i++)
-		free(list[i]);
-	free(list);
-}
-
-static enum getk_err
-list_add(char ***plist, const char *s)
-{
-	size_t n = 0;
-	char **list, *copy;
-
-	while (*plist && (*plist)[n])
-		n++;
-	copy = strdup(s);
-	if (!copy)
-		return GETK_ERR_NOMEM;
-	list = realloc(*plist, (n + 2) * sizeof(*list));
-	if (!list) {
-		free(copy);
-		return GETK_ERR_NOMEM;
-	}
-	list[n] = copy;
-	list[n + 1] = NULL;
-	*plist = list;
-	return GETK_OK;
-}
-
 void
 getk_server_config_free(struct getk_server_config *cfg)
 {
@@ -173,7 +141,7 @@ getk_server_config_free(struct getk_server_config *cfg)
 			free(*(char **)field);
 			break;
 		case KW_LISTEN: case KW_DOMAIN:
-			list_free(*(char ***)field);
+			getk_strv_free(*(char ***)field);
 			break;
 		default:
 			break;
@@ -271,11 +239,11 @@ set_keyword(struct getk_conflex *lx, struct getk_server_config *cfg,
 			return getk_conflex_fail(lx, "%s: expected a domain "
 			    "name", k->name);
 		if (!*list_set) {
-			list_free(*(char ***)field);
+			getk_strv_free(*(char ***)field);
 			*(char ***)field = NULL;
 			*list_set = 1;
 		}
-		return list_add((char ***)field, arg);
+		return getk_strv_add((char ***)field, arg);
 	case KW_COUNT:
 	case KW_SECONDS:
 		if (!parse_number(arg, k->type == KW_COUNT ? 1000000 : 3600,

@@ -203,7 +203,9 @@ getk_tls_ctx_new(const struct getk_creds *c, SSL_CTX **r_ctx, char *why,
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	bio = BIO_new_mem_buf(c->cert, (int)c->certlen);
-	if (!bio || !(x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL))) {
+	if (bio)
+		x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+	if (!x) {
 		err = tls_fail(why, whysz, "no certificate in tls_cert_file");
 		goto leave;
 	}
@@ -226,7 +228,9 @@ getk_tls_ctx_new(const struct getk_creds *c, SSL_CTX **r_ctx, char *why,
 	ERR_clear_error();
 	BIO_free(bio);
 	bio = BIO_new_mem_buf(c->key, (int)c->keylen);
-	if (!bio || !(pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL))) {
+	if (bio)
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (!pkey) {
 		err = tls_fail(why, whysz, "no private key in tls_key_file");
 		goto leave;
 	}
