@@ -256,8 +256,8 @@ getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
     const char **r_why)
 {
 	char hash[GETK_WKD_HASH_LEN + 1], path[PATH_MAX];
+	unsigned char data[GETK_KEYDIR_MAX + 1];
 	size_t before = key->len;
-	struct getk_buf b;
 	enum getk_err err;
 	long i;
 	int fd, n;
@@ -280,23 +280,25 @@ getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
 			return GETK_ERR_NOKEY;
 		return GETK_ERR_SYSTEM;
 	}
-	getk_buf_init(&b, GETK_KEYDIR_MAX);
-	err = getk_buf_read_fd(&b, fd);
+	/* One read(2): a short read of a regular file is its end, and a
+	 * file that fills the buffer is too large anyway. */
+	n = (int)read(fd, data, sizeof(data));
 	close(fd);
-	if (err == GETK_ERR_TOOBIG) {
-		*r_why = "key file larger than 65536 octets";
-		err = GETK_ERR_NOKEY;
-	} else if (err == GETK_ERR_SYSTEM && errno == EISDIR) {
+	err = GETK_OK;
+	if (n < 0 && errno == EISDIR) {
 		*r_why = "key file is a directory";
 		err = GETK_ERR_NOKEY;
-	} else if (!err && !getk_openpgp_is_pubkey((const unsigned char *)
-	    b.data, b.len)) {
+	} else if (n < 0) {
+		err = GETK_ERR_SYSTEM;
+	} else if ((size_t)n > GETK_KEYDIR_MAX) {
+		*r_why = "key file larger than 65536 octets";
+		err = GETK_ERR_NOKEY;
+	} else if (!getk_openpgp_is_pubkey(data, (size_t)n)) {
 		*r_why = "key file is not an OpenPGP public key";
 		err = GETK_ERR_NOKEY;
 	}
 	if (!err)
-		err = getk_buf_add(key, b.data, b.len);
-	getk_buf_free(&b);
+		err = getk_buf_add(key, data, (size_t)n);
 	if (err)
 		key->len = before;
 	return err;

@@ -301,11 +301,17 @@ mta_close(struct getk_proxy *p)
 static void
 send_now(struct bufferevent *bev)
 {
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	struct evbuffer *out = bufferevent_get_output(bev);
+	struct bufferevent *under = bufferevent_get_underlying(bev);
+	evutil_socket_t fd;
+	struct evbuffer *out;
 
-	if (fd >= 0 && !bufferevent_get_underlying(bev) &&
-	    evbuffer_get_length(out) > 0)
+	/* Under TLS, the records the filter made wait in the socket
+	 * bufferevent below it. */
+	if (under)
+		bev = under;
+	fd = bufferevent_getfd(bev);
+	out = bufferevent_get_output(bev);
+	if (fd >= 0 && evbuffer_get_length(out) > 0)
 		evbuffer_write(out, fd);
 }
 
