@@ -456,13 +456,22 @@ on_mta_reply(struct getk_proxy *p)
 			p->in_txn = 1;
 		break;
 	case A_HELO:
+		/* HELO: a session without extensions, and no GETK. */
+		if (code / 100 == 2) {
+			memset(&p->caps, 0, sizeof(p->caps));
+			p->ehlo = 0;
+		}
+		p->in_txn = 0;
+		break;
 	case A_RSET:
 	case A_DATA_END:
 	case A_BDAT_LAST:
 		p->in_txn = 0;
 		break;
 	case A_DATA:
-		set_state(p, code == 354 ? ST_DATA : ST_COMMAND);
+		/* Unless the session is ending meanwhile. */
+		if (p->state == ST_DATA_WAIT)
+			set_state(p, code == 354 ? ST_DATA : ST_COMMAND);
 		p->data_line = 0;
 		p->data_cr = 0;
 		break;
