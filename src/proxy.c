@@ -32,6 +32,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/bufferevent_struct.h>
 #include <openssl/err.h>
 
 #include "buf.h"
@@ -292,11 +293,15 @@ mta_close(struct getk_proxy *p)
 }
 
 /*
- * Sends what BEV's output holds now, when BEV is a plain socket, rather
- * than at the loop's next turn: each command and reply crosses getkd
- * once on its way, and the turn would add to every round trip of the
- * session.  What the socket does not take, the bufferevent sends later;
- * a failure shows there too.
+ * Sends what BEV's output holds now rather than at the loop's next turn,
+ * the step libevent's own write callback takes (the output is frozen at
+ * its start for everyone else).  Under TLS the filter has made its
+ * records already, in the socket bufferevent below it.  When all is
+ * sent, the write event that adding the data scheduled has nothing left
+ * to do: removed now, as the write callback would remove it, the epoll
+ * changelist drops the pair of epoll_ctl calls and the turn itself;
+ * libevent adds it again when data comes.  What the socket does not
+ * take, and any error, the bufferevent meets at its next turn as usual.
  */
 static void
 send_now(struct bufferevent *bev)
@@ -305,14 +310,17 @@ send_now(struct bufferevent *bev)
 	evutil_socket_t fd;
 	struct evbuffer *out;
 
-	/* Under TLS, the records the filter made wait in the socket
-	 * bufferevent below it. */
 	if (under)
 		bev = under;
 	fd = bufferevent_getfd(bev);
 	out = bufferevent_get_output(bev);
-	if (fd >= 0 && evbuffer_get_length(out) > 0)
-		evbuffer_write(out, fd);
+	if (fd < 0 || evbuffer_get_length(out) == 0)
+		return;
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (evbuffer_get_length(out) == 0)
+		event_del(&bev->ev_write);
 }
 
 /*
