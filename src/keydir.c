@@ -22,6 +22,7 @@
 
 #include "addr.h"
 #include "keydir.h"
+#include "packet.h"
 #include "wkd.h"
 
 struct getk_keydir {
@@ -179,77 +180,6 @@ getk_keydir_serves(const struct getk_keydir *kd, const char *domain,
 	return domain_index(kd, domain, dlen) >= 0;
 }
 
-/*
- * The length of the OpenPGP packet header at P and of its body, or 0
- * when there is no complete header or the length is partial.
- */
-static size_t
-packet_header(const unsigned char *p, size_t len, int *r_tag,
-    size_t *r_body)
-{
-	if (len < 2 || !(p[0] & 0x80))
-		return 0;
-	if (p[0] & 0x40) {
-		/* New format (RFC 9580 4.2.1). */
-		*r_tag = p[0] & 0x3f;
-		if (p[1] < 192) {
-			*r_body = p[1];
-			return 2;
-		}
-		if (p[1] < 224) {
-			if (len < 3)
-				return 0;
-			*r_body = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
-			return 3;
-		}
-		if (p[1] == 255 && len >= 6) {
-			*r_body = (size_t)p[2] << 24 | (size_t)p[3] << 16 |
-			    (size_t)p[4] << 8 | p[5];
-			return 6;
-		}
-		return 0;
-	}
-	/* Old format (RFC 9580 4.2.2). */
-	*r_tag = (p[0] >> 2) & 0x0f;
-	switch (p[0] & 3) {
-	case 0:
-		*r_body = p[1];
-		return 2;
-	case 1:
-		if (len < 3)
-			return 0;
-		*r_body = (size_t)p[1] << 8 | p[2];
-		return 3;
-	case 2:
-		if (len < 5)
-			return 0;
-		*r_body = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
-		    (size_t)p[3] << 8 | p[4];
-		return 5;
-	}
-	return 0;
-}
-
-int
-getk_openpgp_is_pubkey(const unsigned char *p, size_t len)
-{
-	size_t pos = 0, n = 0;
-
-	while (pos < len) {
-		size_t hdr, body;
-		int tag = 0;
-
-		hdr = packet_header(p + pos, len - pos, &tag, &body);
-		if (hdr == 0 || body > len - pos - hdr)
-			return 0;
-		if (n == 0 && tag != 6)
-			return 0;
-		pos += hdr + body;
-		n++;
-	}
-	return n > 0;
-}
-
 enum getk_err
 getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
     size_t llen, const char *domain, size_t dlen, struct getk_buf *key,
@@ -257,6 +187,7 @@ getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
 {
 	char hash[GETK_WKD_HASH_LEN + 1], path[PATH_MAX];
 	unsigned char data[GETK_KEYDIR_MAX + 1];
+	char why[256];
 	size_t before = key->len;
 	enum getk_err err;
 	long i;
@@ -293,7 +224,8 @@ getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
 	} else if ((size_t)n > GETK_KEYDIR_MAX) {
 		*r_why = "key file larger than 65536 octets";
 		err = GETK_ERR_NOKEY;
-	} else if (!getk_openpgp_is_pubkey(data, (size_t)n)) {
+	} else if (getk_packet_check_key(data, (size_t)n, why, sizeof(why)) !=
+	    GETK_OK) {
 		*r_why = "key file is not an OpenPGP public key";
 		err = GETK_ERR_NOKEY;
 	}

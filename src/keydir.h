@@ -46,20 +46,14 @@ int getk_keydir_serves(const struct getk_keydir *kd, const char *domain,
  * DOMAIN, a domain KD serves, and appends the key file to KEY.  The same
  * work is done whether or not the user exists: the hash, one open(2).
  * GETK_OK with the key; GETK_ERR_NOKEY when there is no file, and also
- * when the file is larger than GETK_KEYDIR_MAX or not an OpenPGP public
- * key, with *R_WHY saying which (NULL for "no file"), for the log;
+ * when the file is larger than GETK_KEYDIR_MAX or not transferable public
+ * keys by their packets (getk_packet_check_key), with *R_WHY saying which
+ * (NULL for "no file"), for the log;
  * GETK_ERR_SYSTEM when the directory cannot be read (errno); GETK_ERR_INVAL
  * for a domain not served; GETK_ERR_NOMEM.
  */
 enum getk_err getk_keydir_lookup(const struct getk_keydir *kd,
     const char *local, size_t llen, const char *domain, size_t dlen,
     struct getk_buf *key, const char **r_why);
-
-/*
- * Whether the LEN bytes at P are a sequence of OpenPGP packets (RFC 9580
- * 4.2, old and new headers, no partial lengths) that starts with a
- * public key packet.  Pure.
- */
-int getk_openpgp_is_pubkey(const unsigned char *p, size_t len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * test-keydir.c: unit tests of src/keydir.c: the domains of a key_dir,
- * lookups in its WKD layout (DOMAIN/hu/HASH), files that are no key, and
- * the OpenPGP packet check.  The key_dir is made in a temporary
+ * lookups in its WKD layout (DOMAIN/hu/HASH), and files that are no key
+ * (the packet check itself is test-packet's).  The key_dir is made in a temporary
  * directory; the hash of "Joe.Doe" is DESIGN.md's vector.
  */
 #include <config.h>
@@ -28,27 +28,6 @@ put(const char *path, const void *data, size_t len)
 	if (!f || fwrite(data, 1, len, f) != len)
 		BAIL_OUT("cannot write %s", path);
 	fclose(f);
-}
-
-static void
-test_packets(void)
-{
-	static const unsigned char newfmt[] = { 0xc6, 0x02, 4, 0 };
-	static const unsigned char sig_first[] = { 0x89, 0x00, 0x01, 0 };
-	static const unsigned char partial[] = { 0xc6, 0xe0, 0 };
-
-	CHECK(getk_openpgp_is_pubkey(pubkey, sizeof(pubkey)),
-	    "public key packet and user ID packet");
-	CHECK(getk_openpgp_is_pubkey(newfmt, sizeof(newfmt)), "new format");
-	CHECK(!getk_openpgp_is_pubkey(pubkey, sizeof(pubkey) - 1),
-	    "a packet cut short");
-	CHECK(!getk_openpgp_is_pubkey(sig_first, sizeof(sig_first)),
-	    "starting with a signature");
-	CHECK(!getk_openpgp_is_pubkey(partial, sizeof(partial)),
-	    "partial lengths");
-	CHECK(!getk_openpgp_is_pubkey((const unsigned char *)
-	    "-----BEGIN PGP", 14), "armor is not a binary key");
-	CHECK(!getk_openpgp_is_pubkey(pubkey, 0), "empty");
 }
 
 static void
@@ -152,7 +131,6 @@ main(void)
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	if (!mkdtemp(dir))
 		BAIL_OUT("mkdtemp");
-	test_packets();
 	test_lookup(dir);
 	test_bad_files(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
