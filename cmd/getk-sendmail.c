@@ -278,94 +278,69 @@ drain(int fd)
 		errno = 0;
 }
 
-/* Non-zero when P (LEN bytes) has an empty line ending at or after FROM. */
-static int
-has_empty_line(const char *p, size_t len, size_t from)
-{
-	size_t i = from > 2 ? from - 2 : 0;
-
-	for (; i + 1 < len; i++)
-		if (p[i] == '\n' && (p[i + 1] == '\n' || (p[i + 1] == '\r' &&
-		    i + 2 < len && p[i + 2] == '\n')))
-			return 1;
-	return 0;
-}
-
 /*
  * Reads the whole message from FD: the header section into *R_HEADERS,
- * everything after it into the spool BODY.  EX_DATAERR on a message that
- * cannot be read as RFC 5322.
+ * everything after it into the spool BODY.  The header reader is fed
+ * each piece as it comes; once the section has ended, the rest goes
+ * straight to the spool, whatever its size.  EX_DATAERR on a message
+ * that cannot be read as RFC 5322.
  */
 static int
 read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
 {
-	struct getk_buf in;
+	struct getk_header_reader *rd = NULL;
 	char chunk[65536];
-	size_t consumed = 0, parsed_len = 0;
-	const char *why = NULL;
-	int eof = 0;
-	enum getk_err err;
+	const char *why = NULL, *rest;
+	size_t used = 0, restlen;
+	int done = 0, status = EX_OK;
+	enum getk_err err = GETK_OK;
 
 	*r_headers = NULL;
-	getk_buf_init(&in, GETK_MAX_HEADER_SECTION + sizeof(chunk));
-	/* Header first: read until it parses or the input ends. */
+	if (getk_header_reader_new(&rd))
+		return fail(EX_OSERR, "out of memory");
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			getk_buf_free(&in);
-			return fail(EX_IOERR, "cannot read the message: %s",
+			status = fail(EX_IOERR, "cannot read the message: %s",
 			    strerror(errno));
+			goto leave;
 		}
-		eof = n == 0;
-		if (n > 0 && getk_buf_add(&in, chunk, (size_t)n)) {
-			getk_buf_free(&in);
-			return fail(EX_DATAERR, "the message header is larger "
-			    "than %d bytes", GETK_MAX_HEADER_SECTION);
+		if (done) {
+			if (n == 0)
+				break;
+			err = getk_spool_write(body, chunk, (size_t)n);
+		} else {
+			err = getk_header_reader_feed(rd, chunk, (size_t)n, n == 0,
+			    &used, &done, &why);
+			if (err) {
+				status = fail(err == GETK_ERR_NOMEM ? EX_OSERR :
+				    EX_DATAERR, "the message cannot be read: %s",
+				    why ? why : getk_strerror(err));
+				goto leave;
+			}
+			if (done) {
+				rest = getk_header_reader_rest(rd, &restlen);
+				err = getk_spool_write(body, rest, restlen);
+				if (!err)
+					err = getk_spool_write(body, chunk + used,
+					    (size_t)n - used);
+			}
+			if (n == 0)
+				break;
 		}
-		/* Parse again only when the header may have ended: an empty
-		 * line arrived, the input ended, or the buffer doubled (a body
-		 * may follow the header without an empty line).  This keeps a
-		 * large header from being parsed once per chunk. */
-		if (!eof && in.len < 2 * parsed_len &&
-		    !has_empty_line(in.data, in.len, in.len - (size_t)n))
-			continue;
-		parsed_len = in.len;
-		err = getk_headers_parse(in.data ? in.data : "", in.len, eof,
-		    r_headers, &consumed, &why);
 		if (err) {
-			getk_buf_free(&in);
-			return fail(EX_DATAERR, "the message cannot be read: %s",
-			    why ? why : getk_strerror(err));
-		}
-		if (*r_headers)
-			break;
-		if (eof) {
-			getk_buf_free(&in);
-			return fail(EX_DATAERR, "the message has no header");
-		}
-	}
-	err = getk_spool_write(body, in.data + consumed, in.len - consumed);
-	getk_buf_free(&in);
-	/* The body goes straight to the spool, whatever its size. */
-	while (!err && !eof) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return fail(EX_IOERR, "cannot read the message: %s",
+			status = fail(EX_TEMPFAIL, "cannot spool the message: %s",
 			    strerror(errno));
-		if (n == 0)
-			break;
-		err = getk_spool_write(body, chunk, (size_t)n);
+			goto leave;
+		}
 	}
-	if (err)
-		return fail(EX_TEMPFAIL, "cannot spool the message: %s",
-		    strerror(errno));
-	return EX_OK;
+	*r_headers = getk_header_reader_take(rd);
+leave:
+	getk_header_reader_free(rd);
+	return status;
 }
 
 /* Non-zero when LIST (N entries) holds MAILBOX. */

@@ -1,6 +1,6 @@
 /*
- * message.c: the header section of a message, read line by line, and the
- * recipients "sendmail -t" finds in it.
+ * message.c: the header section of a message, read line by line as the
+ * bytes are pushed in, and the recipients "sendmail -t" finds in it.
  */
 #include <config.h>
 
@@ -18,54 +18,11 @@ is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* One line of the input. */
+/* One line of the header section, without its line end. */
 struct line {
-	const char *p;	/* its text, without the line end */
+	const char *p;	/* its text */
 	size_t len;	/* the text's length */
-	size_t next;	/* the offset of the next line */
 };
-
-enum line_status {
-	LINE_OK,	/* a line was read */
-	LINE_EOF,	/* no more input, and there will be none */
-	LINE_MORE,	/* the line is not complete yet */
-	LINE_TOOBIG	/* the line ends past GETK_MAX_HEADER_SECTION */
-};
-
-/*
- * Reads the line at offset POS of BUF into *LN.  Its end is LF or CRLF;
- * at the end of the input (AT_EOF), the last line may lack it, or have a
- * lone CR, which is taken as its end.
- */
-static enum line_status
-next_line(const char *buf, size_t len, size_t pos, int at_eof,
-    struct line *ln)
-{
-	size_t lim;
-	const char *lf = NULL;
-
-	if (pos >= len)
-		return at_eof ? LINE_EOF : LINE_MORE;
-	lim = len < GETK_MAX_HEADER_SECTION ? len : GETK_MAX_HEADER_SECTION;
-	if (pos < lim)
-		lf = memchr(buf + pos, '\n', lim - pos);
-	ln->p = buf + pos;
-	if (lf) {
-		ln->len = (size_t)(lf - ln->p);
-		ln->next = (size_t)(lf - buf) + 1;
-	} else {
-		/* More bytes than the limit, yet no line end within it. */
-		if (len > lim)
-			return LINE_TOOBIG;
-		if (!at_eof)
-			return LINE_MORE;
-		ln->len = len - pos;
-		ln->next = len;
-	}
-	if (ln->len > 0 && ln->p[ln->len - 1] == '\r')
-		ln->len--;
-	return LINE_OK;
-}
 
 /* What a line of the header section is. */
 enum line_kind {
@@ -128,8 +85,11 @@ is_from_line(const struct line *ln)
 	return i >= ln->len || ln->p[i] != ':';
 }
 
-/* The state of getk_headers_parse(): the fields and the one being read. */
-struct reader {
+/*
+ * A header reader: the fields read so far, the one being read, and the
+ * line that has not ended yet.
+ */
+struct getk_header_reader {
 	struct getk_headers *h;	/* the fields read so far */
 	size_t cap;		/* fields allocated in h->fields */
 	int open;		/* a field is being read */
@@ -137,11 +97,18 @@ struct reader {
 	size_t size;		/* its unfolded size so far */
 	struct getk_buf raw;	/* its lines, each ending in CRLF */
 	struct getk_buf body;	/* its body after the colon, unfolded */
+	struct getk_buf line;	/* a line not ended yet; once done, the
+				   bytes taken that start the body */
+	size_t total;		/* bytes of the section's whole lines */
+	int first;		/* no line read yet */
+	int done;		/* the section has ended */
+	enum getk_err err;	/* a refusal, for every later feed */
+	const char *why;	/* its reason */
 };
 
 /* Moves the field being read, if any, to the list of fields. */
 static enum getk_err
-reader_finish(struct reader *rd)
+reader_finish(struct getk_header_reader *rd)
 {
 	struct getk_header f = { NULL, NULL, NULL };
 	const char *start, *end;
@@ -202,7 +169,7 @@ leave:
 
 /* Appends the line LN, ended with CRLF, to the field being read. */
 static enum getk_err
-reader_add(struct reader *rd, const struct line *ln, size_t body_start)
+reader_add(struct getk_header_reader *rd, const struct line *ln, size_t body_start)
 {
 	enum getk_err err;
 
@@ -226,122 +193,272 @@ line_check(const struct line *ln)
 	return NULL;
 }
 
+/* What one line does to the section. */
+enum line_verdict {
+	LINE_TAKEN,		/* it is part of the section, which goes on */
+	LINE_ENDS_AFTER,	/* the empty line: part of it, and its end */
+	LINE_ENDS_BEFORE	/* the body's first line: the section ended
+				   before it */
+};
+
+/* Refuses the rest of the input with ERR and WHY. */
+static enum getk_err
+reader_refuse(struct getk_header_reader *rd, enum getk_err err,
+    const char *why)
+{
+	rd->err = err;
+	rd->why = why;
+	return err;
+}
+
+/*
+ * Takes one line of the input: the LEN bytes at P, without the LF that
+ * ends it (a CR before it is dropped here).  *R_V says what the line did
+ * to the section.
+ */
+static enum getk_err
+reader_line(struct getk_header_reader *rd, const char *p, size_t len,
+    enum line_verdict *r_v)
+{
+	struct line ln = { p, len };
+	enum line_kind kind;
+	size_t name_len;
+	const char *why;
+	enum getk_err err;
+	int first = rd->first;
+
+	*r_v = LINE_TAKEN;
+	rd->first = 0;
+	if (ln.len > 0 && ln.p[ln.len - 1] == '\r')
+		ln.len--;
+	if (first && is_from_line(&ln)) {
+		if (memchr(ln.p, '\0', ln.len))
+			return reader_refuse(rd, GETK_ERR_SYNTAX,
+			    "NUL byte in header section");
+		return GETK_OK;
+	}
+	kind = classify(&ln, &name_len);
+	if (kind == KIND_EMPTY) {
+		*r_v = LINE_ENDS_AFTER;
+		return GETK_OK;
+	}
+	if (kind == KIND_OTHER && rd->open) {
+		/* The body starts here, without an empty line. */
+		*r_v = LINE_ENDS_BEFORE;
+		return GETK_OK;
+	}
+	if ((kind == KIND_BAD || !rd->open) && kind != KIND_FIELD)
+		return reader_refuse(rd, GETK_ERR_SYNTAX,
+		    "malformed header line");
+	why = line_check(&ln);
+	if (why)
+		return reader_refuse(rd, GETK_ERR_SYNTAX, why);
+	if (kind == KIND_CONT) {
+		if (ln.len > GETK_MAX_HEADER_FIELD - rd->size)
+			return reader_refuse(rd, GETK_ERR_TOOBIG,
+			    "header field longer than 1 MiB");
+		rd->size += ln.len;
+		err = reader_add(rd, &ln, 0);
+	} else {
+		err = reader_finish(rd);
+		if (err)
+			return reader_refuse(rd, err, NULL);
+		if (rd->h->n >= GETK_MAX_HEADER_FIELDS)
+			return reader_refuse(rd, GETK_ERR_TOOBIG,
+			    "more than 10000 header fields");
+		if (ln.len > GETK_MAX_HEADER_FIELD)
+			return reader_refuse(rd, GETK_ERR_TOOBIG,
+			    "header field longer than 1 MiB");
+		rd->open = 1;
+		rd->name_len = name_len;
+		rd->size = ln.len;
+		err = reader_add(rd, &ln, name_len + 1);
+	}
+	return err ? reader_refuse(rd, err, NULL) : GETK_OK;
+}
+
+/* Keeps the first LEN bytes of the pending line: the body's start. */
+static void
+reader_hold(struct getk_header_reader *rd, size_t len)
+{
+	rd->line.len = len;
+	if (rd->line.data)
+		rd->line.data[len] = '\0';
+}
+
+/* Ends the section: the field being read joins the others. */
+static enum getk_err
+reader_end(struct getk_header_reader *rd)
+{
+	enum getk_err err;
+
+	err = reader_finish(rd);
+	if (err)
+		return reader_refuse(rd, err, NULL);
+	rd->done = 1;
+	return GETK_OK;
+}
+
 enum getk_err
-getk_headers_parse(const char *buf, size_t len, int at_eof,
+getk_header_reader_new(struct getk_header_reader **r_rd)
+{
+	struct getk_header_reader *rd;
+
+	*r_rd = NULL;
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return GETK_ERR_NOMEM;
+	rd->h = calloc(1, sizeof(*rd->h));
+	if (!rd->h) {
+		free(rd);
+		return GETK_ERR_NOMEM;
+	}
+	getk_buf_init(&rd->raw, 0);
+	getk_buf_init(&rd->body, 0);
+	getk_buf_init(&rd->line, GETK_MAX_HEADER_SECTION);
+	rd->first = 1;
+	*r_rd = rd;
+	return GETK_OK;
+}
+
+void
+getk_header_reader_free(struct getk_header_reader *rd)
+{
+	if (!rd)
+		return;
+	getk_headers_free(rd->h);
+	getk_buf_free(&rd->raw);
+	getk_buf_free(&rd->body);
+	getk_buf_free(&rd->line);
+	free(rd);
+}
+
+enum getk_err
+getk_header_reader_feed(struct getk_header_reader *rd, const char *buf,
+    size_t len, int at_eof, size_t *r_used, int *r_done, const char **r_why)
+{
+	enum line_verdict v = LINE_TAKEN;
+	size_t pos = 0, held = rd->line.len, tail = 0;
+	enum getk_err err;
+
+	*r_used = 0;
+	*r_done = 0;
+	*r_why = NULL;
+	if (rd->err) {
+		*r_why = rd->why;
+		return rd->err;
+	}
+	if (rd->done)
+		return GETK_ERR_INVAL;
+	while (pos < len) {
+		const char *lf = memchr(buf + pos, '\n', len - pos);
+		size_t end = lf ? (size_t)(lf - buf) + 1 : len;
+
+		/* Every line must end within the section's limit. */
+		if (end - pos > GETK_MAX_HEADER_SECTION - rd->total -
+		    rd->line.len) {
+			err = reader_refuse(rd, GETK_ERR_TOOBIG,
+			    "header section larger than 8 MiB");
+			goto leave;
+		}
+		held = rd->line.len;
+		tail = pos;
+		if (!lf || held) {
+			err = getk_buf_add(&rd->line, buf + pos, end - pos);
+			if (err) {
+				reader_refuse(rd, err, NULL);
+				goto leave;
+			}
+		}
+		if (!lf)
+			break;
+		if (held)
+			err = reader_line(rd, rd->line.data, rd->line.len - 1,
+			    &v);
+		else
+			err = reader_line(rd, buf + pos, end - pos - 1, &v);
+		if (err)
+			goto leave;
+		if (v == LINE_ENDS_BEFORE) {
+			/* What was held of the line starts the body. */
+			reader_hold(rd, held);
+			*r_used = pos;
+			err = reader_end(rd);
+			goto leave;
+		}
+		rd->total += held + (end - pos);
+		reader_hold(rd, 0);
+		pos = end;
+		if (v == LINE_ENDS_AFTER) {
+			*r_used = pos;
+			err = reader_end(rd);
+			goto leave;
+		}
+	}
+	*r_used = len;
+	if (!at_eof) {
+		err = GETK_OK;
+		goto leave;
+	}
+	/* The input ends in the section: the last line may lack its end,
+	 * and the message has no body (unless that line starts it). */
+	if (rd->line.len) {
+		err = reader_line(rd, rd->line.data, rd->line.len, &v);
+		if (err)
+			goto leave;
+		reader_hold(rd, v == LINE_ENDS_BEFORE ? held : 0);
+		if (v == LINE_ENDS_BEFORE)
+			*r_used = tail;
+	}
+	err = reader_end(rd);
+leave:
+	if (err) {
+		*r_used = 0;
+		*r_why = rd->why;
+	}
+	*r_done = rd->done;
+	return err;
+}
+
+const char *
+getk_header_reader_rest(const struct getk_header_reader *rd, size_t *r_len)
+{
+	*r_len = rd->done ? rd->line.len : 0;
+	return rd->done && rd->line.data ? rd->line.data : "";
+}
+
+struct getk_headers *
+getk_header_reader_take(struct getk_header_reader *rd)
+{
+	struct getk_headers *h;
+
+	if (!rd->done)
+		return NULL;
+	h = rd->h;
+	rd->h = NULL;
+	return h;
+}
+
+enum getk_err
+getk_headers_parse_whole(const char *buf, size_t len,
     struct getk_headers **r_headers, size_t *r_consumed, const char **r_why)
 {
-	struct reader rd;
-	struct line ln;
-	size_t pos = 0, consumed = 0, name_len;
-	enum line_status st;
-	enum line_kind kind;
+	struct getk_header_reader *rd = NULL;
+	int done = 0;
 	enum getk_err err;
-	const char *why;
 
 	*r_headers = NULL;
 	*r_consumed = 0;
 	*r_why = NULL;
-	memset(&rd, 0, sizeof(rd));
-	getk_buf_init(&rd.raw, 0);
-	getk_buf_init(&rd.body, 0);
-	rd.h = calloc(1, sizeof(*rd.h));
-	if (!rd.h) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	for (;;) {
-		st = next_line(buf, len, pos, at_eof, &ln);
-		if (st == LINE_MORE) {
-			/* Need more data: OK, no headers, nothing consumed. */
-			getk_headers_free(rd.h);
-			rd.h = NULL;
-			err = GETK_OK;
-			goto leave;
-		}
-		if (st == LINE_TOOBIG) {
-			*r_why = "header section larger than 8 MiB";
-			err = GETK_ERR_TOOBIG;
-			goto leave;
-		}
-		if (st == LINE_EOF) {
-			consumed = len;
-			break;
-		}
-		if (pos == 0 && is_from_line(&ln)) {
-			if (memchr(ln.p, '\0', ln.len)) {
-				*r_why = "NUL byte in header section";
-				err = GETK_ERR_SYNTAX;
-				goto leave;
-			}
-			pos = ln.next;
-			continue;
-		}
-		kind = classify(&ln, &name_len);
-		if (kind == KIND_EMPTY) {
-			consumed = ln.next;
-			break;
-		}
-		if (kind == KIND_OTHER && rd.open) {
-			/* The body starts here, without an empty line. */
-			consumed = pos;
-			break;
-		}
-		if (kind == KIND_BAD || !rd.open) {
-			if (kind != KIND_FIELD) {
-				*r_why = "malformed header line";
-				err = GETK_ERR_SYNTAX;
-				goto leave;
-			}
-		}
-		why = line_check(&ln);
-		if (why) {
-			*r_why = why;
-			err = GETK_ERR_SYNTAX;
-			goto leave;
-		}
-		if (kind == KIND_CONT) {
-			if (ln.len > GETK_MAX_HEADER_FIELD - rd.size) {
-				*r_why = "header field longer than 1 MiB";
-				err = GETK_ERR_TOOBIG;
-				goto leave;
-			}
-			rd.size += ln.len;
-			err = reader_add(&rd, &ln, 0);
-			if (err)
-				goto leave;
-		} else {
-			err = reader_finish(&rd);
-			if (err)
-				goto leave;
-			if (rd.h->n >= GETK_MAX_HEADER_FIELDS) {
-				*r_why = "more than 10000 header fields";
-				err = GETK_ERR_TOOBIG;
-				goto leave;
-			}
-			if (ln.len > GETK_MAX_HEADER_FIELD) {
-				*r_why = "header field longer than 1 MiB";
-				err = GETK_ERR_TOOBIG;
-				goto leave;
-			}
-			rd.open = 1;
-			rd.name_len = name_len;
-			rd.size = ln.len;
-			err = reader_add(&rd, &ln, name_len + 1);
-			if (err)
-				goto leave;
-		}
-		pos = ln.next;
-	}
-	err = reader_finish(&rd);
-	if (err)
-		goto leave;
-	*r_headers = rd.h;
-	rd.h = NULL;
-	*r_consumed = consumed;
-leave:
-	getk_headers_free(rd.h);
-	getk_buf_free(&rd.raw);
-	getk_buf_free(&rd.body);
+	err = getk_header_reader_new(&rd);
+	if (!err)
+		err = getk_header_reader_feed(rd, buf, len, 1, r_consumed, &done,
+		    r_why);
+	/* In one piece at the end of the input, the section has ended and
+	 * nothing was held back. */
+	if (!err)
+		*r_headers = getk_header_reader_take(rd);
+	getk_header_reader_free(rd);
 	return err;
 }
 

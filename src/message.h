@@ -1,7 +1,8 @@
 /*
  * message.h: the header section of an RFC 5322 message, as getk-sendmail
- * reads it from stdin: the fields, and the recipients that "sendmail -t"
- * takes from them.  Pure functions: bytes in, structures out.
+ * reads it from stdin or from its queue: the fields, and the recipients
+ * that "sendmail -t" takes from them.  Pure: bytes are pushed in as they
+ * come, structures come out; no I/O.
  */
 #ifndef GETK_MESSAGE_H
 #define GETK_MESSAGE_H
@@ -44,10 +45,23 @@ struct getk_headers {
 	size_t n;			/* how many */
 };
 
+/* A reader of one header section, fed the message as it comes. */
+struct getk_header_reader;
+
+/* A new reader, before the first byte of a message.  GETK_ERR_NOMEM. */
+enum getk_err getk_header_reader_new(struct getk_header_reader **r_rd);
+
+/* Frees RD and what it holds; NULL is a no-op. */
+void getk_header_reader_free(struct getk_header_reader *rd);
+
 /*
- * Reads the header section at the start of the LEN bytes at BUF.  Lines
- * end in LF or CRLF, mixed as they come; a CR elsewhere (a "bare CR") is
- * refused, as it could end a line for some other reader.
+ * Feeds the next LEN bytes of the message at BUF, in pieces of any size;
+ * AT_EOF says that the input ends after them (LEN may then be 0).  Each
+ * line is read as soon as its line end is there, and never again, so the
+ * cost is that of one pass over the section, whatever the pieces.
+ *
+ * Lines end in LF or CRLF, mixed as they come; a CR elsewhere (a "bare
+ * CR") is refused, as it could end a line for some other reader.
  *
  * The section is: an optional mbox "From " line at the very start, which
  * is skipped; fields, each a line "name:body" (the name of printable
@@ -56,30 +70,53 @@ struct getk_headers {
  * least one field, a line that is none of these (a name with a byte
  * outside 33..126, or no colon at all) ends the section too but is not
  * part of it: the body starts there, as sendmail has it.  An empty line
- * first is an empty header section.
+ * first is an empty header section.  When the input ends inside the
+ * section, the message has no body: everything is the section (a last
+ * line may lack its line end).
  *
- * Refused with GETK_ERR_SYNTAX and *R_WHY set: a first line that is not
- * a field; a field whose name is empty (": x") or followed by white
- * space before the colon ("Bcc : x", the obsolete form, refused so that
- * no reader of the message can see a field we did not); a NUL byte or a
- * bare CR in the section.  Over a limit: GETK_ERR_TOOBIG and *R_WHY.
- * Also GETK_ERR_NOMEM.
+ * *R_DONE is set once the section has ended: *R_USED of the LEN bytes
+ * belong to it, and the body starts with the bytes that
+ * getk_header_reader_rest() returns, then BUF + *R_USED.  Until then
+ * every byte is taken (*R_USED is LEN) and the caller feeds more.  A feed
+ * after the end is GETK_ERR_INVAL.
  *
- * On success *R_HEADERS is a new structure (free it with
- * getk_headers_free()) and *R_CONSUMED the number of bytes of the
- * section, the ending empty line included, so that the body starts at
- * BUF + *R_CONSUMED.  When BUF ends inside the section and AT_EOF is
- * non-zero, the message has no body: all LEN bytes are the section (a
- * last line may lack its line end).
- *
- * Need more data: when BUF ends inside the section and AT_EOF is zero,
- * the return is GETK_OK with *R_HEADERS NULL and *R_CONSUMED 0.  Call
- * again with the same bytes and more after them, or with AT_EOF set.
- * Every line that is read, that is up to the line that ends the section,
- * must end within GETK_MAX_HEADER_SECTION bytes of BUF; past that the
- * answer is GETK_ERR_TOOBIG, never "need more".
+ * Refused with GETK_ERR_SYNTAX and *R_WHY set (a fixed string): a first
+ * line that is not a field; a field whose name is empty (": x") or
+ * followed by white space before the colon ("Bcc : x", the obsolete
+ * form, refused so that no reader of the message can see a field we did
+ * not); a NUL byte or a bare CR in the section.  Over a limit:
+ * GETK_ERR_TOOBIG and *R_WHY; every line that is read, up to the one
+ * that ends the section, must end within GETK_MAX_HEADER_SECTION bytes of
+ * the message's start.  Also GETK_ERR_NOMEM.  After an error every later
+ * feed gives the same error and reason; *R_USED is then 0.
  */
-enum getk_err getk_headers_parse(const char *buf, size_t len, int at_eof,
+enum getk_err getk_header_reader_feed(struct getk_header_reader *rd,
+    const char *buf, size_t len, int at_eof, size_t *r_used, int *r_done,
+    const char **r_why);
+
+/*
+ * Once the section has ended: the bytes that the reader took before the
+ * feed that ended it and that belong to the body (the start of a first
+ * body line that came without an empty line before it), *R_LEN of them,
+ * often none.  They belong to the reader.
+ */
+const char *getk_header_reader_rest(const struct getk_header_reader *rd,
+    size_t *r_len);
+
+/*
+ * Once the section has ended: its fields, handed over (free them with
+ * getk_headers_free()).  NULL before the end, and after the first call.
+ */
+struct getk_headers *getk_header_reader_take(struct getk_header_reader *rd);
+
+/*
+ * Reads the header section at the start of the LEN bytes at BUF, which
+ * hold the whole message, or the whole header section: one feed of a
+ * new reader, with AT_EOF.  *R_HEADERS is new (free it with
+ * getk_headers_free()) and the body starts at BUF + *R_CONSUMED.
+ * Errors, with *R_WHY, as getk_header_reader_feed.
+ */
+enum getk_err getk_headers_parse_whole(const char *buf, size_t len,
     struct getk_headers **r_headers, size_t *r_consumed, const char **r_why);
 
 /*

@@ -465,8 +465,8 @@ part_header_line(struct getk_passthrough *pt, const char *line, size_t len,
 		return;
 	/* The whole section must be fields; no "From " line either. */
 	if (pt->head.len == 1 || strncmp(pt->head.data, "From ", 5) == 0 ||
-	    getk_headers_parse(pt->head.data, pt->head.len, 1, &h, &consumed,
-	    &why) != GETK_OK || consumed != pt->head.len) {
+	    getk_headers_parse_whole(pt->head.data, pt->head.len, &h,
+	    &consumed, &why) != GETK_OK || consumed != pt->head.len) {
 		pt_no(pt, "%s has no header, or one that cannot be read", what);
 	} else if (check_fields(pt, h, what, want_type, 0, &ct)) {
 		pt_set_state(pt, next);

@@ -2,16 +2,19 @@
  * fuzz-headers.c: libFuzzer target for the header section reader and the
  * "sendmail -t" recipients (src/message.c).
  *
- * The input is a message, read with AT_EOF set.  When it is accepted:
+ * The input is a message, fed to the push reader in one piece with AT_EOF
+ * set.  When it is accepted:
  * consumed <= len, and the body starts at a line start; at most
  * GETK_MAX_HEADER_FIELDS fields, each with a non-empty name of printable
  * ASCII other than ':', a raw form that starts with the name and a colon,
  * ends in CRLF and has no other CR or LF than CRLF pairs, and a value
  * without CR or LF or white space at its ends; getk_headers_find() finds
- * each name.  The header section alone gives the same fields.  Read
- * without AT_EOF, the input gives "need more data" or exactly the same
- * answer.  The recipients, when found, are valid mailboxes without
- * duplicates, none both To/Cc and Bcc, at most GETK_MAX_ADDRESSES.
+ * each name.  The header section alone gives the same fields.  Fed
+ * without AT_EOF, the input gives "not ended yet" or exactly the same
+ * answer.  Fed in pieces (of sizes taken from the input), it gives the
+ * same answer, and the bytes held back plus the rest are the same body.
+ * The recipients, when found, are valid mailboxes without duplicates,
+ * none both To/Cc and Bcc, at most GETK_MAX_ADDRESSES.
  */
 #include <config.h>
 
@@ -115,6 +118,95 @@ check_recipients(const struct getk_headers *h)
 	getk_strv_free(bcc);
 }
 
+/*
+ * Feeds the SIZE bytes at BUF to a new reader in one piece (AT_EOF): the
+ * section in *R_HEADERS (NULL while it goes on) and its length.
+ */
+static enum getk_err
+parse_once(const char *buf, size_t size, int at_eof,
+    struct getk_headers **r_headers, size_t *r_consumed, const char **r_why)
+{
+	struct getk_header_reader *rd = NULL;
+	size_t used = 0, restlen = 0;
+	int done = 0;
+	enum getk_err err;
+
+	*r_headers = NULL;
+	*r_consumed = 0;
+	*r_why = NULL;
+	err = getk_header_reader_new(&rd);
+	if (err)
+		return err;
+	err = getk_header_reader_feed(rd, buf, size, at_eof, &used, &done,
+	    r_why);
+	if (err == GETK_OK && done) {
+		getk_header_reader_rest(rd, &restlen);
+		ASSERT(restlen == 0);
+		*r_headers = getk_header_reader_take(rd);
+		ASSERT(getk_header_reader_take(rd) == NULL);
+		*r_consumed = used;
+	} else if (err == GETK_OK) {
+		ASSERT(used == size && !at_eof);
+	} else {
+		ASSERT(used == 0);
+	}
+	getk_header_reader_free(rd);
+	return err;
+}
+
+/*
+ * Feeds the input in pieces whose sizes come from its own bytes, and
+ * checks the answer against the one-piece answer ERR, H, CONSUMED, WHY.
+ */
+static void
+check_pieces(const char *buf, size_t size, enum getk_err err,
+    const struct getk_headers *h, size_t consumed, const char *why)
+{
+	struct getk_header_reader *rd = NULL;
+	struct getk_headers *h2 = NULL;
+	struct getk_buf body;
+	size_t off = 0, used = 0, restlen, k = 0;
+	const char *why2 = NULL, *rest;
+	int done = 0;
+	enum getk_err err2 = GETK_OK;
+
+	if (getk_header_reader_new(&rd))
+		return;
+	getk_buf_init(&body, 0);
+	do {
+		size_t step = size ? (unsigned char)buf[k++ % size] % 61 + 1 : 1;
+		size_t n = size - off < step ? size - off : step;
+
+		err2 = getk_header_reader_feed(rd, buf + off, n, off + n == size,
+		    &used, &done, &why2);
+		if (err2 == GETK_OK && !done)
+			ASSERT(used == n);
+		if (err2 == GETK_OK && done) {
+			rest = getk_header_reader_rest(rd, &restlen);
+			if (getk_buf_add(&body, rest, restlen) ||
+			    getk_buf_add(&body, buf + off + used, size - off - used))
+				err2 = GETK_ERR_NOMEM;
+			h2 = getk_header_reader_take(rd);
+		}
+		off += n;
+	} while (err2 == GETK_OK && !done && off < size);
+	if (err2 != GETK_ERR_NOMEM && err != GETK_ERR_NOMEM) {
+		ASSERT(err2 == err);
+		if (err == GETK_OK) {
+			ASSERT(done && h2 != NULL);
+			check_same(h, consumed, h2, consumed);
+			ASSERT(body.len == size - consumed);
+			ASSERT(body.len == 0 || memcmp(body.data, buf + consumed,
+			    body.len) == 0);
+		} else {
+			ASSERT(why2 && strcmp(why, why2) == 0);
+		}
+	}
+	getk_headers_free(h2);
+	getk_buf_free(&body);
+	getk_header_reader_free(rd);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -124,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL, *why2 = NULL, *why3 = NULL;
 	enum getk_err err, err2, err3;
 
-	err = getk_headers_parse(buf, size, 1, &h, &consumed, &why);
+	err = parse_once(buf, size, 1, &h, &consumed, &why);
 	if (err == GETK_OK) {
 		ASSERT(h != NULL && why == NULL);
 		ASSERT(consumed <= size);
@@ -134,7 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < h->n; i++)
 			check_field(h, i);
 		/* The header section alone reads the same. */
-		err3 = getk_headers_parse(buf, consumed, 1, &h3, &c3, &why3);
+		err3 = parse_once(buf, consumed, 1, &h3, &c3, &why3);
 		ASSERT(err3 == GETK_OK || err3 == GETK_ERR_NOMEM);
 		if (err3 == GETK_OK)
 			check_same(h, consumed, h3, c3);
@@ -146,9 +238,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err != GETK_ERR_NOMEM)
 			ASSERT(why != NULL && *why);
 	}
+	check_pieces(buf, size, err, h, consumed, why);
 
-	/* Without EOF: need more, or the same answer. */
-	err2 = getk_headers_parse(buf, size, 0, &h2, &c2, &why2);
+	/* Without EOF: not ended yet, or the same answer. */
+	err2 = parse_once(buf, size, 0, &h2, &c2, &why2);
 	if (err2 == GETK_OK && h2 == NULL) {
 		ASSERT(c2 == 0 && why2 == NULL);
 	} else if (err2 != GETK_ERR_NOMEM && err != GETK_ERR_NOMEM) {

@@ -3,8 +3,8 @@
  * OpenPGP ciphertext already (src/passthrough.c).
  *
  * The input is a whole message: its header section as getk-sendmail
- * reads it (getk_headers_parse; an input that does not parse is a body
- * under an empty header), the rest the body.  The body is fed three
+ * reads it (getk_headers_parse_whole; an input that does not parse is a
+ * body under an empty header), the rest the body.  The body is fed three
  * times: whole, one octet at a time, and in pieces whose sizes come from
  * the input; the verdict, its reason and the "looks encrypted" flag must
  * be the same each time.  When the message passes:
@@ -173,7 +173,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL, *body = (const char *)data;
 	size_t consumed = 0, len = size;
 
-	if (getk_headers_parse((const char *)data, size, 1, &h, &consumed,
+	if (getk_headers_parse_whole((const char *)data, size, &h, &consumed,
 	    &why) == GETK_OK && h) {
 		hh = h;
 		body += consumed;

@@ -1,6 +1,7 @@
 /*
  * test-message.c: unit tests of src/message.c, the header section reader
- * and the recipients of "sendmail -t".
+ * (fed in one piece and in pieces of every size) and the recipients of
+ * "sendmail -t".
  */
 #include <config.h>
 
@@ -32,6 +33,39 @@ crlf(const char *s)
 }
 
 /*
+ * Feeds the LEN bytes at BUF to a new reader in one piece (AT_EOF): on
+ * success *R_HEADERS is the section, or NULL when it has not ended, and
+ * *R_CONSUMED its length (0 while it goes on).
+ */
+static enum getk_err
+parse_once(const char *buf, size_t len, int at_eof,
+    struct getk_headers **r_headers, size_t *r_consumed, const char **r_why)
+{
+	struct getk_header_reader *rd = NULL;
+	size_t used = 0, restlen = 0;
+	int done = 0;
+	enum getk_err err;
+
+	*r_headers = NULL;
+	*r_consumed = 0;
+	*r_why = NULL;
+	err = getk_header_reader_new(&rd);
+	if (err)
+		BAIL_OUT("out of memory");
+	err = getk_header_reader_feed(rd, buf, len, at_eof, &used, &done,
+	    r_why);
+	if (!err && done) {
+		getk_header_reader_rest(rd, &restlen);
+		if (restlen)
+			BAIL_OUT("bytes held back from a single piece");
+		*r_headers = getk_header_reader_take(rd);
+		*r_consumed = used;
+	}
+	getk_header_reader_free(rd);
+	return err;
+}
+
+/*
  * Parses the LEN bytes at BUF (AT_EOF) and checks that this succeeds with
  * a header section of WANT_CONSUMED bytes; the headers, or NULL.
  */
@@ -44,7 +78,7 @@ parse_ok(const char *label, const char *buf, size_t len, int at_eof,
 	const char *why = "stale";
 	enum getk_err err;
 
-	err = getk_headers_parse(buf, len, at_eof, &h, &consumed, &why);
+	err = parse_once(buf, len, at_eof, &h, &consumed, &why);
 	if (!CHECK(err == GETK_OK && h != NULL, "%s: parses", label)) {
 		DIAG("err %d, why: %s", (int)err, why ? why : "(null)");
 		getk_headers_free(h);
@@ -65,7 +99,7 @@ parse_more(const char *label, const char *buf, size_t len)
 	const char *why = "stale";
 	enum getk_err err;
 
-	err = getk_headers_parse(buf, len, 0, &h, &consumed, &why);
+	err = parse_once(buf, len, 0, &h, &consumed, &why);
 	CHECK(err == GETK_OK && h == NULL && consumed == 0 && why == NULL,
 	    "%s: needs more data", label);
 	if (err == GETK_OK)
@@ -82,7 +116,7 @@ parse_bad(const char *label, const char *buf, size_t len, int at_eof,
 	const char *why = NULL;
 	enum getk_err err;
 
-	err = getk_headers_parse(buf, len, at_eof, &h, &consumed, &why);
+	err = parse_once(buf, len, at_eof, &h, &consumed, &why);
 	if (!CHECK(err == want_err, "%s: refused with %s", label,
 	    getk_strerror(want_err)))
 		DIAG("err %d (%s)", (int)err, getk_strerror(err));
@@ -367,7 +401,7 @@ test_need_more(void)
 		return;
 	full_consumed = (size_t)(strstr(msg, "body") - msg);
 	for (i = 0; i <= sizeof(msg) - 1; i++) {
-		if (getk_headers_parse(msg, i, 0, &h, &consumed, &why) !=
+		if (parse_once(msg, i, 0, &h, &consumed, &why) !=
 		    GETK_OK) {
 			agree = 0;
 			continue;
@@ -394,6 +428,186 @@ test_need_more(void)
 		    "Bob <b@example.org>, c@example.org",
 		    "a field folded with LF among CRLF lines");
 	getk_headers_free(full);
+}
+
+/*
+ * Feeds the LEN bytes at BUF to a new reader in pieces of STEP bytes (the
+ * last one with AT_EOF): the section in *R_HEADERS and everything after
+ * it, held back or not, in *BODY.  The error of the feed that failed.
+ */
+static enum getk_err
+parse_pieces(const char *buf, size_t len, size_t step,
+    struct getk_headers **r_headers, struct getk_buf *body,
+    const char **r_why)
+{
+	struct getk_header_reader *rd = NULL;
+	size_t off = 0, used = 0, restlen;
+	const char *rest;
+	int done = 0;
+	enum getk_err err;
+
+	*r_headers = NULL;
+	if (getk_header_reader_new(&rd))
+		BAIL_OUT("out of memory");
+	do {
+		size_t n = len - off < step ? len - off : step;
+
+		err = getk_header_reader_feed(rd, buf + off, n, off + n == len,
+		    &used, &done, r_why);
+		if (!err && !done && used != n)
+			err = GETK_ERR_INTERNAL;
+		if (!err && done) {
+			rest = getk_header_reader_rest(rd, &restlen);
+			if (getk_buf_add(body, rest, restlen) ||
+			    getk_buf_add(body, buf + off + used, len - off - used))
+				BAIL_OUT("out of memory");
+			*r_headers = getk_header_reader_take(rd);
+		}
+		off += n;
+	} while (!err && !done && off < len);
+	getk_header_reader_free(rd);
+	return err;
+}
+
+/* Whether two sections have the same fields. */
+static int
+same_fields(const struct getk_headers *a, const struct getk_headers *b)
+{
+	size_t i;
+
+	if (!a || !b || a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->fields[i].name, b->fields[i].name) ||
+		    strcmp(a->fields[i].raw, b->fields[i].raw) ||
+		    strcmp(a->fields[i].value, b->fields[i].value))
+			return 0;
+	return 1;
+}
+
+static void
+test_pieces(void)
+{
+	static const char *const msgs[] = {
+		"From: a@example.org\nTo: b@example.org\n\nbody\nmore\n",
+		"From x@y Sat Nov 28 10:00:00 2026\r\nSubject: folded\r\n"
+		    "\tover two lines\r\n\r\nbody\r\n",
+		"Subject: no empty line\nthe body starts here\nand goes on\n",
+		"Subject: no empty line, no end\nthe body's only line",
+		"Subject: only a header\nTo: b@example.org",
+		"Subject: x\n\n",
+		"\nall body\n",
+		"",
+		"Subject: a CR at the very end\r",
+		"Subject: x\nBcc : refused\n\nbody\n",
+		"Subject: a\rb\n\n",
+	};
+	size_t i, step;
+
+	for (i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		const char *m = msgs[i];
+		size_t len = strlen(m), consumed = 0;
+		struct getk_headers *whole = NULL;
+		const char *why1 = NULL;
+		enum getk_err err1;
+		int agree = 1;
+
+		err1 = parse_once(m, len, 1, &whole, &consumed, &why1);
+		for (step = 1; step <= len + 1; step++) {
+			struct getk_headers *h = NULL;
+			struct getk_buf body;
+			const char *why = NULL;
+			enum getk_err err;
+
+			getk_buf_init(&body, 0);
+			err = parse_pieces(m, len, step, &h, &body, &why);
+			if (err != err1)
+				agree = 0;
+			else if (err && (!why || !why1 || strcmp(why, why1)))
+				agree = 0;
+			else if (!err && (!same_fields(h, whole) ||
+			    body.len != len - consumed ||
+			    memcmp(body.data ? body.data : "", m + consumed,
+			    body.len)))
+				agree = 0;
+			getk_headers_free(h);
+			getk_buf_free(&body);
+		}
+		CHECK(agree, "message %zu read in pieces of every size: the "
+		    "same section and the same body as in one piece", i);
+		getk_headers_free(whole);
+	}
+}
+
+/* Feeds the string S to RD, with AT_EOF. */
+static enum getk_err
+feed(struct getk_header_reader *rd, const char *s, int at_eof, size_t *r_used,
+    int *r_done, const char **r_why)
+{
+	return getk_header_reader_feed(rd, s, strlen(s), at_eof, r_used, r_done,
+	    r_why);
+}
+
+static void
+test_reader_states(void)
+{
+	struct getk_header_reader *rd = NULL;
+	size_t used = 99, restlen = 99;
+	const char *why = "stale";
+	int done = 7;
+
+	if (getk_header_reader_new(&rd))
+		BAIL_OUT("out of memory");
+	CHECK(getk_header_reader_take(rd) == NULL,
+	    "no section before its end");
+	getk_header_reader_rest(rd, &restlen);
+	CHECK_INT(restlen, 0, "nothing held back before the end");
+	CHECK(feed(rd, "Subject: x\nTo", 0, &used, &done, &why) == GETK_OK &&
+	    used == 13 && done == 0 && why == NULL,
+	    "a piece in the section: all of it taken");
+	CHECK(feed(rd, ": b@example.org\nbody\n", 0, &used, &done, &why) ==
+	    GETK_OK && done == 1 && used == 16,
+	    "the body's first line ends it");
+	CHECK(feed(rd, "x", 0, &used, &done, &why) == GETK_ERR_INVAL,
+	    "a feed after the end: GETK_ERR_INVAL");
+	getk_header_reader_free(rd);
+
+	if (getk_header_reader_new(&rd))
+		BAIL_OUT("out of memory");
+	CHECK(feed(rd, "Subject: x\nthe bo", 0, &used, &done, &why) ==
+	    GETK_OK && done == 0, "a body line begun");
+	CHECK(feed(rd, "dy\n", 0, &used, &done, &why) == GETK_OK &&
+	    done == 1 && used == 0, "... and ended: none of the last piece "
+	    "is the section's");
+	CHECK_STR(getk_header_reader_rest(rd, &restlen), "the bo",
+	    "... the start of the line is held back for the body");
+	CHECK_INT(restlen, 6, "... 6 bytes of it");
+	getk_header_reader_free(rd);
+
+	if (getk_header_reader_new(&rd))
+		BAIL_OUT("out of memory");
+	CHECK(feed(rd, ": x\n", 0, &used, &done, &why) == GETK_ERR_SYNTAX,
+	    "a refusal");
+	why = NULL;
+	CHECK(feed(rd, "\n", 1, &used, &done, &why) == GETK_ERR_SYNTAX &&
+	    why && strstr(why, "malformed") && used == 0,
+	    "... is the answer to every later feed, with its reason");
+	getk_header_reader_free(rd);
+	getk_header_reader_free(NULL);
+	CHECK(1, "getk_header_reader_free(NULL) is a no-op");
+	{
+		struct getk_headers *h = NULL;
+		size_t consumed = 0;
+
+		CHECK(getk_headers_parse_whole("Subject: x\nbody\n", 16, &h,
+		    &consumed, &why) == GETK_OK && h && h->n == 1 &&
+		    consumed == 11, "a whole message in memory, in one call");
+		getk_headers_free(h);
+		h = NULL;
+		CHECK(getk_headers_parse_whole(": x\n", 4, &h, &consumed,
+		    &why) == GETK_ERR_SYNTAX && h == NULL && why &&
+		    strstr(why, "malformed"), "... refused as the reader does");
+	}
 }
 
 static void
@@ -521,6 +735,17 @@ test_limits(void)
 	getk_headers_free(h);
 	h = parse_ok("a section of 8 MiB, not at EOF", big, len + 4, 0, len);
 	getk_headers_free(h);
+	{
+		struct getk_buf body;
+		const char *why = NULL;
+
+		getk_buf_init(&body, 0);
+		CHECK(parse_pieces(big, len + 4, 65536, &h, &body, &why) ==
+		    GETK_OK && h && h->n == 8 && body.len == 4,
+		    "a section of 8 MiB in pieces of 64 KiB");
+		getk_headers_free(h);
+		getk_buf_free(&body);
+	}
 	p = big;
 	for (i = 0; i < 8; i++)
 		p = put_line(p, "X: ", 'x', mib - 1);
@@ -530,6 +755,16 @@ test_limits(void)
 	    "8 MiB");
 	parse_bad("a section of 8 MiB + 1, not at EOF", big, len, 0,
 	    GETK_ERR_TOOBIG, "8 MiB");
+	{
+		struct getk_buf body;
+		const char *why = NULL;
+
+		getk_buf_init(&body, 0);
+		CHECK(parse_pieces(big, len, 65536, &h, &body, &why) ==
+		    GETK_ERR_TOOBIG && h == NULL && why && strstr(why, "8 MiB"),
+		    "a section of 8 MiB + 1 in pieces of 64 KiB: refused");
+		getk_buf_free(&body);
+	}
 	/* Never "need more" past the limit. */
 	p = big;
 	for (i = 0; i < 9; i++)
@@ -837,7 +1072,7 @@ test_recipients(void)
 		p += sprintf(p, "\n");
 	}
 	h = NULL;
-	if (getk_headers_parse(big, (size_t)(p - big), 1, &h, &consumed,
+	if (parse_once(big, (size_t)(p - big), 1, &h, &consumed,
 	    &why) == GETK_OK && h)
 		rcpt_bad_h("11000 addresses", h, GETK_ERR_TOOBIG,
 		    "more than 10000 addresses");
@@ -855,6 +1090,8 @@ main(void)
 	test_from_line();
 	test_section_end();
 	test_need_more();
+	test_pieces();
+	test_reader_states();
 	test_malformed();
 	test_limits();
 	test_find();

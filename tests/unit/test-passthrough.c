@@ -316,7 +316,7 @@ case_is(const struct pt_case *c)
 		snprintf(head, sizeof(head), "From: a@example.org\n%s\n",
 		    c->header);
 		body = le ? crlf(c->body) : strdup(c->body);
-		if (!body || getk_headers_parse(head, strlen(head), 1, &h,
+		if (!body || getk_headers_parse_whole(head, strlen(head), &h,
 		    &consumed, &w) || !h)
 			BAIL_OUT("cannot parse the header of %s", c->name);
 		for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -348,7 +348,7 @@ test_large(void)
 	size_t consumed, i;
 	int pass;
 
-	if (getk_headers_parse(MIME_HEAD "\n", strlen(MIME_HEAD "\n"), 1, &h,
+	if (getk_headers_parse_whole(MIME_HEAD "\n", strlen(MIME_HEAD "\n"), &h,
 	    &consumed, &w) || getk_passthrough_new(h, &pt))
 		BAIL_OUT("setup");
 	getk_passthrough_feed(pt, PART1 PART2_HEAD, strlen(PART1 PART2_HEAD));
@@ -378,7 +378,7 @@ claims(const char *header, const char *body)
 	int yes;
 
 	snprintf(head, sizeof(head), "%s\n", header);
-	if (getk_headers_parse(head, strlen(head), 1, &h, &consumed, &w) ||
+	if (getk_headers_parse_whole(head, strlen(head), &h, &consumed, &w) ||
 	    getk_passthrough_new(h, &pt))
 		BAIL_OUT("setup");
 	getk_passthrough_feed(pt, body, strlen(body));
