@@ -1078,7 +1078,8 @@ submit:
 	ss.log = &r.logger;
 	ss.dsn_notify = r.o.dsn_notify[0] ? r.o.dsn_notify : NULL;
 	ss.dsn_ret = r.o.dsn_ret[0] ? r.o.dsn_ret : NULL;
-	err = getk_submit(&ss, r.subs, r.nsubs, &done, &code, why, sizeof(why));
+	err = getk_submit(&ss, r.subs, r.nsubs, NULL, &done, &code, why,
+	    sizeof(why));
 	if (err) {
 		status = submit_status(err);
 		if (done)

@@ -15,7 +15,11 @@
  *     MAIL -> RCPT (once per recipient) -> DATA -> CONTENT -> DOT
  *          -> MAIL (the next message) or QUIT -> END
  *
- * A refusal (4yz, 5yz) of any command goes to RSET, then QUIT.  Each
+ * A refusal (4yz, 5yz) of any command goes to RSET, then QUIT, or with
+ * keep_going MAIL for the next message: one refused copy does not keep
+ * the others from the relay.  After each accepted message the caller is
+ * told at once (the accepted callback), before the next one is sent, so
+ * that a queue can record it as submitted.  Each
  * command is sent alone and its reply read before the next one (no
  * PIPELINING), and every reply must be the one its command calls for:
  * 2yz to MAIL, RCPT and the final dot, 354 to DATA.  Anything else, or
@@ -66,9 +70,7 @@ struct tx {
 	struct getk_multiline reply;	/* the last reply */
 	int code;			/* the last transaction reply's code */
 	size_t done;			/* transactions the relay accepted */
-	enum getk_err err;
-	char *why;
-	size_t whysz;
+	struct getk_submit_result *res;	/* one per transaction */
 };
 
 /* Moves the transaction to NEXT and logs it. */
@@ -94,22 +96,38 @@ refusal(int code)
 static void tx_fail(struct tx *t, enum getk_err err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The result of the transaction in progress. */
+static struct getk_submit_result *
+tx_result(struct tx *t)
+{
+	return &t->res[t->i];
+}
+
 /*
  * Ends the submission with ERR and the message FMT (or, with FMT NULL,
- * the one already in t->why).  Nothing of the transaction is sent any
+ * the one already in the current result), for the transaction in
+ * progress and every later one.  Nothing of the transaction is sent any
  * more; smtp.c says QUIT only where the session's framing is intact
  * (a reply of the wrong code, but in turn).
  */
 static void
 tx_fail(struct tx *t, enum getk_err err, const char *fmt, ...)
 {
+	struct getk_submit_result *cur = tx_result(t);
 	va_list ap;
+	size_t k;
 
-	t->err = err;
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(t->why, t->whysz, fmt, ap);
+		vsnprintf(cur->why, sizeof(cur->why), fmt, ap);
 		va_end(ap);
+	}
+	for (k = t->i; k < t->n; k++) {
+		t->res[k].err = err;
+		t->res[k].refused = 0;
+		if (k > t->i)
+			snprintf(t->res[k].why, sizeof(t->res[k].why), "%s",
+			    cur->why);
 	}
 	tx_state(t, TX_END);
 }
@@ -124,8 +142,8 @@ tx_command(struct tx *t, const char *line, const char *what)
 {
 	enum getk_err err;
 
-	err = getk_smtp_command(t->smtp, line, what, &t->reply, t->why,
-	    t->whysz);
+	err = getk_smtp_command(t->smtp, line, what, &t->reply,
+	    tx_result(t)->why, sizeof(tx_result(t)->why));
 	if (err) {
 		tx_fail(t, err, NULL);
 		return -1;
@@ -137,21 +155,23 @@ tx_command(struct tx *t, const char *line, const char *what)
  * Judges the reply to the command WHAT in t->reply: returns 1 when its
  * code is the one WANT calls for (a class, 2 for "2yz", or a code, 354).
  * A refusal (4yz, 5yz) of REFUSED (what the relay refuses: the command,
- * or the message) ends the transaction with RSET; any other reply is a
- * protocol error.
+ * or the message) fails the transaction, which ends with RSET; any other
+ * reply is a protocol error.
  */
 static int
 tx_expect(struct tx *t, const char *what, const char *refused, int want)
 {
+	struct getk_submit_result *cur = tx_result(t);
 	int code = t->reply.code;
 
 	t->code = code;
 	if (want < 10 ? code / 100 == want : code == want)
 		return 1;
 	if (code / 100 == 4 || code / 100 == 5) {
-		t->err = refusal(code);
-		snprintf(t->why, t->whysz, "relay refused %s: %s", refused,
-		    t->reply.text);
+		cur->err = refusal(code);
+		cur->refused = 1;
+		snprintf(cur->why, sizeof(cur->why), "relay refused %s: %s",
+		    refused, t->reply.text);
 		tx_state(t, TX_RSET);
 		return 0;
 	}
@@ -282,44 +302,70 @@ on_content(struct tx *t)
 	tx_state(t, TX_DOT);
 }
 
-/* DOT: the final dot; only the relay's 2yz after it means "submitted". */
+/*
+ * DOT: the final dot; only the relay's 2yz after it means "submitted",
+ * and the caller hears of it before anything more is sent.
+ */
 static void
 on_dot(struct tx *t)
 {
+	struct getk_submit_result *cur = tx_result(t);
 	enum getk_err err;
+	size_t len;
 
 	err = getk_smtp_command(t->smtp, ".", "the final dot", &t->reply,
-	    t->why, t->whysz);
+	    cur->why, sizeof(cur->why));
 	if (err) {
 		/* Once the dot is out, silence may also mean that the relay
 		 * has the message: say so, for the caller who retries. */
+		len = strlen(cur->why);
 		if (err == GETK_ERR_TIMEOUT || err == GETK_ERR_CONNECT)
-			snprintf(t->why + strlen(t->why), t->whysz -
-			    strlen(t->why), "; the relay may have the message "
-			    "nonetheless");
+			snprintf(cur->why + len, sizeof(cur->why) - len,
+			    "; the relay may have the message nonetheless");
 		tx_fail(t, err, NULL);
 		return;
 	}
 	if (!tx_expect(t, "the final dot", "the message after the final dot",
 	    2))
 		return;
-	t->done = ++t->i;
+	cur->err = GETK_OK;
+	cur->why[0] = '\0';
+	t->done++;
+	err = t->s->accepted ? t->s->accepted(t->s->accepted_arg, t->i) :
+	    GETK_OK;
+	t->i++;
+	if (err && t->i < t->n) {
+		tx_fail(t, err, "not sent: %s before it", getk_strerror(err));
+		return;
+	}
 	tx_state(t, t->i < t->n ? TX_MAIL : TX_QUIT);
 }
 
 /*
  * RSET: a refused transaction leaves nothing half-done at the relay.
- * Its reply does not change the verdict; a broken session is closed.
+ * Its reply does not change the verdict.  With keep_going the next
+ * transaction follows; a session that RSET found broken fails them all.
  */
 static void
 on_rset(struct tx *t)
 {
 	struct getk_multiline reply;
 	char why[GETK_REPLY_TEXT_MAX + 128];
+	enum getk_err err;
 
-	if (getk_smtp_command(t->smtp, "RSET", NULL, &reply, why, sizeof(why)))
+	err = getk_smtp_command(t->smtp, "RSET", NULL, &reply, why,
+	    sizeof(why));
+	if (err)
 		getk_log(t->s->log, GETK_LOG_INFO, "%s", why);
-	tx_state(t, TX_QUIT);
+	if (!t->s->keep_going || t->i + 1 == t->n) {
+		tx_state(t, TX_QUIT);
+		return;
+	}
+	t->i++;
+	if (err)
+		tx_fail(t, err, "%s", why);
+	else
+		tx_state(t, TX_MAIL);
 }
 
 /* QUIT: the session ends (smtp.c says QUIT where it is still sound). */
@@ -344,16 +390,31 @@ static void (*const tx_handlers[TX_NSTATES])(struct tx *) = {
 
 enum getk_err
 getk_submit(const struct getk_submit_settings *s,
-    const struct getk_submission *msgs, size_t n, size_t *r_done,
-    int *r_code, char *why, size_t whysz)
+    const struct getk_submission *msgs, size_t n,
+    struct getk_submit_result *r_results, size_t *r_done, int *r_code,
+    char *why, size_t whysz)
 {
 	struct getk_smtp_settings ss;
+	struct getk_submit_result *res = r_results, *mine = NULL;
 	struct tx t;
 	enum getk_err err;
+	size_t k;
 
 	*r_done = 0;
 	*r_code = 0;
 	why[0] = '\0';
+	if (!res) {
+		mine = calloc(n ? n : 1, sizeof(*mine));
+		if (!mine)
+			return GETK_ERR_NOMEM;
+		res = mine;
+	}
+	for (k = 0; k < n; k++) {
+		res[k].err = GETK_ERR_TEMPFAIL;
+		res[k].refused = 0;
+		snprintf(res[k].why, sizeof(res[k].why), "not tried: the "
+		    "submission stopped at an earlier failure");
+	}
 	memset(&ss, 0, sizeof(ss));
 	getk_smtp_settings_relay(&ss, &s->relay, s->password);
 	ss.ca_file = s->ca_file;
@@ -368,13 +429,17 @@ getk_submit(const struct getk_submit_settings *s,
 	if (err) {
 		if (err == GETK_ERR_NOTSUPP)
 			err = GETK_ERR_TLS;
+		for (k = 0; k < n; k++) {
+			res[k].err = err;
+			snprintf(res[k].why, sizeof(res[k].why), "%s", why);
+		}
+		free(mine);
 		return err;
 	}
 	t.s = s;
 	t.msgs = msgs;
 	t.n = n;
-	t.why = why;
-	t.whysz = whysz;
+	t.res = res;
 	t.dsn = getk_smtp_has(t.smtp, "DSN");
 	if (!t.dsn && (s->dsn_notify || s->dsn_ret))
 		getk_log(s->log, GETK_LOG_WARN, "%s does not offer DSN: no "
@@ -387,5 +452,13 @@ getk_submit(const struct getk_submit_settings *s,
 	getk_smtp_close(t.smtp);
 	*r_done = t.done;
 	*r_code = t.code;
-	return t.err;
+	/* The first failure speaks for the submission. */
+	err = GETK_OK;
+	for (k = 0; k < n && !err; k++) {
+		err = res[k].err;
+		if (err)
+			snprintf(why, whysz, "%s", res[k].why);
+	}
+	free(mine);
+	return err;
 }
