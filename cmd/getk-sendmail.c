@@ -2,40 +2,32 @@
  * getk-sendmail: a sendmail that encrypts every message to its
  * recipients, or does not send it.
  *
- * This file parses the sendmail command line and the configuration,
- * reads the message, and drives the library: lookups (src/lookup.c), the
- * PGP/MIME writer (src/pgpmime.c) and submission (src/submit.c); then it
- * writes the log line and maps the outcome to a sysexits(3) status.
+ * This file parses the sendmail command line, reads the message on
+ * standard input and the configuration, hands the message to the send
+ * pipeline of the library (src/outgoing.c), writes the log line and maps
+ * the outcome to a sysexits(3) status (exit_for).
  */
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sysexits.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "../src/addr.h"
 #include "../src/buf.h"
-#include "../src/clock.h"
 #include "../src/conf.h"
-#include "../src/host.h"
 #include "../src/key.h"
-#include "../src/lookup.h"
+#include "../src/log.h"
 #include "../src/message.h"
-#include "../src/pgpmime.h"
+#include "../src/outgoing.h"
 #include "../src/spool.h"
-#include "../src/store.h"
-#include "../src/submit.h"
 
 #define PROG "getk-sendmail"
 
@@ -48,13 +40,6 @@ struct opts {
 	char dsn_ret[8];		/* -R, as RET= wants it, or "" */
 	int read_headers;		/* -t */
 	int verbose;
-};
-
-/* A recipient and what became of it. */
-struct rcpt {
-	char *mailbox;
-	int bcc;			/* not in To or Cc */
-	const struct getk_result *res;	/* its lookup */
 };
 
 static void
@@ -343,184 +328,40 @@ leave:
 	return status;
 }
 
-/* Non-zero when LIST (N entries) holds MAILBOX. */
-static int
-list_has(char *const *list, size_t n, const char *mailbox)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (getk_mailbox_match(list[i], mailbox) &&
-		    getk_mailbox_match(mailbox, list[i]))
-			return 1;
-	return 0;
-}
-
-/* Adds MAILBOX (a new string, taken) to the recipients unless there. */
-static int
-add_rcpt(struct rcpt **list, size_t *n, char *mailbox, int bcc)
-{
-	struct rcpt *l;
-	size_t i;
-
-	for (i = 0; i < *n; i++) {
-		if (strcmp((*list)[i].mailbox, mailbox) == 0) {
-			if (!bcc)
-				(*list)[i].bcc = 0;
-			free(mailbox);
-			return EX_OK;
-		}
-	}
-	l = realloc(*list, (*n + 1) * sizeof(*l));
-	if (!l) {
-		free(mailbox);
-		return fail(EX_OSERR, "out of memory");
-	}
-	*list = l;
-	l[*n].mailbox = mailbox;
-	l[*n].bcc = bcc;
-	l[*n].res = NULL;
-	(*n)++;
-	return EX_OK;
-}
-
 /*
- * The recipients: the command-line ones (a word may hold a list) and with
- * -t those of the header.  A command-line recipient that is not in To or
- * Cc is a Bcc recipient.
+ * The sysexits(3) status of a library result, as getk-sendmail(8) EXIT
+ * STATUS has them.
  */
 static int
-collect_rcpts(const struct opts *o, int argc, char **argv, int first,
-    const struct getk_headers *h, struct rcpt **r_list, size_t *r_n)
+exit_for(enum getk_err err)
 {
-	char **tocc = NULL, **bcc = NULL, **words = NULL;
-	size_t ntocc = 0, nbcc = 0, nwords = 0, i, k;
-	const char *why = NULL;
-	int status = EX_OK;
-	enum getk_err err;
-
-	*r_list = NULL;
-	*r_n = 0;
-	err = getk_headers_recipients(h, &tocc, &ntocc, &bcc, &nbcc, &why);
-	if (err)
-		return fail(EX_DATAERR, "recipients in the header: %s",
-		    why ? why : getk_strerror(err));
-	for (i = (size_t)first; status == EX_OK && i < (size_t)argc; i++) {
-		err = getk_addrlist_parse(argv[i], strlen(argv[i]), &words,
-		    &nwords, &why);
-		if (err) {
-			status = fail(EX_USAGE, "recipient %s: %s", argv[i],
-			    why ? why : getk_strerror(err));
-			break;
-		}
-		for (k = 0; status == EX_OK && k < nwords; k++) {
-			int is_bcc = !list_has(tocc, ntocc, words[k]);
-
-			status = add_rcpt(r_list, r_n, words[k], is_bcc);
-			words[k] = NULL;
-		}
-		getk_strv_free(words);
-		words = NULL;
-	}
-	if (o->read_headers) {
-		for (i = 0; status == EX_OK && i < ntocc; i++) {
-			status = add_rcpt(r_list, r_n, tocc[i], 0);
-			tocc[i] = NULL;
-		}
-		for (i = 0; status == EX_OK && i < nbcc; i++) {
-			status = add_rcpt(r_list, r_n, bcc[i], 1);
-			bcc[i] = NULL;
-		}
-	}
-	getk_strv_free(tocc);
-	getk_strv_free(bcc);
-	if (status == EX_OK && *r_n == 0)
-		status = fail(EX_USAGE, "no recipients");
-	return status;
-}
-
-/* The first mailbox of the From field, or NULL. */
-static char *
-header_from(const struct getk_headers *h)
-{
-	const struct getk_header *f;
-	char **list = NULL, *m = NULL;
-	size_t n = 0, pos = 0;
-	const char *why;
-
-	f = getk_headers_find(h, "From", &pos);
-	if (!f || getk_addrlist_parse(f->value, strlen(f->value), &list, &n,
-	    &why) || n == 0) {
-		getk_strv_free(list);
-		return NULL;
-	}
-	m = list[0];
-	list[0] = NULL;
-	getk_strv_free(list);
-	return m;
-}
-
-/*
- * The account: -a, else the one whose "from" is the envelope sender,
- * else the default.
- */
-static const struct getk_account *
-pick_account(const struct getk_config *cfg, const char *name,
-    const char *from)
-{
-	size_t i;
-
-	if (name)
-		return getk_config_account(cfg, name);
-	for (i = 0; from && i < cfg->naccounts; i++)
-		if (cfg->accounts[i]->from &&
-		    strcasecmp(cfg->accounts[i]->from, from) == 0)
-			return cfg->accounts[i];
-	return getk_config_account(cfg, NULL);
-}
-
-/* Appends one line to the log file and/or syslog, as msmtp does. */
-static void
-log_message(const struct getk_account *acct, const char *line)
-{
-	if (acct->logfile) {
-		/* The log names who wrote to whom: the user's alone. */
-		int fd = open(acct->logfile, O_WRONLY | O_APPEND | O_CREAT |
-		    O_CLOEXEC | O_NOCTTY, 0600);
-		FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
-		char t[64];
-		time_t now = getk_now();
-		struct tm tm;
-
-		if (fd >= 0 && !f)
-			close(fd);
-		if (f) {
-			localtime_r(&now, &tm);
-			strftime(t, sizeof(t), "%b %d %H:%M:%S", &tm);
-			fprintf(f, "%s %s\n", t, line);
-			fclose(f);
-		}
-	}
-	if (acct->syslog) {
-		static const struct { const char *name; int fac; } facs[] = {
-			{ "LOG_USER", LOG_USER }, { "LOG_MAIL", LOG_MAIL },
-			{ "LOG_LOCAL0", LOG_LOCAL0 }, { "LOG_LOCAL1", LOG_LOCAL1 },
-			{ "LOG_LOCAL2", LOG_LOCAL2 }, { "LOG_LOCAL3", LOG_LOCAL3 },
-			{ "LOG_LOCAL4", LOG_LOCAL4 }, { "LOG_LOCAL5", LOG_LOCAL5 },
-			{ "LOG_LOCAL6", LOG_LOCAL6 }, { "LOG_LOCAL7", LOG_LOCAL7 },
-		};
-		int fac = LOG_USER;
-		size_t i;
-
-		for (i = 0; i < sizeof(facs) / sizeof(facs[0]); i++)
-			if (strcmp(facs[i].name, acct->syslog) == 0)
-				fac = facs[i].fac;
-		openlog(PROG, LOG_PID, fac);
-		syslog(LOG_INFO, "%s", line);
-		closelog();
+	switch (err) {
+	case GETK_OK:
+		return EX_OK;
+	case GETK_ERR_INVAL:
+		return EX_USAGE;
+	case GETK_ERR_SYNTAX:
+	case GETK_ERR_TOOBIG:
+		return EX_DATAERR;
+	case GETK_ERR_NOKEY:
+	case GETK_ERR_BADKEY:
+	case GETK_ERR_PERMFAIL:
+		return EX_UNAVAILABLE;
+	case GETK_ERR_AUTH:
+		return EX_NOPERM;
+	case GETK_ERR_CONFIG:
+		return EX_CONFIG;
+	case GETK_ERR_NOMEM:
+		return EX_OSERR;
+	case GETK_ERR_CRYPTO:
+	case GETK_ERR_INTERNAL:
+		return EX_SOFTWARE;
+	default:
+		return EX_TEMPFAIL;
 	}
 }
 
+/* The sysexits name of STATUS, for the log line. */
 static const char *
 exit_name(int status)
 {
@@ -538,593 +379,207 @@ exit_name(int status)
 	}
 }
 
-/* The sysexits status for a failed submission. */
-static int
-submit_status(enum getk_err err)
-{
-	switch (err) {
-	case GETK_ERR_AUTH:
-		return EX_NOPERM;
-	case GETK_ERR_PERMFAIL:
-		return EX_UNAVAILABLE;
-	case GETK_ERR_NOMEM:
-		return EX_OSERR;
-	default:
-		return EX_TEMPFAIL;
-	}
-}
-
-/* Whether a lookup result gives a key getk-sendmail may use. */
-static int
-usable(const struct getk_account *acct, const struct getk_result *r)
-{
-	const char *why;
-
-	return r && r->key && getk_trust_send(r->status, r->trust,
-	    acct->key_trust_any, 0, &why) == GETK_SEND_ENCRYPT;
-}
-
-/* Everything main() owns, so that one function can free it. */
-struct run {
-	struct opts o;
-	struct getk_config *cfg;
-	const struct getk_account *acct;
-	struct getk_headers *headers;
-	struct getk_spool *body;
-	struct getk_spool **out;	/* one per transaction */
-	struct getk_submission *subs;
-	const char ***sub_rcpts;
-	size_t nsubs;
-	struct rcpt *rcpts;
-	size_t nrcpts;
-	const char **boxes;		/* lookup input */
-	struct getk_result *results;
-	size_t nresults;
-	enum getk_send *sends;		/* what each recipient allows */
-	struct getk_key *self;		/* from self_key */
-	struct getk_store *store;
-	char *from;			/* envelope sender */
-	char *password;
-	struct getk_logger logger;
-	struct getk_buf logline;
-};
-
-static void
-run_free(struct run *r)
-{
-	size_t i;
-
-	getk_config_free(r->cfg);
-	getk_headers_free(r->headers);
-	getk_spool_free(r->body);
-	for (i = 0; i < r->nsubs; i++) {
-		getk_spool_free(r->out[i]);
-		free(r->sub_rcpts[i]);
-	}
-	free(r->out);
-	free(r->subs);
-	free(r->sub_rcpts);
-	for (i = 0; i < r->nrcpts; i++)
-		free(r->rcpts[i].mailbox);
-	free(r->rcpts);
-	free(r->boxes);
-	getk_results_free(r->results, r->nresults);
-	free(r->sends);
-	getk_key_free(r->self);
-	getk_store_close(r->store);
-	free(r->from);
-	if (r->password) {
-		explicit_bzero(r->password, strlen(r->password));
-		free(r->password);
-	}
-	getk_buf_free(&r->logline);
-}
-
 /*
- * Opens the key cache for the lookups.  One that exists but cannot be
- * used is an error (its pins could not be held against what is
- * offered); one that cannot be made where none exists costs only the
- * cache.  An exit status, or EX_OK with *R_STORE possibly NULL.
+ * The recipients of the command line: each of the N words may hold a
+ * list.  A new NULL-terminated array in *R_BOXES, or EX_USAGE.
  */
 static int
-open_cache(struct run *r)
+parse_rcpts(char *const *words, size_t n, char ***r_boxes, size_t *r_n)
 {
-	char *state = NULL, why[512];
-	int status = EX_OK;
+	char **boxes = NULL, **list = NULL, **v;
+	size_t nboxes = 0, nlist = 0, i, k;
+	const char *why = NULL;
 
-	if (getk_account_state_dir(r->acct, &state) != GETK_OK) {
-		getk_log(&r->logger, GETK_LOG_WARN, "no state_dir, "
-		    "XDG_STATE_HOME or HOME: going on without the key cache");
-		return EX_OK;
+	*r_boxes = NULL;
+	*r_n = 0;
+	for (i = 0; i < n; i++) {
+		if (getk_addrlist_parse(words[i], strlen(words[i]), &list,
+		    &nlist, &why)) {
+			getk_strv_free(boxes);
+			return fail(why ? EX_USAGE : EX_OSERR, "recipient %s: %s",
+			    words[i], why ? why : "out of memory");
+		}
+		v = realloc(boxes, (nboxes + nlist + 1) * sizeof(*v));
+		if (!v) {
+			getk_strv_free(list);
+			getk_strv_free(boxes);
+			return fail(EX_OSERR, "out of memory");
+		}
+		boxes = v;
+		for (k = 0; k < nlist; k++) {
+			boxes[nboxes++] = list[k];
+			list[k] = NULL;
+		}
+		boxes[nboxes] = NULL;
+		getk_strv_free(list);
+		list = NULL;
 	}
-	if (getk_store_open(state, 0, &r->store, why, sizeof(why)) != GETK_OK) {
-		if (getk_store_exists(state))
-			status = fail(EX_TEMPFAIL, "not sent: %s; its pins "
-			    "cannot be checked. Make it readable and writable "
-			    "for you, or move %s/%s aside (its pins are then "
-			    "lost)", why, state, GETK_STORE_FILE);
-		else
-			getk_log(&r->logger, GETK_LOG_WARN, "%s; going on "
-			    "without the key cache", why);
-	}
-	free(state);
-	return status;
-}
-
-/* Adds a transaction: the message in OUT for the N recipients RCPTS. */
-static int
-add_sub(struct run *r, struct getk_spool *out, const char **rcpts, size_t n)
-{
-	struct getk_spool **o;
-	struct getk_submission *s;
-	const char ***sr;
-
-	o = realloc(r->out, (r->nsubs + 1) * sizeof(*o));
-	if (o)
-		r->out = o;
-	s = realloc(r->subs, (r->nsubs + 1) * sizeof(*s));
-	if (s)
-		r->subs = s;
-	sr = realloc(r->sub_rcpts, (r->nsubs + 1) * sizeof(*sr));
-	if (sr)
-		r->sub_rcpts = sr;
-	if (!o || !s || !sr) {
-		getk_spool_free(out);
-		free(rcpts);
-		return fail(EX_OSERR, "out of memory");
-	}
-	r->out[r->nsubs] = out;
-	r->sub_rcpts[r->nsubs] = rcpts;
-	r->subs[r->nsubs].from = r->from;
-	r->subs[r->nsubs].rcpts = rcpts;
-	r->subs[r->nsubs].nrcpts = n;
-	r->subs[r->nsubs].message = out;
-	r->nsubs++;
+	*r_boxes = boxes;
+	*r_n = nboxes;
 	return EX_OK;
 }
 
-/* Date and Message-ID for messages that lack them. */
+/* Writes the log line of an attempt, when the account keeps a log. */
 static void
-make_ids(const struct run *r, char *date, size_t datesz, char *mid,
-    size_t midsz)
+log_attempt(const struct getk_outgoing *out, const struct getk_account *acct,
+    const struct getk_send_report *r, int status)
 {
-	unsigned char rnd[10];
-	char hex[21], host[256];
-	const char *dom;
-	time_t now = getk_now();
-	struct tm tm;
-	size_t i;
+	struct getk_buf b;
 
-	localtime_r(&now, &tm);
-	strftime(date, datesz, "%a, %d %b %Y %H:%M:%S %z", &tm);
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		memset(rnd, 0, sizeof(rnd));
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	getk_local_name(host, sizeof(host));
-	dom = r->from && strchr(r->from, '@') ? getk_mailbox_domain(r->from) :
-	    host;
-	snprintf(mid, midsz, "<%lld.%s.getk@%s>", (long long)now, hex, dom);
+	if (!acct || (!acct->logfile && !acct->syslog))
+		return;
+	getk_buf_init(&b, 64 * 1024);
+	if (getk_outgoing_log_line(out, acct, r, exit_name(status), &b) ==
+	    GETK_OK)
+		getk_log_record(acct->logfile, acct->syslog, PROG, b.data);
+	getk_buf_free(&b);
+}
+
+/* The relay password of ACCT into *R_PASSWORD; an exit status. */
+static int
+get_password(const struct getk_account *acct, char **r_password)
+{
+	char why[512];
+	enum getk_err err;
+
+	*r_password = NULL;
+	if (!acct->user)
+		return EX_OK;
+	why[0] = '\0';
+	err = getk_account_password(acct, r_password, why, sizeof(why));
+	if (err)
+		return fail(exit_for(err), "%s", why[0] ? why : "out of memory");
+	return EX_OK;
+}
+
+static void
+free_password(char *password)
+{
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
 }
 
 /*
- * The deadline of one encryption: the account's timeout, and a second
- * more for every 10 MiB of message, which gpg encrypts in well under
- * that.
- */
-static long
-encrypt_deadline(const struct run *r)
-{
-	long size_mib = (long)(getk_spool_size(r->body) / (1024 * 1024));
-
-	return getk_mono_ms() + r->acct->timeout * 1000L +
-	    size_mib / 10 * 1000L;
-}
-
-/*
- * Builds the transactions: the message encrypted to To/Cc and the sender
- * for the To/Cc recipients, and one copy per Bcc recipient encrypted to
- * that recipient and the sender only, so that no Bcc key ID shows in
- * another recipient's copy.  PLAIN: everyone gets the clear message.
+ * Sends the message on standard input to the N recipients WORDS of the
+ * command line (and, with -t, those of its header); an exit status.
  */
 static int
-build(struct run *r, const struct getk_key *self, int plain)
+send_message(const struct opts *o, char *const *words, size_t n,
+    const struct getk_logger *lg)
 {
-	struct getk_pgpmime m;
-	struct getk_buf fromhdr = { NULL, 0, 0, 0 };
-	char date[64], mid[320], why[512];
-	const struct getk_key **keys = NULL;
-	const char **list;
-	size_t i, nk, nl;
-	int status = EX_OK;
+	struct getk_outgoing *out = NULL;
+	struct getk_config *cfg = NULL;
+	const struct getk_account *acct = NULL;
+	struct getk_headers *headers = NULL;
+	struct getk_spool *body = NULL;
+	struct getk_envelope_options eo;
+	struct getk_send_settings ss;
+	struct getk_send_report report;
+	char **boxes = NULL, *from = NULL, *msg = NULL, *password = NULL;
+	char why[1024];
+	const char *w;
+	size_t nboxes = 0;
+	int status;
 	enum getk_err err;
 
-	make_ids(r, date, sizeof(date), mid, sizeof(mid));
-	/* A message without From gets one, with -F's name (quoted). */
-	if (*r->from) {
-		getk_buf_init(&fromhdr, 2048);
-		if (r->o.fullname && *r->o.fullname) {
-			const char *p;
-
-			getk_buf_adds(&fromhdr, "\"");
-			for (p = r->o.fullname; *p; p++) {
-				if (*p == '\r' || *p == '\n')
-					continue;
-				if (*p == '"' || *p == '\\')
-					getk_buf_add(&fromhdr, "\\", 1);
-				getk_buf_add(&fromhdr, p, 1);
-			}
-			getk_buf_adds(&fromhdr, "\" ");
-		}
-		getk_buf_printf(&fromhdr, "<%s>", r->from);
-	}
-	memset(&m, 0, sizeof(m));
-	m.headers = r->headers;
-	m.body = r->body;
-	m.body_off = 0;
-	m.protect_subject = r->acct->protect_subject;
-	m.date = date;
-	m.message_id = mid;
-	m.from = fromhdr.data;
-	keys = calloc(r->nrcpts + 1, sizeof(*keys));
-	if (!keys) {
-		getk_buf_free(&fromhdr);
-		return fail(EX_OSERR, "out of memory");
-	}
-	/* Pass 0: the To/Cc copy; then one pass per Bcc recipient. */
-	for (i = 0; status == EX_OK && i <= r->nrcpts; i++) {
-		struct getk_spool *out = NULL;
-		size_t k;
-
-		if (i > 0 && !r->rcpts[i - 1].bcc)
-			continue;
-		list = calloc(r->nrcpts, sizeof(*list));
-		if (!list) {
-			status = fail(EX_OSERR, "out of memory");
-			break;
-		}
-		nl = nk = 0;
-		for (k = 0; k < r->nrcpts; k++) {
-			const struct rcpt *rc = &r->rcpts[k];
-
-			if (i == 0 ? rc->bcc : k != i - 1)
-				continue;
-			list[nl++] = rc->mailbox;
-			if (!plain)
-				keys[nk++] = rc->res->key;
-		}
-		if (nl == 0) {
-			free(list);
-			continue;
-		}
-		if (self && !plain)
-			keys[nk++] = self;
-		if (getk_spool_new(NULL, &out)) {
-			free(list);
-			status = fail(EX_TEMPFAIL, "cannot make a spool file: %s",
-			    strerror(errno));
-			break;
-		}
-		why[0] = '\0';
-		if (plain)
-			err = getk_pgpmime_plain(&m, out);
-		else
-			err = getk_pgpmime_encrypt(&m, keys, nk, out,
-			    encrypt_deadline(r), why, sizeof(why));
-		if (err) {
-			getk_spool_free(out);
-			free(list);
-			/* A gpg that ran out of time may do better later;
-			 * one that failed will not. */
-			status = fail(err == GETK_ERR_CRYPTO ||
-			    err == GETK_ERR_BADKEY ? EX_SOFTWARE : EX_TEMPFAIL,
-			    "cannot write the message: %s", why[0] ? why :
-			    strerror(errno));
-			break;
-		}
-		status = add_sub(r, out, list, nl);
-	}
-	free(keys);
-	getk_buf_free(&fromhdr);
-	return status;
-}
-
-int
-main(int argc, char **argv)
-{
-	struct run r;
-	struct getk_lookup_settings ls;
-	struct getk_submit_settings ss;
-	const struct getk_key *self = NULL;
-	const struct getk_result *self_res = NULL;
-	char *msg = NULL, host[256], why[512];
-	size_t i, nboxes = 0, done = 0;
-	int first = 1, status, plain = 0, code = 0;
-	int passthrough = 0;
-	enum getk_err err;
-
-	memset(&r, 0, sizeof(r));
-	getk_buf_init(&r.logline, 64 * 1024);
-	r.logger.fn = log_stderr;
-	status = parse_args(argc, argv, &r.o, &first);
-	if (status > 0)
-		drain(STDIN_FILENO);
-	if (status)
-		return status < 0 ? EX_OK : status;
-	r.logger.level = r.o.verbose;
-
+	memset(&report, 0, sizeof(report));
 	/* Read the message first: whatever happens, stdin is drained. */
-	if (getk_spool_new(NULL, &r.body)) {
-		status = fail(EX_TEMPFAIL, "cannot make a spool file: %s",
+	if (getk_spool_new(NULL, &body))
+		return fail(EX_TEMPFAIL, "cannot make a spool file: %s",
 		    strerror(errno));
+	status = read_message(STDIN_FILENO, body, &headers);
+	if (status) {
+		getk_spool_free(body);
+		return status;
+	}
+	if (getk_outgoing_new(headers, body, 0, &out))
+		return fail(EX_OSERR, "out of memory");
+	status = parse_rcpts(words, n, &boxes, &nboxes);
+	if (status)
+		goto leave;
+	err = getk_outgoing_recipients(out, boxes, nboxes, o->read_headers,
+	    why, sizeof(why));
+	if (err) {
+		status = fail(exit_for(err), "%s", why);
 		goto leave;
 	}
-	status = read_message(STDIN_FILENO, r.body, &r.headers);
-	if (status)
-		goto leave;
-	status = collect_rcpts(&r.o, argc, argv, first, r.headers, &r.rcpts,
-	    &r.nrcpts);
-	if (status)
-		goto leave;
-
-	err = getk_config_read(r.o.config_path, &r.cfg, &msg);
+	err = getk_config_read(o->config_path, &cfg, &msg);
 	if (err) {
 		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
 		    msg ? msg : getk_strerror(err));
 		goto leave;
 	}
 	/* Envelope sender: -f, else the account's from, else From. */
-	if (r.o.from) {
-		const char *w;
-
-		if (*r.o.from == '\0' || strcmp(r.o.from, "<>") == 0) {
-			r.from = strdup("");
-		} else if (getk_addr_parse(r.o.from, &r.from, &w)) {
-			status = fail(EX_USAGE, "-f %s: %s", r.o.from, w);
-			goto leave;
-		}
-	}
-	r.acct = pick_account(r.cfg, r.o.account, r.from);
-	if (!r.acct) {
-		status = fail(EX_CONFIG, "no account named %s", r.o.account);
+	if (o->from && *o->from && strcmp(o->from, "<>") != 0 &&
+	    getk_addr_parse(o->from, &from, &w)) {
+		status = fail(EX_USAGE, "-f %s: %s", o->from, w);
 		goto leave;
 	}
-	if (!r.acct->host) {
-		status = fail(EX_CONFIG, "no relay: set host in the "
-		    "configuration (see getk.conf(5))");
-		goto leave;
-	}
-	if (!r.from && r.acct->from) {
-		const char *w;
-
-		if (getk_addr_parse(r.acct->from, &r.from, &w)) {
-			status = fail(EX_CONFIG, "from %s: %s", r.acct->from, w);
-			goto leave;
-		}
-	}
-	if (!r.from)
-		r.from = header_from(r.headers);
-	if (!r.from) {
-		status = fail(EX_DATAERR, "no sender: give -f, set from, or "
-		    "put a From field in the message");
-		goto leave;
-	}
-	if (r.acct->auth && strcmp(r.acct->auth, "off") != 0 && !r.acct->user) {
-		status = fail(EX_CONFIG, "auth %s needs a user", r.acct->auth);
+	memset(&eo, 0, sizeof(eo));
+	eo.account = o->account;
+	eo.from = o->from ? from ? from : "" : NULL;
+	eo.fullname = o->fullname;
+	eo.dsn_notify = o->dsn_notify[0] ? o->dsn_notify : NULL;
+	eo.dsn_ret = o->dsn_ret[0] ? o->dsn_ret : NULL;
+	err = getk_outgoing_envelope(out, cfg, &eo, &acct, why, sizeof(why));
+	if (err) {
+		status = fail(exit_for(err), "%s", why);
 		goto leave;
 	}
 	/* One password for the relay lookup and the submission. */
-	if (r.acct->user) {
-		err = getk_account_password(r.acct, &r.password, why,
-		    sizeof(why));
-		if (err) {
-			status = fail(err == GETK_ERR_CONFIG ? EX_CONFIG :
-			    EX_OSERR, "%s", why[0] ? why : "out of memory");
-			goto leave;
-		}
-	}
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    getk_key_init() != GETK_OK) {
-		status = fail(EX_SOFTWARE, "cannot initialise libcurl or "
-		    "libgcrypt");
-		goto leave;
-	}
-
-	{
-		struct getk_pgpmime probe;
-		int claims;
-
-		memset(&probe, 0, sizeof(probe));
-		probe.headers = r.headers;
-		probe.body = r.body;
-		passthrough = getk_pgpmime_is_encrypted(&probe, why,
-		    sizeof(why), &claims);
-		if (!passthrough)
-			getk_log(&r.logger, claims ? GETK_LOG_WARN :
-			    GETK_LOG_DEBUG, "%s: %s; it is encrypted like any "
-			    "message", claims ? "the message looks encrypted "
-			    "but is no OpenPGP ciphertext" : "not ciphertext "
-			    "already", why);
-	}
-	if (passthrough) {
-		getk_log(&r.logger, GETK_LOG_INFO, "the message is OpenPGP "
-		    "ciphertext already (%s): it goes out unchanged", why);
-		plain = 1;
-		goto submit;
-	}
-
-	/* Look up every recipient and, for encrypt_to_self, the sender. */
-	r.boxes = calloc(r.nrcpts + 2, sizeof(*r.boxes));
-	if (!r.boxes) {
-		status = fail(EX_OSERR, "out of memory");
-		goto leave;
-	}
-	for (i = 0; i < r.nrcpts; i++)
-		r.boxes[nboxes++] = r.rcpts[i].mailbox;
-	if (r.acct->encrypt_to_self && !r.acct->self_key && *r.from)
-		r.boxes[nboxes++] = r.from;
-	getk_lookup_settings_init(&ls, r.acct, host, sizeof(host));
-	ls.log = &r.logger;
-	ls.relay_password = r.password;
-	status = open_cache(&r);
-	if (status)
-		goto leave;
-	ls.store = r.store;
-	err = getk_lookup(&ls, r.boxes, nboxes, &r.results, &msg);
-	if (err) {
-		status = fail(err == GETK_ERR_CONFIG ? EX_CONFIG : EX_TEMPFAIL,
-		    "%s", msg ? msg : getk_strerror(err));
-		goto leave;
-	}
-	r.nresults = nboxes;
-	/* The relay that refused the credentials for GETK will refuse
-	 * them for the submission too: say so now, not "try again". */
-	if (nboxes && r.results[0].relay_auth_failed) {
-		status = fail(EX_NOPERM, "not sent: the relay %s refused the "
-		    "credentials of user %s", r.acct->host, r.acct->user ?
-		    r.acct->user : "");
-		goto leave;
-	}
-	/* The trust rules decide, recipient by recipient: only a
-	 * recipient without any key may allow clear text; a key that
-	 * failed, a conflict or a temporary failure never do. */
-	r.sends = calloc(r.nrcpts ? r.nrcpts : 1, sizeof(*r.sends));
-	if (!r.sends) {
-		status = fail(EX_OSERR, "out of memory");
-		goto leave;
-	}
-	for (i = 0; i < r.nrcpts; i++) {
-		struct rcpt *rc = &r.rcpts[i];
-		const struct getk_result *res = &r.results[i];
-		const char *rule;
-
-		rc->res = res;
-		r.sends[i] = getk_trust_send(res->status, res->trust,
-		    r.acct->key_trust_any, r.acct->missing_key_plaintext, &rule);
-		if (res->status == GETK_STATUS_FOUND && rule)
-			fprintf(stderr, PROG ": %s: key %s: %s\n", rc->mailbox,
-			    res->key->fpr, rule);
-		else if (res->status != GETK_STATUS_FOUND)
-			fprintf(stderr, PROG ": %s: %s\n", rc->mailbox,
-			    res->reason ? res->reason : rule);
-	}
-	switch (getk_trust_send_message(r.sends, r.nrcpts)) {
-	case GETK_SEND_REFUSE:
-		status = fail(EX_UNAVAILABLE, "not sent: some recipients have "
-		    "no usable key (see above)%s", r.acct->missing_key_plaintext ?
-		    "" : "; missing_key is refuse");
-		goto leave;
-	case GETK_SEND_LATER:
-		/* An authentication or network failure never leads to clear
-		 * text, whatever missing_key says (INTERFACE.md). */
-		status = fail(EX_TEMPFAIL, "not sent: some lookups failed "
-		    "temporarily; try again later");
-		goto leave;
-	case GETK_SEND_CLEAR:
-		getk_log(&r.logger, GETK_LOG_WARN, "some recipients have no "
-		    "key at all: the message goes in clear text "
-		    "(missing_key plaintext)");
-		plain = 1;
-		break;
-	case GETK_SEND_ENCRYPT:
-		break;
-	}
-	if (!plain && r.acct->encrypt_to_self) {
-		if (r.acct->self_key) {
-			if (getk_key_engine_init() != GETK_OK) {
-				status = fail(EX_SOFTWARE, "GnuPG cannot be used");
-				goto leave;
-			}
-			err = getk_key_export_self(r.acct->self_key,
-			    getk_mono_ms() + r.acct->timeout * 1000L, &r.self,
-			    why, sizeof(why));
-			if (err) {
-				status = fail(err == GETK_ERR_TIMEOUT ||
-				    err == GETK_ERR_NOMEM ? EX_TEMPFAIL :
-				    EX_CONFIG, "self_key %s: %s",
-				    r.acct->self_key, why);
-				goto leave;
-			}
-			self = r.self;
-		} else if (*r.from) {
-			self_res = &r.results[nboxes - 1];
-			if (usable(r.acct, self_res))
-				self = self_res->key;
-			else
-				getk_log(&r.logger, GETK_LOG_WARN, "no usable "
-				    "key for the sender %s: the message goes "
-				    "without it (%s)", r.from, self_res->reason ?
-				    self_res->reason : "trust none");
-		}
-	}
-	if (!plain && getk_key_engine_init() != GETK_OK) {
-		status = fail(EX_SOFTWARE, "GnuPG cannot be used");
-		goto leave;
-	}
-
-submit:
-	status = build(&r, self, plain);
+	status = get_password(acct, &password);
 	if (status)
 		goto leave;
 	memset(&ss, 0, sizeof(ss));
-	getk_account_relay(r.acct, &ss.relay);
-	ss.password = r.password;
-	ss.ca_file = r.acct->tls_trust_file;
-	ss.connect_to = r.acct->connect_to;
-	ss.timeout_ms = r.acct->timeout * 1000;
-	getk_local_name(host, sizeof(host));
-	ss.ehlo_name = host;
-	ss.log = &r.logger;
-	ss.dsn_notify = r.o.dsn_notify[0] ? r.o.dsn_notify : NULL;
-	ss.dsn_ret = r.o.dsn_ret[0] ? r.o.dsn_ret : NULL;
-	err = getk_submit(&ss, r.subs, r.nsubs, NULL, &done, &code, why,
-	    sizeof(why));
+	ss.account = acct;
+	ss.password = password;
+	ss.log = lg;
+	err = getk_outgoing_send(out, &ss, &report);
+	status = exit_for(err);
 	if (err) {
-		status = submit_status(err);
-		if (done)
+		if (report.submitted)
 			fprintf(stderr, PROG ": %zu of %zu copies were "
-			    "submitted before the failure\n", done, r.nsubs);
-		fail(status, "not sent: %s", why);
+			    "submitted before the failure\n", report.submitted,
+			    report.tried);
+		fail(status, "not sent: %s", report.why);
 	}
-
 leave:
 	/* One log line per message, as msmtp writes it. */
-	if (r.acct && (r.acct->logfile || r.acct->syslog)) {
-		struct getk_buf *b = &r.logline;
-		off_t size;
-
-		getk_buf_printf(b, "host=%s from=%s recipients=", r.acct->host ?
-		    r.acct->host : "", r.from ? r.from : "");
-		for (i = 0; i < r.nrcpts; i++)
-			getk_buf_printf(b, "%s%s", i ? "," : "",
-			    r.rcpts[i].mailbox);
-		getk_buf_printf(b, " mode=%s keys=", r.nsubs == 0 ? "none" :
-		    !plain ? "encrypted" : r.results ? "plaintext" : "unchanged");
-		{
-			const char *sep = "";
-
-			for (i = 0; r.results && !plain && i < r.nrcpts; i++) {
-				if (!r.rcpts[i].res || !r.rcpts[i].res->key)
-					continue;
-				getk_buf_printf(b, "%s%s:%s/%s", sep,
-				    r.rcpts[i].mailbox, r.rcpts[i].res->key->fpr,
-				    getk_trust_name(r.rcpts[i].res->trust));
-				sep = ",";
-			}
-			/* Without the sender's key there is no self: entry
-			 * (getk-sendmail(8) LOGGING). */
-			if (r.nsubs && !plain && self)
-				getk_buf_printf(b, "%sself:%s", sep, self->fpr);
-		}
-		for (i = 0, size = 0; i < r.nsubs; i++)
-			size += getk_spool_size(r.out[i]);
-		getk_buf_printf(b, " size=%lld smtpstatus=%d exitcode=%s",
-		    (long long)size, code, exit_name(status));
-		log_message(r.acct, b->data ? b->data : "");
-	}
+	log_attempt(out, acct, &report, status);
+	getk_send_report_clear(&report);
+	getk_outgoing_free(out);
+	getk_config_free(cfg);
+	getk_strv_free(boxes);
+	free_password(password);
+	free(from);
 	free(msg);
-	run_free(&r);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct getk_logger lg;
+	int first = 1, status;
+
+	status = parse_args(argc, argv, &o, &first);
+	if (status > 0)
+		drain(STDIN_FILENO);
+	if (status)
+		return status < 0 ? EX_OK : status;
+	memset(&lg, 0, sizeof(lg));
+	lg.fn = log_stderr;
+	lg.level = o.verbose;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    getk_key_init() != GETK_OK) {
+		drain(STDIN_FILENO);
+		return fail(EX_SOFTWARE, "cannot initialise libcurl or "
+		    "libgcrypt");
+	}
+	status = send_message(&o, argv + first, (size_t)(argc - first), &lg);
 	curl_global_cleanup();
 	return status;
 }

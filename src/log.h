@@ -3,7 +3,8 @@
  *
  * The library never prints: it hands English messages to a callback that
  * the program supplies, together with a level.  The callback may be
- * called from several threads at once.
+ * called from several threads at once.  Beside them, the one line per
+ * message that the user's log file and syslog get.
  */
 #ifndef GETK_LOG_H
 #define GETK_LOG_H
@@ -28,5 +29,16 @@ struct getk_logger {
  */
 void getk_log(const struct getk_logger *lg, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Appends LINE, the one line a message gets, as msmtp writes it: to the
+ * file LOGFILE (made 0600: it names who wrote to whom), after the local
+ * time, and with SYSLOG_FACILITY ("on" or "LOG_USER", "LOG_MAIL",
+ * "LOG_LOCAL0" to "LOG_LOCAL7") to syslog(3) at LOG_INFO under IDENT.
+ * Either may be NULL.  A file that cannot be opened is passed over: the
+ * log never stops a message.
+ */
+void getk_log_record(const char *logfile, const char *syslog_facility,
+    const char *ident, const char *line);
 
 #endif
