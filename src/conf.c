@@ -82,6 +82,9 @@ static const struct keyword keywords[] = {
 	{ "protect_subject", KW_BOOL, F(protect_subject), NULL },
 	{ "logfile", KW_PATH, F(logfile), NULL },
 	{ "syslog", KW_SYSLOG, F(syslog), NULL },
+	{ "queue", KW_BOOL, F(queue), NULL },
+	{ "queue_dir", KW_PATH, F(queue_dir), NULL },
+	{ "queue_lifetime", KW_DURATION, F(queue_lifetime), NULL },
 };
 #undef F
 #define NKEYWORDS (sizeof(keywords) / sizeof(keywords[0]))
@@ -211,6 +214,7 @@ account_init(struct getk_account *a)
 	a->timeout = 30;
 	a->refresh_after = 7 * 86400L;
 	a->negative_ttl = 3600;
+	a->queue_lifetime = 5 * 86400L;
 	a->tls = 1;
 	a->tls_starttls = 1;
 	a->encrypt_to_self = 1;
@@ -920,6 +924,32 @@ getk_account_state_dir(const struct getk_account *account, char **r_dir)
 		err = getk_buf_printf(&b, "%s/.local/state/getk", home);
 	else
 		return GETK_ERR_CONFIG;
+	if (err) {
+		getk_buf_free(&b);
+		return err == GETK_ERR_TOOBIG ? GETK_ERR_CONFIG : err;
+	}
+	*r_dir = getk_buf_take(&b, NULL);
+	return *r_dir ? GETK_OK : GETK_ERR_NOMEM;
+}
+
+enum getk_err
+getk_account_queue_dir(const struct getk_account *account, char **r_dir)
+{
+	struct getk_buf b;
+	char *state = NULL;
+	enum getk_err err;
+
+	*r_dir = NULL;
+	if (account->queue_dir) {
+		*r_dir = strdup(account->queue_dir);
+		return *r_dir ? GETK_OK : GETK_ERR_NOMEM;
+	}
+	err = getk_account_state_dir(account, &state);
+	if (err)
+		return err;
+	getk_buf_init(&b, PATH_MAX);
+	err = getk_buf_printf(&b, "%s/queue", state);
+	free(state);
 	if (err) {
 		getk_buf_free(&b);
 		return err == GETK_ERR_TOOBIG ? GETK_ERR_CONFIG : err;

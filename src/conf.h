@@ -55,6 +55,11 @@ struct getk_account {
 	int protect_subject;
 	char *logfile;
 	char *syslog;			/* facility, or NULL: off */
+	int queue;			/* queue on: keep a message that met a
+					   temporary failure */
+	char *queue_dir;		/* path, or NULL: STATE/queue */
+	long queue_lifetime;		/* seconds before a queued message
+					   is given up */
 
 	unsigned long long set;		/* for the parser: bit i set when
 					   keyword i was given for this
@@ -153,6 +158,14 @@ int getk_relay_answers_getk(const struct getk_relay *r, const char **r_why);
  * *R_DIR.  GETK_ERR_CONFIG when none can be found, GETK_ERR_NOMEM.
  */
 enum getk_err getk_account_state_dir(const struct getk_account *account,
+    char **r_dir);
+
+/*
+ * The queue directory of ACCOUNT: queue_dir, else the "queue" directory
+ * in the state directory, as a new string in *R_DIR.  GETK_ERR_CONFIG
+ * when there is no state directory, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_account_queue_dir(const struct getk_account *account,
     char **r_dir);
 
 /* Frees a configuration; NULL is a no-op. */

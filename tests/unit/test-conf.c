@@ -177,6 +177,9 @@ check_builtin(const struct getk_account *a, const char *what)
 	CHECK_INT(a->protect_subject, 1, "%s: protect_subject on", what);
 	CHECK_STR(a->logfile, NULL, "%s: logfile", what);
 	CHECK_STR(a->syslog, NULL, "%s: syslog off", what);
+	CHECK_INT(a->queue, 0, "%s: queue off", what);
+	CHECK_STR(a->queue_dir, NULL, "%s: queue_dir in the state_dir", what);
+	CHECK_INT(a->queue_lifetime, 5 * 86400, "%s: queue_lifetime 5d", what);
 }
 
 static void
@@ -258,7 +261,10 @@ test_every_keyword(void)
 	    "self_key 0123456789ABCDEF0123456789ABCDEF01234567\n"
 	    "protect_subject off\n"
 	    "logfile ~/getk.log\n"
-	    "syslog LOG_MAIL\n";
+	    "syslog LOG_MAIL\n"
+	    "queue on\n"
+	    "queue_dir ~/queue\n"
+	    "queue_lifetime 12h\n";
 	struct getk_config *cfg = parse_ok(text, "every keyword");
 	const struct getk_account *a;
 
@@ -295,6 +301,9 @@ test_every_keyword(void)
 	CHECK_INT(a->protect_subject, 0, "protect_subject");
 	CHECK_STR(a->logfile, HOME "/getk.log", "logfile");
 	CHECK_STR(a->syslog, "LOG_MAIL", "syslog");
+	CHECK_INT(a->queue, 1, "queue");
+	CHECK_STR(a->queue_dir, HOME "/queue", "queue_dir");
+	CHECK_INT(a->queue_lifetime, 12 * 3600, "queue_lifetime");
 	check_builtin(&cfg->defaults, "defaults untouched by the account");
 	getk_config_free(cfg);
 }
@@ -318,6 +327,12 @@ test_good_values(void)
 		if (cfg)
 			CHECK_INT(acc(cfg, "a")->refresh_after,
 			    durations[i].seconds, "refresh_after %s",
+			    durations[i].arg);
+		getk_config_free(cfg);
+		cfg = good_value("queue_lifetime", durations[i].arg);
+		if (cfg)
+			CHECK_INT(acc(cfg, "a")->queue_lifetime,
+			    durations[i].seconds, "queue_lifetime %s",
 			    durations[i].arg);
 		getk_config_free(cfg);
 		cfg = good_value("negative_ttl", durations[i].arg);
@@ -1160,11 +1175,33 @@ test_read(void)
 	rmdir(dir);
 }
 
+/* Where the queue is: queue_dir, else STATE/queue. */
+static void
+test_queue_dir(void)
+{
+	struct getk_config *cfg = parse_ok("account a\nstate_dir /s/t\n"
+	    "account b\nqueue_dir /q\n", "queue_dir");
+	char *dir = NULL;
+
+	if (!cfg)
+		return;
+	CHECK(getk_account_queue_dir(acc(cfg, "a"), &dir) == GETK_OK &&
+	    dir && strcmp(dir, "/s/t/queue") == 0,
+	    "queue_dir: the queue directory of the state_dir by default");
+	free(dir);
+	dir = NULL;
+	CHECK(getk_account_queue_dir(acc(cfg, "b"), &dir) == GETK_OK &&
+	    dir && strcmp(dir, "/q") == 0, "queue_dir: as given");
+	free(dir);
+	getk_config_free(cfg);
+}
+
 int
 main(void)
 {
 	test_defaults();
 	test_every_keyword();
+	test_queue_dir();
 	test_good_values();
 	test_bad_values();
 	test_syntax();
