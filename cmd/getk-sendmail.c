@@ -4,34 +4,49 @@
  *
  * This file parses the sendmail command line, reads the message on
  * standard input and the configuration, hands the message to the send
- * pipeline of the library (src/outgoing.c), writes the log line and maps
- * the outcome to a sysexits(3) status (exit_for).
+ * pipeline of the library (src/outgoing.c) and, when it met a temporary
+ * failure under "queue on", to the queue (src/queue.c); -q runs the
+ * queue, -bp (or the name mailq) lists it.  Then it writes the log line
+ * and maps the outcome to a sysexits(3) status (exit_for).
  */
 #include <config.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "../src/addr.h"
 #include "../src/buf.h"
+#include "../src/clock.h"
 #include "../src/conf.h"
 #include "../src/key.h"
 #include "../src/log.h"
 #include "../src/message.h"
 #include "../src/outgoing.h"
+#include "../src/queue.h"
 #include "../src/spool.h"
 
 #define PROG "getk-sendmail"
 
+/* What the command line asks for. */
+enum mode {
+	MODE_SEND,		/* send the message on stdin (-bm) */
+	MODE_QUEUE,		/* -q: deliver what is due; -qf: everything */
+	MODE_LIST		/* -bp, or the name mailq: list the queue */
+};
+
 struct opts {
+	enum mode mode;
+	int force;			/* -qf */
 	const char *config_path;
 	const char *account;
 	const char *from;		/* -f / -r */
@@ -48,15 +63,21 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: " PROG " [-t] [-i] [-f ADDR] [-F NAME] [-C FILE] [-a ACCOUNT]\n"
 	    "                     [-v] [-N DSN] [-R RET] [-oXXX] [--] [RECIPIENT...]\n"
+	    "       " PROG " -q | -qf [-v] [-C FILE]\n"
+	    "       " PROG " -bp [-C FILE]    (or: mailq [-C FILE])\n"
 	    "\n"
 	    "Reads a message on standard input, encrypts it with PGP/MIME to the\n"
 	    "verified key of every recipient and submits it to the relay of the\n"
-	    "account; a message that cannot be encrypted is not sent.\n"
+	    "account; a message that cannot be encrypted is not sent.  With\n"
+	    "\"queue on\", a message that meets a temporary failure is queued.\n"
+	    "-q delivers the queued messages that are due, -qf all of them;\n"
+	    "-bp lists the queue.\n"
 	    "\n"
-	    "Exit status: 0 submitted, 64 usage, 65 message unreadable,\n"
-	    "69 a recipient has no usable key or the relay refused it,\n"
-	    "75 temporary failure, 77 relay authentication failed,\n"
-	    "78 configuration error.\n");
+	    "Exit status: 0 submitted (or queued), 64 usage, 65 message\n"
+	    "unreadable, 69 a recipient has no usable key or the relay refused\n"
+	    "it, 75 temporary failure, 77 relay authentication failed,\n"
+	    "78 configuration error.  -q: 0, 69 a message was given up,\n"
+	    "74 the queue could not be read.\n");
 }
 
 static void
@@ -135,9 +156,14 @@ dsn_notify(const char *arg, char *out, size_t outsz)
 static int
 parse_args(int argc, char **argv, struct opts *o, int *r_first)
 {
+	const char *name;
 	int i;
 
 	memset(o, 0, sizeof(*o));
+	/* Called as mailq, it lists the queue, as sendmail -bp. */
+	name = strrchr(argv[0], '/');
+	if (strcmp(name ? name + 1 : argv[0], "mailq") == 0)
+		o->mode = MODE_LIST;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *arg = NULL;
 		char c;
@@ -167,6 +193,16 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			continue;
 		}
 		c = a[1];
+		if (c == 'q') {
+			/* -q: the due messages, -qf: all (no -qINTERVAL
+			 * daemon, no -qI/-qR/-qS selection). */
+			if (strcmp(a, "-q") != 0 && strcmp(a, "-qf") != 0)
+				return fail(EX_USAGE, "%s is not supported (only "
+				    "-q and -qf)", a);
+			o->mode = MODE_QUEUE;
+			o->force = a[2] == 'f';
+			continue;
+		}
 		/* Options with an argument, attached or separate. */
 		if (strchr("fFrCaNRBhLOVXo", c)) {
 			if (c == 'o') {
@@ -221,10 +257,13 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			continue;
 		}
 		if (c == 'b') {
-			if (strcmp(a, "-bm") == 0)
+			if (strcmp(a, "-bm") == 0 || strcmp(a, "-bp") == 0) {
+				o->mode = a[2] == 'p' ? MODE_LIST : MODE_SEND;
 				continue;
+			}
 			return fail(EX_USAGE, "mode %s is not supported (only "
-			    "-bm, sending a message)", a);
+			    "-bm, sending a message, and -bp, listing the "
+			    "queue)", a);
 		}
 		/* Flag options, possibly grouped (-ti). */
 		for (const char *p = a + 1; *p; p++) {
@@ -243,6 +282,9 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			}
 		}
 	}
+	if (o->mode != MODE_SEND && i < argc)
+		return fail(EX_USAGE, "%s takes no recipients", o->mode ==
+		    MODE_LIST ? "-bp" : "-q");
 	*r_first = i;
 	return EX_OK;
 }
@@ -419,18 +461,31 @@ parse_rcpts(char *const *words, size_t n, char ***r_boxes, size_t *r_n)
 	return EX_OK;
 }
 
-/* Writes the log line of an attempt, when the account keeps a log. */
+/*
+ * Writes the log line of an attempt, when the account keeps a log; with
+ * QUEUE (what the queue did: queued, delivered, deferred, failed), also
+ * the entry ID and the REASON.
+ */
 static void
 log_attempt(const struct getk_outgoing *out, const struct getk_account *acct,
-    const struct getk_send_report *r, int status)
+    const struct getk_send_report *r, int status, const char *queue,
+    const char *id, const char *reason)
 {
+	struct getk_log_facts f;
 	struct getk_buf b;
 
 	if (!acct || (!acct->logfile && !acct->syslog))
 		return;
+	memset(&f, 0, sizeof(f));
+	f.out = out;
+	f.account = acct;
+	f.report = r;
+	f.exitcode = exit_name(status);
+	f.queue = queue;
+	f.queue_id = id;
+	f.reason = reason;
 	getk_buf_init(&b, 64 * 1024);
-	if (getk_outgoing_log_line(out, acct, r, exit_name(status), &b) ==
-	    GETK_OK)
+	if (getk_outgoing_log_line(&f, &b) == GETK_OK)
 		getk_log_record(acct->logfile, acct->syslog, PROG, b.data);
 	getk_buf_free(&b);
 }
@@ -462,6 +517,34 @@ free_password(char *password)
 }
 
 /*
+ * Queues OUT, whose attempt met the temporary failure that R tells, in
+ * its account's queue: EX_OK and the entry's id in ID, or EX_TEMPFAIL.
+ */
+static int
+enqueue(const struct getk_outgoing *out, const struct getk_account *acct,
+    const struct getk_send_report *r, char *id, size_t idsz)
+{
+	char *dir = NULL, why[1024];
+	enum getk_err err;
+
+	err = getk_account_queue_dir(acct, &dir);
+	if (err) {
+		snprintf(why, sizeof(why), "no queue_dir, state_dir, "
+		    "XDG_STATE_HOME or HOME");
+	} else {
+		err = getk_queue_add(dir, out, r->why, id, idsz, why,
+		    sizeof(why));
+	}
+	free(dir);
+	if (err)
+		return fail(EX_TEMPFAIL, "cannot queue the message: %s", why);
+	fprintf(stderr, PROG ": queued as %s (%s)%s; getk-sendmail -q "
+	    "delivers it\n", id, r->why, r->submitted ? ": the copies the "
+	    "relay took are not sent again" : "");
+	return EX_OK;
+}
+
+/*
  * Sends the message on standard input to the N recipients WORDS of the
  * command line (and, with -t, those of its header); an exit status.
  */
@@ -478,7 +561,7 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	struct getk_send_settings ss;
 	struct getk_send_report report;
 	char **boxes = NULL, *from = NULL, *msg = NULL, *password = NULL;
-	char why[1024];
+	char why[1024], id[GETK_QUEUE_ID_SIZE] = "";
 	const char *w;
 	size_t nboxes = 0;
 	int status;
@@ -536,8 +619,17 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	ss.account = acct;
 	ss.password = password;
 	ss.log = lg;
+	/* What the relay took is recorded in the copies: with a queue to
+	 * keep the rest, one failed copy need not stop the others. */
+	ss.keep_going = acct->queue;
 	err = getk_outgoing_send(out, &ss, &report);
 	status = exit_for(err);
+	if (err && acct->queue && getk_err_is_temporary(err)) {
+		status = enqueue(out, acct, &report, id, sizeof(id));
+		if (status == EX_OK)
+			goto leave;
+		status = exit_for(err);
+	}
 	if (err) {
 		if (report.submitted)
 			fprintf(stderr, PROG ": %zu of %zu copies were "
@@ -547,7 +639,8 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	}
 leave:
 	/* One log line per message, as msmtp writes it. */
-	log_attempt(out, acct, &report, status);
+	log_attempt(out, acct, &report, status, id[0] ? "queued" : NULL, id,
+	    report.why);
 	getk_send_report_clear(&report);
 	getk_outgoing_free(out);
 	getk_config_free(cfg);
@@ -555,6 +648,234 @@ leave:
 	free_password(password);
 	free(from);
 	free(msg);
+	return status;
+}
+
+/* --- -q ------------------------------------------------------------------ */
+
+/*
+ * A run of the queue: the warnings of the entry in progress are kept
+ * (the lookup engine may write from several threads), and shown only
+ * when that entry is given up or the failure needs the user, so that
+ * cron mails nothing while the queue merely waits.
+ */
+struct qrun {
+	const struct opts *o;
+	const struct getk_config *cfg;
+	pthread_mutex_t lock;
+	struct getk_buf notes;
+};
+
+static void
+log_queue(void *arg, int level, const char *msg)
+{
+	struct qrun *q = arg;
+
+	if (q->o->verbose) {
+		log_stderr(NULL, level, msg);
+		return;
+	}
+	pthread_mutex_lock(&q->lock);
+	(void)getk_buf_printf(&q->notes, PROG ": %s\n", msg);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* What a run did with one entry: on stderr when it matters, in the log. */
+static void
+queue_event(void *arg, const struct getk_queue_event *ev)
+{
+	static const char *const words[] = {
+		"delivered", "deferred", "failed", "failed"
+	};
+	struct qrun *q = arg;
+	const struct getk_account *acct = ev->account;
+	char next[32];
+	int status = exit_for(ev->err);
+	int show = ev->fate == GETK_QUEUE_GAVE_UP ||
+	    ev->fate == GETK_QUEUE_DAMAGED || (ev->fate == GETK_QUEUE_DEFERRED &&
+	    !getk_err_is_temporary(ev->err));
+
+	pthread_mutex_lock(&q->lock);
+	if (show && q->notes.len)
+		fputs(q->notes.data, stderr);
+	q->notes.len = 0;
+	pthread_mutex_unlock(&q->lock);
+	getk_duration_format((long)(ev->meta->next - getk_now()), next,
+	    sizeof(next));
+	switch (ev->fate) {
+	case GETK_QUEUE_DELIVERED:
+		if (q->o->verbose)
+			fprintf(stderr, PROG ": %s: delivered\n", ev->id);
+		break;
+	case GETK_QUEUE_DEFERRED:
+		if (show || q->o->verbose)
+			fprintf(stderr, PROG ": %s: not delivered (%s); next try "
+			    "in %s\n", ev->id, ev->why, next);
+		break;
+	case GETK_QUEUE_GAVE_UP:
+		fprintf(stderr, PROG ": %s: given up, from %s to %s%s: %s; the "
+		    "message is kept in %s (delete it when done with it)\n",
+		    ev->id, ev->out->from, ev->out->copies[0].rcpts[0],
+		    ev->out->ncopies > 1 || ev->out->copies[0].nrcpts > 1 ?
+		    " and others" : "", ev->why, ev->moved_to);
+		break;
+	case GETK_QUEUE_DAMAGED:
+		fprintf(stderr, PROG ": queue entry %s is damaged (%s): set "
+		    "aside in %s; the others are delivered\n", ev->id, ev->why,
+		    ev->moved_to);
+		/* The damaged entry's account is not known: the default
+		 * account's log gets the line. */
+		acct = getk_config_account(q->cfg, NULL);
+		break;
+	}
+	if (ev->out)
+		log_attempt(ev->out, acct, ev->report, status,
+		    words[ev->fate], ev->id, ev->why);
+	else if (acct && (acct->logfile || acct->syslog)) {
+		char line[2048];
+
+		snprintf(line, sizeof(line), "queue=damaged id=%s reason=%s",
+		    ev->id, ev->why);
+		getk_log_record(acct->logfile, acct->syslog, PROG, line);
+	}
+}
+
+/* -q, -qf: runs the queue of every account; an exit status. */
+static int
+run_queue(const struct opts *o)
+{
+	struct getk_config *cfg = NULL;
+	struct getk_queue_run_settings rs;
+	struct getk_logger lg;
+	struct qrun q;
+	char *msg = NULL, why[1024];
+	size_t gave_up = 0;
+	enum getk_err err;
+	int status;
+
+	err = getk_config_read(o->config_path, &cfg, &msg);
+	if (err) {
+		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
+		    msg ? msg : getk_strerror(err));
+		free(msg);
+		return status;
+	}
+	memset(&q, 0, sizeof(q));
+	q.o = o;
+	q.cfg = cfg;
+	pthread_mutex_init(&q.lock, NULL);
+	getk_buf_init(&q.notes, 256 * 1024);
+	memset(&lg, 0, sizeof(lg));
+	lg.fn = log_queue;
+	lg.arg = &q;
+	lg.level = o->verbose;
+	memset(&rs, 0, sizeof(rs));
+	rs.cfg = cfg;
+	rs.force = o->force;
+	rs.log = &lg;
+	rs.event = queue_event;
+	rs.arg = &q;
+	err = getk_queue_run(&rs, &gave_up, why, sizeof(why));
+	if (err)
+		fail(EX_IOERR, "%s", why[0] ? why : getk_strerror(err));
+	status = err == GETK_ERR_SYSTEM ? EX_IOERR : err ? exit_for(err) :
+	    gave_up ? EX_UNAVAILABLE : EX_OK;
+	getk_buf_free(&q.notes);
+	pthread_mutex_destroy(&q.lock);
+	getk_config_free(cfg);
+	return status;
+}
+
+/* --- -bp ------------------------------------------------------------------ */
+
+/* The listing of one queue directory, built while it is read. */
+struct listing {
+	struct getk_buf text;
+	size_t queued, failed;
+	time_t now;
+};
+
+/* Appends one entry to the listing. */
+static void
+list_entry(void *arg, const struct getk_queue_info *e)
+{
+	static const char *const states[] = { "", " (submitted)", " (refused)" };
+	struct listing *l = arg;
+	struct getk_buf *b = &l->text;
+	const struct getk_outgoing *out = e->out;
+	char age[32], next[32];
+	const char *sep = "";
+	size_t i, k;
+
+	*(e->failed ? &l->failed : &l->queued) += 1;
+	if (e->damaged) {
+		getk_buf_printf(b, "%s %s damaged: %s\n", e->id, e->failed ?
+		    "failed," : "queued,", e->damaged);
+		return;
+	}
+	getk_duration_format((long)(l->now - e->meta->created), age,
+	    sizeof(age));
+	getk_duration_format((long)(e->meta->next - l->now), next,
+	    sizeof(next));
+	getk_buf_printf(b, "%s %s age=%s tries=%u", e->id, e->failed ?
+	    "failed" : "queued", age, e->meta->tries);
+	if (!e->failed)
+		getk_buf_printf(b, " next=%s", e->meta->next > l->now ? next :
+		    "now");
+	getk_buf_printf(b, "\n  from: %s\n  to:", *out->from ? out->from :
+	    "<>");
+	for (i = 0; i < out->ncopies; i++)
+		for (k = 0; k < out->copies[i].nrcpts; k++) {
+			getk_buf_printf(b, "%s %s%s", sep, out->copies[i].rcpts[k],
+			    states[out->copies[i].state]);
+			sep = ",";
+		}
+	getk_buf_printf(b, "\n");
+	if (e->meta->error[0])
+		getk_buf_printf(b, "  last error: %s\n", e->meta->error);
+}
+
+/* -bp, mailq: lists the queue of every account; an exit status. */
+static int
+list_queue(const struct opts *o)
+{
+	struct getk_config *cfg = NULL;
+	struct listing l;
+	char **dirs = NULL, *msg = NULL, why[1024];
+	size_t n = 0, i;
+	int status = EX_OK;
+	enum getk_err err;
+
+	err = getk_config_read(o->config_path, &cfg, &msg);
+	if (err) {
+		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
+		    msg ? msg : getk_strerror(err));
+		free(msg);
+		return status;
+	}
+	err = getk_queue_dirs(cfg, &dirs, &n);
+	if (err)
+		status = fail(exit_for(err), "%s", getk_strerror(err));
+	for (i = 0; !err && i < n; i++) {
+		memset(&l, 0, sizeof(l));
+		getk_buf_init(&l.text, 0);
+		l.now = getk_now();
+		err = getk_queue_list(dirs[i], list_entry, &l, why, sizeof(why));
+		if (err) {
+			status = fail(EX_IOERR, "%s", why[0] ? why :
+			    getk_strerror(err));
+		} else if (l.queued + l.failed == 0) {
+			printf("%s: empty\n", dirs[i]);
+		} else {
+			printf("%s: %zu queued, %zu failed (kept in %s/%s)\n%s",
+			    dirs[i], l.queued, l.failed, dirs[i],
+			    GETK_QUEUE_FAILED, l.text.data ? l.text.data : "");
+		}
+		getk_buf_free(&l.text);
+		err = GETK_OK;
+	}
+	getk_strv_free(dirs);
+	getk_config_free(cfg);
 	return status;
 }
 
@@ -575,11 +896,18 @@ main(int argc, char **argv)
 	lg.level = o.verbose;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    getk_key_init() != GETK_OK) {
-		drain(STDIN_FILENO);
+		if (o.mode == MODE_SEND)
+			drain(STDIN_FILENO);
 		return fail(EX_SOFTWARE, "cannot initialise libcurl or "
 		    "libgcrypt");
 	}
-	status = send_message(&o, argv + first, (size_t)(argc - first), &lg);
+	if (o.mode == MODE_LIST)
+		status = list_queue(&o);
+	else if (o.mode == MODE_QUEUE)
+		status = run_queue(&o);
+	else
+		status = send_message(&o, argv + first, (size_t)(argc - first),
+		    &lg);
 	curl_global_cleanup();
 	return status;
 }

@@ -119,6 +119,34 @@ getk_duration_parse(const char *s, long *r_seconds)
 	return GETK_OK;
 }
 
+void
+getk_duration_format(long seconds, char *buf, size_t bufsz)
+{
+	static const struct { long secs; char unit; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t i, len = 0, shown = 0;
+
+	buf[0] = '\0';
+	if (seconds <= 0) {
+		snprintf(buf, bufsz, "0s");
+		return;
+	}
+	for (i = 0; i < 4 && shown < 2; i++) {
+		long n = seconds / units[i].secs;
+
+		if (!n && !shown)
+			continue;
+		seconds %= units[i].secs;
+		if (n)
+			len += (size_t)snprintf(buf + len, len < bufsz ?
+			    bufsz - len : 0, "%ld%c", n, units[i].unit);
+		shown++;
+		if (len >= bufsz)
+			break;
+	}
+}
+
 static const char *
 check_dns_server(const char *arg)
 {

@@ -185,4 +185,10 @@ const struct getk_account *getk_config_account(const struct getk_config *cfg,
  */
 enum getk_err getk_duration_parse(const char *s, long *r_seconds);
 
+/*
+ * Writes SECONDS as getk_duration_parse reads it, in its two largest
+ * units ("5d", "2h10m", "45s"; a negative time as 0s), into BUF.
+ */
+void getk_duration_format(long seconds, char *buf, size_t bufsz);
+
 #endif

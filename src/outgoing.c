@@ -370,11 +370,8 @@ getk_outgoing_envelope(struct getk_outgoing *o, const struct getk_config *cfg,
 	    dup_opt(opts->dsn_ret, &o->dsn_ret) ||
 	    dup_opt(opts->from, &o->from))
 		return GETK_ERR_NOMEM;
-	if (!a->host) {
-		snprintf(why, whysz, "no relay: set host in the configuration "
-		    "(see getk.conf(5))");
+	if (getk_outgoing_check_account(a, why, whysz))
 		return GETK_ERR_CONFIG;
-	}
 	if (!o->from && a->from && getk_addr_parse(a->from, &o->from, &w)) {
 		snprintf(why, whysz, "from %s: %s", a->from, w);
 		return GETK_ERR_CONFIG;
@@ -386,11 +383,23 @@ getk_outgoing_envelope(struct getk_outgoing *o, const struct getk_config *cfg,
 		    "From field in the message");
 		return GETK_ERR_SYNTAX;
 	}
+	return make_ids(o);
+}
+
+enum getk_err
+getk_outgoing_check_account(const struct getk_account *a, char *why,
+    size_t whysz)
+{
+	if (!a->host) {
+		snprintf(why, whysz, "no relay: set host in the configuration "
+		    "(see getk.conf(5))");
+		return GETK_ERR_CONFIG;
+	}
 	if (a->auth && strcmp(a->auth, "off") != 0 && !a->user) {
 		snprintf(why, whysz, "auth %s needs a user", a->auth);
 		return GETK_ERR_CONFIG;
 	}
-	return make_ids(o);
+	return GETK_OK;
 }
 
 const struct getk_account *
@@ -921,10 +930,11 @@ getk_outgoing_refused(enum getk_err err)
 /* --- the log line --------------------------------------------------- */
 
 enum getk_err
-getk_outgoing_log_line(const struct getk_outgoing *o,
-    const struct getk_account *a, const struct getk_send_report *r,
-    const char *exitcode, struct getk_buf *b)
+getk_outgoing_log_line(const struct getk_log_facts *f, struct getk_buf *b)
 {
+	const struct getk_outgoing *o = f->out;
+	const struct getk_account *a = f->account;
+	const struct getk_send_report *r = f->report;
 	static const char *const modes[] = {
 		"none", "encrypted", "plaintext", "unchanged"
 	};
@@ -963,6 +973,11 @@ getk_outgoing_log_line(const struct getk_outgoing *o,
 		err = getk_buf_printf(b, "%sself:%s", sep, r->self_fpr);
 	if (!err)
 		err = getk_buf_printf(b, " size=%lld smtpstatus=%d exitcode=%s",
-		    r->size, r->smtp_code, exitcode);
+		    r->size, r->smtp_code, f->exitcode);
+	if (!err && f->queue)
+		err = getk_buf_printf(b, " queue=%s id=%s", f->queue,
+		    f->queue_id ? f->queue_id : "");
+	if (!err && f->queue && f->reason && *f->reason)
+		err = getk_buf_printf(b, " reason=%s", f->reason);
 	return err;
 }

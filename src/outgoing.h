@@ -120,6 +120,13 @@ enum getk_err getk_outgoing_envelope(struct getk_outgoing *out,
     const struct getk_account **r_account, char *why, size_t whysz);
 
 /*
+ * Whether ACCOUNT can send at all: it names a relay (host), and a user
+ * when auth asks for one.  GETK_ERR_CONFIG with WHY.
+ */
+enum getk_err getk_outgoing_check_account(const struct getk_account *account,
+    char *why, size_t whysz);
+
+/*
  * The account of a message read back from the queue, in CFG as it is now:
  * the one it names, or the defaults section; NULL when CFG has no such
  * account.
@@ -209,15 +216,26 @@ enum getk_err getk_outgoing_send(struct getk_outgoing *out,
  */
 int getk_outgoing_refused(enum getk_err err);
 
+/* What the log line of one attempt tells. */
+struct getk_log_facts {
+	const struct getk_outgoing *out;
+	const struct getk_account *account;	/* NULL: not chosen */
+	const struct getk_send_report *report;
+	const char *exitcode;		/* the outcome's sysexits name */
+	const char *queue;		/* what the queue did: "queued",
+					   "delivered", "deferred", "failed";
+					   NULL: the queue had no part */
+	const char *queue_id;		/* the entry, with queue */
+	const char *reason;		/* why queued, deferred or failed */
+};
+
 /*
- * Appends the log line of an attempt on OUT under ACCOUNT (NULL: not
- * chosen) to B, as getk-sendmail(8) LOGGING has it:
- * "host= from= recipients= mode= keys= size= smtpstatus= exitcode=",
- * EXITCODE being the sysexits name of the outcome.  GETK_ERR_TOOBIG,
- * GETK_ERR_NOMEM.
+ * Appends the log line of an attempt to B, as getk-sendmail(8) LOGGING
+ * has it: "host= from= recipients= mode= keys= size= smtpstatus=
+ * exitcode=", then with the queue "queue= id=" and "reason=" (its text
+ * to the end of the line).  GETK_ERR_TOOBIG, GETK_ERR_NOMEM.
  */
-enum getk_err getk_outgoing_log_line(const struct getk_outgoing *out,
-    const struct getk_account *account, const struct getk_send_report *r,
-    const char *exitcode, struct getk_buf *b);
+enum getk_err getk_outgoing_log_line(const struct getk_log_facts *f,
+    struct getk_buf *b);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -52,6 +53,28 @@ getk_spool_new(const char *tmpdir, struct getk_spool **r_spool)
 		free(s);
 		return GETK_ERR_SYSTEM;
 	}
+	*r_spool = s;
+	return GETK_OK;
+}
+
+enum getk_err
+getk_spool_open(int fd, struct getk_spool **r_spool)
+{
+	struct getk_spool *s;
+	struct stat st;
+
+	*r_spool = NULL;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return GETK_ERR_SYSTEM;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return GETK_ERR_NOMEM;
+	}
+	s->fd = fd;
+	s->size = st.st_size;
 	*r_spool = s;
 	return GETK_OK;
 }

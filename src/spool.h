@@ -22,6 +22,13 @@ struct getk_spool;
  */
 enum getk_err getk_spool_new(const char *tmpdir, struct getk_spool **r_spool);
 
+/*
+ * A spool over the file open at FD, which is taken (closed by
+ * getk_spool_free) and only read: a queued message is read in place.
+ * Its size is the file's.  GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_spool_open(int fd, struct getk_spool **r_spool);
+
 /* Frees the spool and its file; NULL is a no-op. */
 void getk_spool_free(struct getk_spool *spool);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "store.h"
 
 /* "GETK" as a big-endian 32-bit number. */
@@ -107,29 +108,6 @@ query_int(struct getk_store *s, const char *sql)
 	return v;
 }
 
-/* mkdir -p with mode 0700 for the directories it makes. */
-static int
-make_dirs(const char *dir)
-{
-	char *p, *copy = strdup(dir);
-	int ret = 0;
-
-	if (!copy)
-		return -1;
-	for (p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0700) != 0 && errno != EEXIST)
-			ret = -1;
-		*p = '/';
-	}
-	if (mkdir(copy, 0700) != 0 && errno != EEXIST)
-		ret = -1;
-	free(copy);
-	return ret;
-}
-
 /* Brings the schema to SCHEMA_VERSION, or refuses a foreign file. */
 static enum getk_err
 migrate(struct getk_store *s, char *why, size_t whysz)
@@ -210,7 +188,7 @@ getk_store_open(const char *dir, int readonly, struct getk_store **r_store,
 		}
 		flags = SQLITE_OPEN_READWRITE;
 	} else {
-		if (make_dirs(dir) != 0) {
+		if (getk_mkdirs(dir) != GETK_OK) {
 			snprintf(why, whysz, "key cache: cannot create %s: %s",
 			    dir, strerror(errno));
 			err = GETK_ERR_SYSTEM;
