@@ -694,9 +694,10 @@ class Session(peerlib.LineSession):
             return
         self.rcpt_tried += 1
         specific = self.server.fail_rcpt_for.get(rcpt.lower())
-        if specific is not None:
+        if specific is not None and self.server.refuse_again(rcpt):
             await self.fail(specific)
-        elif opts.fail_rcpt is not None:
+        elif (specific is None and opts.fail_rcpt is not None
+              and self.server.refuse_again(rcpt)):
             await self.fail(opts.fail_rcpt)
         elif len(self.rcpt_to) >= MAX_RECIPIENTS:
             await self.reply("452 4.5.3 Too many recipients")
@@ -804,10 +805,20 @@ class RelayServer(peerlib.PeerServer):
                          else opts.password.encode())
         self.number = 0
         self.temp_count = 0
+        self.refused = {}
         if opts.spool is not None:
             os.makedirs(opts.spool, exist_ok=True)
             self.number = last_spool_number(opts.spool)
         self.log = peerlib.CommandLog(opts.log, MAX_LOG_LINE)
+
+    def refuse_again(self, rcpt):
+        """Whether a --fail-rcpt(-for) refusal of rcpt applies this time:
+        always, or under --fail-times N only to its first N RCPT TOs."""
+        if self.opts.fail_times is None:
+            return True
+        key = rcpt.lower()
+        self.refused[key] = self.refused.get(key, 0) + 1
+        return self.refused[key] <= self.opts.fail_times
 
     def check_credentials(self, user, password):
         """True if user and password (bytes) are --user and --password."""
@@ -913,6 +924,10 @@ def parse_args(argv):
                    metavar=("ADDR", "REPLY"),
                    help="answer RCPT TO:<ADDR> (any case) with REPLY; "
                         "repeatable")
+    f.add_argument("--fail-times", type=int, metavar="N",
+                   help="--fail-rcpt and --fail-rcpt-for refuse each "
+                        "recipient's first N RCPT TOs only, then accept it "
+                        "(greylisting); default: always")
     f.add_argument("--fail-data", metavar="REPLY",
                    help="read the message, then answer the end of DATA "
                         "with REPLY and store nothing")
@@ -960,6 +975,8 @@ def parse_args(argv):
         p.error("--max-size must be >= 1")
     if opts.delay_ms < 0:
         p.error("--delay-ms must be >= 0")
+    if opts.fail_times is not None and opts.fail_times < 1:
+        p.error("--fail-times must be >= 1")
     peerlib.check_listen_options(p, opts)
     return opts
 
