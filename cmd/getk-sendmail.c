@@ -461,6 +461,22 @@ parse_rcpts(char *const *words, size_t n, char ***r_boxes, size_t *r_n)
 	return EX_OK;
 }
 
+/* The configuration of -C, or the user's, into *R_CFG; an exit status. */
+static int
+read_config(const struct opts *o, struct getk_config **r_cfg)
+{
+	char *msg = NULL;
+	enum getk_err err;
+	int status = EX_OK;
+
+	err = getk_config_read(o->config_path, r_cfg, &msg);
+	if (err)
+		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
+		    msg ? msg : getk_strerror(err));
+	free(msg);
+	return status;
+}
+
 /*
  * Writes the log line of an attempt, when the account keeps a log; with
  * QUEUE (what the queue did: queued, delivered, deferred, failed), also
@@ -560,7 +576,7 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	struct getk_envelope_options eo;
 	struct getk_send_settings ss;
 	struct getk_send_report report;
-	char **boxes = NULL, *from = NULL, *msg = NULL, *password = NULL;
+	char **boxes = NULL, *from = NULL, *password = NULL;
 	char why[1024], id[GETK_QUEUE_ID_SIZE] = "";
 	const char *w;
 	size_t nboxes = 0;
@@ -588,12 +604,9 @@ send_message(const struct opts *o, char *const *words, size_t n,
 		status = fail(exit_for(err), "%s", why);
 		goto leave;
 	}
-	err = getk_config_read(o->config_path, &cfg, &msg);
-	if (err) {
-		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
-		    msg ? msg : getk_strerror(err));
+	status = read_config(o, &cfg);
+	if (status)
 		goto leave;
-	}
 	/* Envelope sender: -f, else the account's from, else From. */
 	if (o->from && *o->from && strcmp(o->from, "<>") != 0 &&
 	    getk_addr_parse(o->from, &from, &w)) {
@@ -647,7 +660,6 @@ leave:
 	getk_strv_free(boxes);
 	free_password(password);
 	free(from);
-	free(msg);
 	return status;
 }
 
@@ -748,18 +760,14 @@ run_queue(const struct opts *o)
 	struct getk_queue_run_settings rs;
 	struct getk_logger lg;
 	struct qrun q;
-	char *msg = NULL, why[1024];
+	char why[1024];
 	size_t gave_up = 0;
 	enum getk_err err;
 	int status;
 
-	err = getk_config_read(o->config_path, &cfg, &msg);
-	if (err) {
-		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
-		    msg ? msg : getk_strerror(err));
-		free(msg);
+	status = read_config(o, &cfg);
+	if (status)
 		return status;
-	}
 	memset(&q, 0, sizeof(q));
 	q.o = o;
 	q.cfg = cfg;
@@ -841,18 +849,14 @@ list_queue(const struct opts *o)
 {
 	struct getk_config *cfg = NULL;
 	struct listing l;
-	char **dirs = NULL, *msg = NULL, why[1024];
+	char **dirs = NULL, why[1024];
 	size_t n = 0, i;
 	int status = EX_OK;
 	enum getk_err err;
 
-	err = getk_config_read(o->config_path, &cfg, &msg);
-	if (err) {
-		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
-		    msg ? msg : getk_strerror(err));
-		free(msg);
+	status = read_config(o, &cfg);
+	if (status)
 		return status;
-	}
 	err = getk_queue_dirs(cfg, &dirs, &n);
 	if (err)
 		status = fail(exit_for(err), "%s", getk_strerror(err));

@@ -92,15 +92,20 @@ getk_file_write(int fd, const void *p, size_t len)
 	return GETK_OK;
 }
 
+void
+getk_file_abandon(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+}
+
 enum getk_err
 getk_file_close(int fd)
 {
-	int saved;
-
 	if (fsync(fd) != 0) {
-		saved = errno;
-		close(fd);
-		errno = saved;
+		getk_file_abandon(fd);
 		return GETK_ERR_SYSTEM;
 	}
 	return close(fd) == 0 ? GETK_OK : GETK_ERR_SYSTEM;
@@ -110,16 +115,14 @@ enum getk_err
 getk_write_file(int dirfd, const char *name, const void *p, size_t len)
 {
 	enum getk_err err;
-	int fd, saved;
+	int fd;
 
 	err = getk_file_create(dirfd, name, &fd);
 	if (err)
 		return err;
 	err = getk_file_write(fd, p, len);
 	if (err) {
-		saved = errno;
-		close(fd);
-		errno = saved;
+		getk_file_abandon(fd);
 		return err;
 	}
 	return getk_file_close(fd);

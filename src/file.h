@@ -39,6 +39,12 @@ enum getk_err getk_file_write(int fd, const void *p, size_t len);
 enum getk_err getk_file_close(int fd);
 
 /*
+ * Closes FD, a file being written that failed, without syncing it;
+ * errno stays that of the failure.
+ */
+void getk_file_abandon(int fd);
+
+/*
  * Writes the LEN bytes at P to a new file NAME in the directory open at
  * DIRFD (getk_file_create, then synced).  The directory is not synced:
  * see getk_replace_file.  GETK_ERR_SYSTEM (errno set).

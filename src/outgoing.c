@@ -563,9 +563,8 @@ on_lookup(struct send *sd)
 	ls.store = sd->store;
 	err = getk_lookup(&ls, sd->boxes, sd->nboxes, &sd->results, &msg);
 	if (err) {
-		send_fail(sd, err == GETK_ERR_CONFIG ? err : err ==
-		    GETK_ERR_NOMEM ? err : GETK_ERR_SYSTEM, "%s", msg ? msg :
-		    getk_strerror(err));
+		send_fail(sd, err == GETK_ERR_CONFIG || err == GETK_ERR_NOMEM ?
+		    err : GETK_ERR_SYSTEM, "%s", msg ? msg : getk_strerror(err));
 		free(msg);
 		return;
 	}

@@ -531,8 +531,6 @@ lock_now(int fd)
 	return 0;
 }
 
-/* --- adding ------------------------------------------------------------- */
-
 static enum getk_err add_fail(char *why, size_t whysz, enum getk_err err,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -554,6 +552,22 @@ add_fail(char *why, size_t whysz, enum getk_err err, const char *fmt, ...)
 }
 
 /*
+ * Opens the queue directory DIR into *R_FD; -1 and GETK_OK when there is
+ * none (an empty queue).  GETK_ERR_SYSTEM with WHY.
+ */
+static enum getk_err
+open_queue(const char *dir, int *r_fd, char *why, size_t whysz)
+{
+	*r_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*r_fd < 0 && errno != ENOENT)
+		return add_fail(why, whysz, GETK_ERR_SYSTEM, "cannot read the "
+		    "queue %s", dir);
+	return GETK_OK;
+}
+
+/* --- adding ------------------------------------------------------------- */
+
+/*
  * Writes the message of O into a new file "message" in the directory
  * open at DIRFD: its header fields as read, an empty line, its body.
  * *R_SIZE is its size.
@@ -565,7 +579,7 @@ write_message(int dirfd, const struct getk_outgoing *o, long long *r_size)
 	off_t off = o->body_off;
 	size_t i, got;
 	long long size = 0;
-	int fd, saved;
+	int fd;
 	enum getk_err err;
 
 	err = getk_file_create(dirfd, "message", &fd);
@@ -589,9 +603,7 @@ write_message(int dirfd, const struct getk_outgoing *o, long long *r_size)
 		size += (long long)got;
 	}
 	if (err) {
-		saved = errno;
-		close(fd);
-		errno = saved;
+		getk_file_abandon(fd);
 		return err;
 	}
 	*r_size = size;
@@ -880,12 +892,9 @@ getk_queue_list(const char *dir,
 	enum getk_err err;
 
 	why[0] = '\0';
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0 && errno == ENOENT)
-		return GETK_OK;
-	if (dirfd < 0)
-		return add_fail(why, whysz, GETK_ERR_SYSTEM, "cannot read the "
-		    "queue %s", dir);
+	err = open_queue(dir, &dirfd, why, whysz);
+	if (err || dirfd < 0)
+		return err;
 	err = list_dir(dir, dirfd, 0, fn, arg);
 	ffd = openat(dirfd, GETK_QUEUE_FAILED, O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC);
@@ -1337,12 +1346,9 @@ run_dir(struct runner *run, const char *dir, char *why, size_t whysz)
 	int dirfd;
 	enum getk_err err;
 
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0 && errno == ENOENT)
-		return GETK_OK;
-	if (dirfd < 0)
-		return add_fail(why, whysz, GETK_ERR_SYSTEM, "cannot read the "
-		    "queue %s", dir);
+	err = open_queue(dir, &dirfd, why, whysz);
+	if (err || dirfd < 0)
+		return err;
 	err = list_names(dirfd, is_id, &ids, &n);
 	if (err == GETK_ERR_SYSTEM)
 		add_fail(why, whysz, err, "cannot read the queue %s", dir);
