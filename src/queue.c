@@ -5,17 +5,19 @@
  * One run of one entry is a state machine, one handler per state and
  * entry_state() the one place the state changes (and logs at -vv):
  *
- *     LOCK -> READ -> DUE -> SEND -> DONE
- *                               \-> DEFER (-> GIVE_UP past the lifetime)
- *                               \-> GIVE_UP
- *                \-> DAMAGED
+ *     LOCK -> READ -> DUE -> LOAD -> SEND -> DONE
+ *                                        \-> DEFER (-> GIVE_UP, too old)
+ *                                        \-> GIVE_UP
+ *                \-------------\-> DAMAGED
  *
  * LOCK takes the entry's lock at once or passes the entry by (END);
- * READ reads its envelope and message (DAMAGED when they cannot be);
- * DUE passes by an entry not due yet; SEND runs the send pipeline on its
- * pending copies, each one recorded as the relay accepts it; DONE
- * removes a delivered entry, DEFER records a temporary failure and the
- * next try, GIVE_UP and DAMAGED move the entry to failed/.
+ * READ reads its envelope (DAMAGED when it cannot be, or the message
+ * file is not as it says); DUE passes by an entry not due yet; LOAD reads
+ * the message's header (DAMAGED when it cannot be); SEND runs the send
+ * pipeline on its pending copies, each one recorded as the relay
+ * accepts it; DONE removes a delivered entry, DEFER records a temporary
+ * failure and the next try, GIVE_UP and DAMAGED move the entry to
+ * failed/.
  */
 #include <config.h>
 
@@ -928,8 +930,9 @@ struct runner {
 
 enum entry_state {
 	ENTRY_LOCK,	/* the entry's lock, at once, or pass it by */
-	ENTRY_READ,	/* its envelope and message */
+	ENTRY_READ,	/* its envelope */
 	ENTRY_DUE,	/* due now (or forced, or past its lifetime)? */
+	ENTRY_LOAD,	/* its message, for the send pipeline */
 	ENTRY_SEND,	/* the send pipeline on its pending copies */
 	ENTRY_DONE,	/* every copy submitted: removed */
 	ENTRY_DEFER,	/* a temporary failure recorded, the next try set */
@@ -939,8 +942,8 @@ enum entry_state {
 };
 
 static const char *const entry_names[] = {
-	"LOCK", "READ", "DUE", "SEND", "DONE", "DEFER", "GIVE_UP", "DAMAGED",
-	"END"
+	"LOCK", "READ", "DUE", "LOAD", "SEND", "DONE", "DEFER", "GIVE_UP",
+	"DAMAGED", "END"
 };
 #define ENTRY_NSTATES (sizeof(entry_names) / sizeof(entry_names[0]))
 
@@ -1082,14 +1085,19 @@ on_lock(struct entry *e)
 	entry_state(e, ENTRY_READ);
 }
 
-/* READ: the envelope, then the message; damaged when either fails. */
+/*
+ * READ, LOAD: the envelope, and once the entry is due the message;
+ * damaged when either cannot be read.
+ */
 static void
-on_read(struct entry *e)
+entry_read(struct entry *e, enum entry_state next)
 {
 	enum getk_err err;
 
-	err = read_envelope(e->fd, &e->out, &e->meta, e->why, sizeof(e->why));
-	if (!err)
+	if (e->state == ENTRY_READ)
+		err = read_envelope(e->fd, &e->out, &e->meta, e->why,
+		    sizeof(e->why));
+	else
 		err = read_message(e->fd, e->out, e->why, sizeof(e->why));
 	if (err == GETK_ERR_NOMEM) {
 		e->err = err;
@@ -1100,20 +1108,32 @@ on_read(struct entry *e)
 		entry_state(e, ENTRY_DAMAGED);
 		return;
 	}
-	e->acct = getk_outgoing_account(e->out, e->run->s->cfg);
-	entry_state(e, ENTRY_DUE);
+	entry_state(e, next);
+}
+
+static void
+on_read(struct entry *e)
+{
+	entry_read(e, ENTRY_DUE);
+}
+
+static void
+on_load(struct entry *e)
+{
+	entry_read(e, ENTRY_SEND);
 }
 
 /* DUE: its next try has come, or it is forced, or past its lifetime. */
 static void
 on_due(struct entry *e)
 {
-	const struct getk_account *a = e->acct ? e->acct :
-	    &e->run->s->cfg->defaults;
+	const struct getk_account *a;
 
+	e->acct = getk_outgoing_account(e->out, e->run->s->cfg);
+	a = e->acct ? e->acct : &e->run->s->cfg->defaults;
 	e->expired = e->now - e->meta.created >= a->queue_lifetime;
 	if (e->run->s->force || e->expired || e->now >= e->meta.next) {
-		entry_state(e, ENTRY_SEND);
+		entry_state(e, ENTRY_LOAD);
 		return;
 	}
 	getk_log(e->run->s->log, GETK_LOG_INFO, "queue %s: not due for %lld "
@@ -1269,6 +1289,7 @@ static void (*const entry_handlers[ENTRY_NSTATES])(struct entry *) = {
 	[ENTRY_LOCK] = on_lock,
 	[ENTRY_READ] = on_read,
 	[ENTRY_DUE] = on_due,
+	[ENTRY_LOAD] = on_load,
 	[ENTRY_SEND] = on_send,
 	[ENTRY_DONE] = on_done,
 	[ENTRY_DEFER] = on_defer,
