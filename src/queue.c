@@ -1343,9 +1343,11 @@ remove_leftovers(int dirfd)
 	if (list_names(dirfd, is_leftover, &names, &n))
 		return;
 	for (i = 0; i < n; i++) {
-		if (names[i][1] == 'n' && (fstatat(dirfd, names[i], &st,
-		    AT_SYMLINK_NOFOLLOW) != 0 || getk_now() - st.st_mtime <
-		    STALE_NEW))
+		/* A new entry may still be written by a writer that has
+		 * not taken its lock yet: only an old one is left-over. */
+		if (strncmp(names[i], NEW_PREFIX, strlen(NEW_PREFIX)) == 0 &&
+		    (fstatat(dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    getk_now() - st.st_mtime < STALE_NEW))
 			continue;
 		fd = openat(dirfd, names[i], O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
