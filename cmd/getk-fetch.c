@@ -46,7 +46,7 @@ usage(FILE *f)
 	    "  -C, --config FILE     read only this configuration file\n"
 	    "  -a, --account NAME    use this account of the configuration\n"
 	    "  -o, --output FORMAT   armor (default), binary, fingerprint, json\n"
-	    "  -s, --sources LIST    sources in order: getk,relay,wkd,dane\n"
+	    "  -s, --sources LIST    sources in order: keyring,relay,getk,wkd,dane\n"
 	    "  -j, --jobs N          at most N connections at once (default 8)\n"
 	    "      --no-cache        neither read nor write the key cache\n"
 	    "      --refresh         re-fetch cached addresses that are due\n"
@@ -540,8 +540,8 @@ main(int argc, char **argv)
 		case 's':
 			if (getk_sources_parse(optarg, o.sources, &o.nsources)) {
 				fprintf(stderr, PROG ": bad source list %s "
-				    "(comma-separated relay, getk, wkd, "
-				    "dane)\n", optarg);
+				    "(comma-separated keyring, relay, getk, "
+				    "wkd, dane)\n", optarg);
 				return EX_USAGE;
 			}
 			break;

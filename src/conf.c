@@ -65,6 +65,7 @@ static const struct keyword keywords[] = {
 	{ "timeout", KW_SECONDS, F(timeout), NULL },
 	{ "lookup_timeout", KW_SECONDS, F(lookup_timeout), NULL },
 	{ "state_dir", KW_PATH, F(state_dir), NULL },
+	{ "keyring_home", KW_PATH, F(keyring_home), NULL },
 	{ "refresh_after", KW_DURATION, F(refresh_after), NULL },
 	{ "negative_ttl", KW_DURATION, F(negative_ttl), NULL },
 	{ "host", KW_STR, F(host), NULL },
@@ -233,11 +234,12 @@ static void
 account_init(struct getk_account *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->sources[0] = GETK_SOURCE_RELAY;
-	a->sources[1] = GETK_SOURCE_GETK;
-	a->sources[2] = GETK_SOURCE_WKD;
-	a->sources[3] = GETK_SOURCE_DANE;
-	a->nsources = 4;
+	a->sources[0] = GETK_SOURCE_KEYRING;
+	a->sources[1] = GETK_SOURCE_RELAY;
+	a->sources[2] = GETK_SOURCE_GETK;
+	a->sources[3] = GETK_SOURCE_WKD;
+	a->sources[4] = GETK_SOURCE_DANE;
+	a->nsources = 5;
 	a->getk_port = 25;
 	a->timeout = 30;
 	a->refresh_after = 7 * 86400L;

@@ -36,6 +36,9 @@ struct getk_account {
 	long lookup_timeout;		/* seconds a lookup may take in all;
 					   0: twice timeout */
 	char *state_dir;		/* path, or NULL: XDG default */
+	char *keyring_home;		/* GnuPG home of the keyring source,
+					   or NULL: $GNUPGHOME, else
+					   ~/.gnupg */
 	long refresh_after;		/* seconds */
 	long negative_ttl;		/* seconds */
 

@@ -783,6 +783,10 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 			    "%s", why);
 			continue;
 		}
+		/* The keyring is asked before the engine runs (lookup.c):
+		 * its findings come in with the addresses. */
+		if (src == GETK_SOURCE_KEYRING)
+			continue;
 		if (src < GETK_NSOURCES && !e.use[src]) {
 			e.use[src] = 1;
 			nsrc++;

@@ -12,10 +12,10 @@
 #include "trust.h"
 
 static const char *const source_names[] = { "relay", "getk", "wkd", "dane",
-    "cache" };
+    "keyring", "cache" };
 
 static const char *const trust_names[] = { "none", "dnssec", "mta-sts",
-    "webpki", "relay" };
+    "webpki", "relay", "keyring" };
 
 const char *
 getk_source_name(enum getk_source src)

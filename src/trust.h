@@ -23,9 +23,10 @@ enum getk_source {
 	GETK_SOURCE_GETK,
 	GETK_SOURCE_WKD,
 	GETK_SOURCE_DANE,
+	GETK_SOURCE_KEYRING,	/* the user's own GnuPG keyring */
 	GETK_SOURCE_CACHE
 };
-#define GETK_NSOURCES 4		/* sources a lookup can use (not cache) */
+#define GETK_NSOURCES 5		/* sources a lookup can use (not cache) */
 
 /* How well the path a key came by is authenticated (INTERFACE.md). */
 enum getk_trust {
@@ -33,7 +34,9 @@ enum getk_trust {
 	GETK_TRUST_DNSSEC,
 	GETK_TRUST_MTA_STS,
 	GETK_TRUST_WEBPKI,
-	GETK_TRUST_RELAY
+	GETK_TRUST_RELAY,
+	GETK_TRUST_KEYRING	/* gpg rates the User ID full or ultimate in
+				   the user's keyring */
 };
 
 /* The outcome of a lookup for one address. */

@@ -22,6 +22,9 @@
 #include "fuzz.h"
 #include "trust.h"
 
+/* Trust levels, none to keyring. */
+#define NTRUST (GETK_TRUST_KEYRING + 1)
+
 static const char *const fprs[] = {
 	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
@@ -171,15 +174,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < GETK_NSOURCES; i++) {
 		b = next(&p, end);
 		v[i].state = (enum getk_finding_state)(b % 5);
-		v[i].trust = (enum getk_trust)((b / 5) % 5);
+		v[i].trust = (enum getk_trust)((b / 5) % NTRUST);
 		v[i].fpr = v[i].state == GETK_FINDING_KEY ?
-		    fprs[(b / 25) % 3] : NULL;
+		    fprs[(b / (5 * NTRUST)) % 3] : NULL;
 		v[i].why = "why";
 	}
 	/* The order: a subset of the sources, each at most once. */
 	b = next(&p, end);
+	b |= next(&p, end) << 8;
 	for (i = 0; i < GETK_NSOURCES; i++) {
-		k = (b >> (2 * i)) & 3;
+		k = ((b >> (3 * i)) & 7) % GETK_NSOURCES;
 		if (!(used & (1u << k))) {
 			used |= 1u << k;
 			order[norder++] = (enum getk_source)k;
@@ -195,9 +199,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pv.offered_fpr && (!pv.pin || same(pv.offered_fpr, pv.pin)))
 		pv.offered_fpr = NULL;	/* not a state the store makes */
 	b = next(&p, end);
-	pv.key_trust = (enum getk_trust)(b % 5);
-	pv.key_fetched = now - (time_t)((b / 5) % 3) * 400000;
-	pv.key_expires = (b / 15) % 3 == 0 ? 0 : (b / 15) % 3 == 1 ?
+	pv.key_trust = (enum getk_trust)(b % NTRUST);
+	pv.key_fetched = now - (time_t)((b / NTRUST) % 3) * 400000;
+	pv.key_expires = (b / (3 * NTRUST)) % 3 == 0 ? 0 :
+	    (b / (3 * NTRUST)) % 3 == 1 ?
 	    now - 10 : now + 10;
 	pv.negative = (b >> 7) & 1;
 	pv.negative_expires = now + (next(&p, end) % 3) * 10 - 10;
@@ -205,8 +210,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&in, 0, sizeof(in));
 	b = next(&p, end);
 	in.status = (enum getk_status)(b % 5);
-	in.trust = (enum getk_trust)((b / 5) % 5);
-	in.fpr = in.status == GETK_STATUS_FOUND ? fprs[(b / 25) % 3] : NULL;
+	in.trust = (enum getk_trust)((b / 5) % NTRUST);
+	in.fpr = in.status == GETK_STATUS_FOUND ?
+	    fprs[(b / (5 * NTRUST)) % 3] : NULL;
 	b = next(&p, end);
 	in.revoked_fpr = b % 2 ? fprs[(b / 2) % 3] : "";
 	in.certified = (b >> 4) & 1;
@@ -220,7 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		b = next(&p, end);
 		each[i] = getk_trust_send((enum getk_status)(b % 5),
-		    (enum getk_trust)((b / 5) % 5), any, plaintext, &why);
+		    (enum getk_trust)((b / 5) % NTRUST), any, plaintext, &why);
 		if (each[i] == GETK_SEND_CLEAR)
 			ASSERT(b % 5 == GETK_STATUS_NOKEY && plaintext);
 		if (b % 5 == GETK_STATUS_BADKEY ||

@@ -144,11 +144,12 @@ check_list(char *const *list, const char *const *want, const char *desc)
 static void
 check_builtin(const struct getk_account *a, const char *what)
 {
-	CHECK(a->nsources == 4 && a->sources[0] == GETK_SOURCE_RELAY &&
-	    a->sources[1] == GETK_SOURCE_GETK &&
-	    a->sources[2] == GETK_SOURCE_WKD &&
-	    a->sources[3] == GETK_SOURCE_DANE,
-	    "%s: sources relay,getk,wkd,dane", what);
+	CHECK(a->nsources == 5 && a->sources[0] == GETK_SOURCE_KEYRING &&
+	    a->sources[1] == GETK_SOURCE_RELAY &&
+	    a->sources[2] == GETK_SOURCE_GETK &&
+	    a->sources[3] == GETK_SOURCE_WKD &&
+	    a->sources[4] == GETK_SOURCE_DANE,
+	    "%s: sources keyring,relay,getk,wkd,dane", what);
 	CHECK_INT(a->key_trust_any, 0, "%s: key_trust authenticated", what);
 	CHECK(a->dns_servers == NULL || a->dns_servers[0] == NULL,
 	    "%s: no dns_server", what);
@@ -160,6 +161,7 @@ check_builtin(const struct getk_account *a, const char *what)
 	CHECK_INT(a->getk_port, 25, "%s: getk_port", what);
 	CHECK_INT(a->timeout, 30, "%s: timeout", what);
 	CHECK_STR(a->state_dir, NULL, "%s: state_dir", what);
+	CHECK_STR(a->keyring_home, NULL, "%s: keyring_home", what);
 	CHECK_INT(a->refresh_after, 7 * 86400, "%s: refresh_after 7d", what);
 	CHECK_INT(a->negative_ttl, 3600, "%s: negative_ttl 1h", what);
 	CHECK_STR(a->host, NULL, "%s: host", what);
@@ -245,6 +247,7 @@ test_every_keyword(void)
 	    "getk_port 2525\n"
 	    "timeout 3600\n"
 	    "state_dir ~/state\n"
+	    "keyring_home ~/.gnupg-mail\n"
 	    "refresh_after 12h\n"
 	    "negative_ttl 30m\n"
 	    "host smtp.example.org\n"
@@ -283,6 +286,7 @@ test_every_keyword(void)
 	CHECK_INT(a->getk_port, 2525, "getk_port");
 	CHECK_INT(a->timeout, 3600, "timeout");
 	CHECK_STR(a->state_dir, HOME "/state", "state_dir");
+	CHECK_STR(a->keyring_home, HOME "/.gnupg-mail", "keyring_home");
 	CHECK_INT(a->refresh_after, 12 * 3600, "refresh_after");
 	CHECK_INT(a->negative_ttl, 30 * 60, "negative_ttl");
 	CHECK_STR(a->host, "smtp.example.org", "host");
@@ -1004,13 +1008,18 @@ test_sources(void)
 	    "a longer name is refused");
 	CHECK(getk_sources_parse("get", s, &n) == GETK_ERR_SYNTAX,
 	    "a prefix of a name is refused");
-	CHECK(getk_sources_parse("dane,wkd,getk,relay,dane", s, &n) ==
-	    GETK_ERR_SYNTAX, "five sources (one repeated) are refused");
+	CHECK(getk_sources_parse("keyring,relay,getk,wkd,dane", s, &n) ==
+	    GETK_OK && n == 5 && s[0] == GETK_SOURCE_KEYRING,
+	    "all five sources, the keyring first");
+	CHECK(getk_sources_parse("dane,wkd,getk,relay,keyring,dane", s, &n) ==
+	    GETK_ERR_SYNTAX, "six sources (one repeated) are refused");
 
 	CHECK_STR(getk_source_name(GETK_SOURCE_RELAY), "relay", "name relay");
 	CHECK_STR(getk_source_name(GETK_SOURCE_GETK), "getk", "name getk");
 	CHECK_STR(getk_source_name(GETK_SOURCE_WKD), "wkd", "name wkd");
 	CHECK_STR(getk_source_name(GETK_SOURCE_DANE), "dane", "name dane");
+	CHECK_STR(getk_source_name(GETK_SOURCE_KEYRING), "keyring",
+	    "name keyring");
 	CHECK_STR(getk_source_name(GETK_SOURCE_CACHE), "cache", "name cache");
 	CHECK_STR(getk_source_name((enum getk_source)42), "unknown",
 	    "name of an unknown source");

@@ -23,14 +23,24 @@ test_names(void)
 	enum getk_source src[GETK_NSOURCES];
 	size_t n = 99;
 	static const char *const bad[] = { "", "getk,", ",getk", "getk,getk",
-	    "cache", "GETK", "getk wkd", "keys", "relay,getk,wkd,dane,relay" };
+	    "cache", "GETK", "getk wkd", "keys", "relay,getk,wkd,dane,relay",
+	    "Keyring", "keyring,keyring", "gnupg" };
 	size_t i;
 
 	CHECK(getk_sources_parse("dane,getk", src, &n) == GETK_OK && n == 2 &&
 	    src[0] == GETK_SOURCE_DANE && src[1] == GETK_SOURCE_GETK,
 	    "sources parse in their order");
 	CHECK(getk_sources_parse("relay,getk,wkd,dane", src, &n) == GETK_OK &&
-	    n == 4, "all four sources");
+	    n == 4, "all four network sources");
+	CHECK(getk_sources_parse("keyring,relay,getk,wkd,dane", src, &n) ==
+	    GETK_OK && n == 5 && src[0] == GETK_SOURCE_KEYRING,
+	    "the keyring and the four network sources");
+	CHECK_STR(getk_source_name(GETK_SOURCE_KEYRING), "keyring",
+	    "keyring name");
+	CHECK_STR(getk_trust_name(GETK_TRUST_KEYRING), "keyring",
+	    "trust keyring name");
+	CHECK(getk_trust_parse("keyring") == GETK_TRUST_KEYRING,
+	    "trust keyring parse");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(getk_sources_parse(bad[i], src, &n) == GETK_ERR_SYNTAX &&
 		    n == 0, "source list \"%s\" refused", bad[i]);
