@@ -233,7 +233,8 @@ int
 getk_trust_wants_certification(const struct getk_pin_view *pv,
     const struct getk_pin_input *in, int key_trust_any)
 {
-	return in->status == GETK_STATUS_FOUND && !pv->offered_fpr &&
+	return in->status == GETK_STATUS_FOUND && !in->from_keyring &&
+	    !pv->offered_fpr &&
 	    accepted(in->trust, key_trust_any) &&
 	    pin_binds(pv, key_trust_any) && pv->key_fpr &&
 	    strcmp(pv->key_fpr, pv->pin) == 0 &&
@@ -305,6 +306,16 @@ getk_trust_pin(const struct getk_pin_view *pv, const struct getk_pin_input *in,
 	    strcmp(pv->key_fpr, pv->pin) == 0;
 
 	memset(r, 0, sizeof(*r));
+	if (in->status == GETK_STATUS_FOUND && in->from_keyring) {
+		/* The keyring is the record of its keys: nothing of them is
+		 * pinned, cached or kept on offer. */
+		if (in->trust != GETK_TRUST_NONE) {
+			r->action = pv->offered_fpr ? GETK_PIN_CONFLICT :
+			    GETK_PIN_KEEP;
+			return;
+		}
+		key_trust_any = 0;
+	}
 	if (in->status == GETK_STATUS_FOUND &&
 	    accepted(in->trust, key_trust_any)) {
 		pin_found(pv, in, now, key_trust_any, r);
@@ -338,6 +349,111 @@ getk_trust_pin(const struct getk_pin_view *pv, const struct getk_pin_input *in,
 	}
 	r->action = in->status == GETK_STATUS_NOKEY ? GETK_PIN_NEGATIVE :
 	    GETK_PIN_KEEP;
+}
+
+/* --- the keyring ------------------------------------------------------ */
+
+static const char *const verdict_names[] = { "none", "unusable", "lesser",
+    "full" };
+
+const char *
+getk_keyring_verdict_name(enum getk_keyring_verdict v)
+{
+	if ((size_t)v < sizeof(verdict_names) / sizeof(verdict_names[0]))
+		return verdict_names[v];
+	return "none";
+}
+
+enum getk_keyring_verdict
+getk_keyring_verdict_parse(const char *name)
+{
+	size_t v;
+
+	for (v = 0; name && v < sizeof(verdict_names) /
+	    sizeof(verdict_names[0]); v++)
+		if (strcmp(verdict_names[v], name) == 0)
+			return (enum getk_keyring_verdict)v;
+	return GETK_KEYRING_NONE;
+}
+
+enum getk_keyring_verdict
+getk_trust_keyring_rate(const struct getk_keyring_key *k)
+{
+	if (!k->has_uid)
+		return GETK_KEYRING_NONE;
+	/* A User ID that gpg calls never valid is one the user (or TOFU)
+	 * refused: not a key of trust none to offer beside the others. */
+	if (k->problem || k->validity == GETK_VALIDITY_NEVER)
+		return GETK_KEYRING_UNUSABLE;
+	if (k->validity == GETK_VALIDITY_FULL ||
+	    k->validity == GETK_VALIDITY_ULTIMATE)
+		return GETK_KEYRING_FULL;
+	return GETK_KEYRING_LESSER;
+}
+
+int
+getk_trust_keyring_better(const struct getk_keyring_key *a,
+    const struct getk_keyring_key *b)
+{
+	enum getk_keyring_verdict va = getk_trust_keyring_rate(a),
+	    vb = getk_trust_keyring_rate(b);
+
+	return va > vb || (va == vb && a->created > b->created);
+}
+
+int
+getk_trust_keyring_ask(const struct getk_keyring_memo *m, const char *state,
+    enum getk_cache_answer answer, time_t now)
+{
+	if (answer == GETK_ANSWER_CONFLICT)
+		return 0;
+	if (!m->state || !state || strcmp(m->state, state) != 0)
+		return 1;
+	switch (m->verdict) {
+	case GETK_KEYRING_NONE:
+	case GETK_KEYRING_UNUSABLE:
+		return 0;
+	case GETK_KEYRING_LESSER:
+		/* A key of trust none leaves a cached key the account
+		 * accepts as it is; anywhere else it may be the answer, and
+		 * gpg must give it. */
+		return answer != GETK_ANSWER_KEY ||
+		    (m->expires != 0 && m->expires <= now);
+	case GETK_KEYRING_FULL:
+		break;
+	}
+	return 1;
+}
+
+enum getk_keyring_use
+getk_trust_keyring_use(enum getk_keyring_verdict v,
+    enum getk_cache_answer answer)
+{
+	if (answer == GETK_ANSWER_CONFLICT)
+		return GETK_KEYRING_BESIDE;
+	if (v == GETK_KEYRING_FULL)
+		return GETK_KEYRING_ANSWERS;
+	if (v == GETK_KEYRING_LESSER && answer == GETK_ANSWER_NOKEY)
+		return GETK_KEYRING_ANSWERS;
+	return GETK_KEYRING_BESIDE;
+}
+
+enum getk_finding_state
+getk_trust_keyring_finding(enum getk_keyring_verdict v,
+    enum getk_trust *r_trust)
+{
+	*r_trust = GETK_TRUST_NONE;
+	switch (v) {
+	case GETK_KEYRING_FULL:
+		*r_trust = GETK_TRUST_KEYRING;
+		return GETK_FINDING_KEY;
+	case GETK_KEYRING_LESSER:
+		return GETK_FINDING_KEY;
+	case GETK_KEYRING_UNUSABLE:
+	case GETK_KEYRING_NONE:
+		break;
+	}
+	return GETK_FINDING_NOKEY;
 }
 
 /* --- sending ----------------------------------------------------------- */

@@ -155,6 +155,8 @@ struct getk_pin_input {
 	const char *revoked_fpr;	/* a revoked key offered, or "" */
 	int certified;			/* the pinned key certified FPR (see
 					   getk_trust_wants_certification) */
+	int from_keyring;		/* FOUND: the key is the user's
+					   keyring's (SOURCE keyring) */
 };
 
 /* What a verdict from the network does to the pin. */
@@ -203,11 +205,124 @@ int getk_trust_wants_certification(const struct getk_pin_view *pv,
  *     expired, was revoked or came by no authenticated path, by a key of
  *     an authenticated path; any other change is refused;
  *   - a failure or a "no key" does not undo a valid pinned key, but a
- *     revocation of the pinned key does.
+ *     revocation of the pinned key does;
+ *   - a key from the user's keyring is never pinned, cached or kept on
+ *     offer (the keyring is its record): one of TRUST keyring stands as
+ *     it is, one of trust none meets the pin as a key of trust none does
+ *     under key_trust authenticated, whatever KEY_TRUST_ANY says.
  */
 void getk_trust_pin(const struct getk_pin_view *pv,
     const struct getk_pin_input *in, time_t now, int key_trust_any,
     struct getk_pin_verdict *r);
+
+/* --- the keyring ------------------------------------------------------ */
+
+/* gpg's validity of a User ID in the user's keyring (gpgme's order). */
+enum getk_validity {
+	GETK_VALIDITY_UNKNOWN,
+	GETK_VALIDITY_UNDEFINED,
+	GETK_VALIDITY_NEVER,		/* gpg says it is not valid (e.g. the
+					   TOFU policy bad) */
+	GETK_VALIDITY_MARGINAL,
+	GETK_VALIDITY_FULL,
+	GETK_VALIDITY_ULTIMATE
+};
+
+/* What the keyring holds for one address, from worst to best. */
+enum getk_keyring_verdict {
+	GETK_KEYRING_NONE,	/* no key with a User ID for the address */
+	GETK_KEYRING_UNUSABLE,	/* keys for it, none usable: no key from
+				   this source */
+	GETK_KEYRING_LESSER,	/* a usable key below full validity: a key
+				   of trust none beside the other sources */
+	GETK_KEYRING_FULL	/* a usable key gpg rates full or ultimate:
+				   used as it is, TRUST keyring */
+};
+
+/* One key of the keyring as the rules see it; the caller asks gpg. */
+struct getk_keyring_key {
+	int has_uid;			/* a User ID whose addr-spec is the
+					   address (GETK.md 6.5), neither
+					   revoked nor invalid */
+	const char *problem;		/* why the key cannot be used
+					   (revoked, expired, no usable
+					   encryption subkey), or NULL */
+	enum getk_validity validity;	/* the best of those User IDs' */
+	time_t created;			/* of the primary key */
+};
+
+/* The name of a verdict ("none", "unusable", "lesser", "full"). */
+const char *getk_keyring_verdict_name(enum getk_keyring_verdict v);
+
+/* The verdict named NAME; GETK_KEYRING_NONE when unknown. */
+enum getk_keyring_verdict getk_keyring_verdict_parse(const char *name);
+
+/*
+ * The verdict on one key for the address: NONE without a User ID for
+ * it; UNUSABLE when the key has a problem or gpg rates the User ID never
+ * valid; FULL for full or ultimate validity (the user's own signatures,
+ * the web of trust or TOFU, as the user's trust model decides); else
+ * LESSER.
+ */
+enum getk_keyring_verdict getk_trust_keyring_rate(
+    const struct getk_keyring_key *k);
+
+/*
+ * Non-zero when key A is to be used rather than key B for the address:
+ * the better verdict, and between equals the newer key.
+ */
+int getk_trust_keyring_better(const struct getk_keyring_key *a,
+    const struct getk_keyring_key *b);
+
+/* What the store remembers of the keyring's last verdict on an address. */
+struct getk_keyring_memo {
+	const char *state;		/* the keyring's state then (see
+					   getk_keyring_state), or NULL when
+					   nothing is remembered */
+	enum getk_keyring_verdict verdict;
+	time_t expires;			/* LESSER or FULL: the key's expiry;
+					   0: never */
+};
+
+/*
+ * Non-zero when gpg must be asked what the keyring holds for an address
+ * whose cache answer (getk_trust_cache_answer) is ANSWER, the keyring
+ * being in STATE now.  A standing conflict needs no keyring; a keyring
+ * unchanged since it had no key or only unusable ones for the address
+ * has none now; one unchanged since it had only a key of trust none
+ * that has not expired since changes nothing where the cache answers a
+ * key.  Anything else is asked: a changed keyring, one of which nothing
+ * is remembered, and one that had a key of full validity (the keyring is
+ * the record of such keys, not getk's cache).
+ */
+int getk_trust_keyring_ask(const struct getk_keyring_memo *m,
+    const char *state, enum getk_cache_answer answer, time_t now);
+
+/* What the keyring's verdict does to the cache's answer. */
+enum getk_keyring_use {
+	GETK_KEYRING_BESIDE,	/* nothing by itself: the cache answers, or
+				   the keyring's finding goes to
+				   corroboration beside the network's */
+	GETK_KEYRING_ANSWERS	/* the keyring's key is the answer, and the
+				   network is not asked */
+};
+
+/*
+ * The keyring's verdict V on an address against the cache's ANSWER: a
+ * standing conflict stands; a key of full validity answers; a key of
+ * trust none answers where the cache remembers "no key" (as it would
+ * beside network sources that all said "no key"), and is only beside
+ * the others anywhere else: a cached key the account accepts stands.
+ */
+enum getk_keyring_use getk_trust_keyring_use(enum getk_keyring_verdict v,
+    enum getk_cache_answer answer);
+
+/*
+ * The keyring's verdict as a finding for corroboration: FULL a key of
+ * TRUST keyring, LESSER a key of trust none, UNUSABLE and NONE no key.
+ */
+enum getk_finding_state getk_trust_keyring_finding(enum getk_keyring_verdict v,
+    enum getk_trust *r_trust);
 
 /* --- sending ----------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 /*
  * fuzz-trust.c: libFuzzer target for getk's trust rules (src/trust.c).
  *
- * The input bytes pick the findings of the four sources (state, trust and
+ * The input bytes pick the findings of the five sources (state, trust and
  * one of three fingerprints), the order the sources are asked in, a cache
  * entry (pin, cached key, its trust and age, a key on offer, a "no key"),
  * a network verdict and the account's key_trust and missing_key.  The
@@ -15,7 +15,8 @@
  *   - a standing conflict is never ended by the network;
  *   - the cache answers a key only for a valid, fresh, accepted pin;
  *   - clear text is allowed only for a recipient without any key, and a
- *     message goes in clear only when no recipient refused or deferred.
+ *     message goes in clear only when no recipient refused or deferred;
+ *   - the keyring's rules (check_keyring).
  */
 #include <config.h>
 
@@ -157,6 +158,76 @@ check_answer(const struct getk_pin_view *pv, time_t now, long refresh,
 		ASSERT(pv->negative && pv->negative_expires > now);
 }
 
+/*
+ * The keyring's rules: only a key with a User ID for the address and no
+ * problem is used, and of TRUST keyring only at full or ultimate
+ * validity; gpg is skipped only for an unchanged keyring whose verdict
+ * gave nothing the cache answer lacks; the keyring answers alone only
+ * with a key of full validity, or one of trust none where the cache
+ * remembers "no key"; and its keys are never pinned, cached or offered.
+ */
+static void
+check_keyring(const uint8_t **p, const uint8_t *end,
+    const struct getk_pin_view *pv, time_t now, int any)
+{
+	static const char *const states[] = { "s0", "s1", NULL };
+	struct getk_keyring_key k;
+	struct getk_keyring_memo m;
+	struct getk_pin_input in;
+	struct getk_pin_verdict r;
+	enum getk_keyring_verdict v;
+	enum getk_cache_answer answer;
+	enum getk_trust t;
+	unsigned b = next(p, end);
+	int ask;
+
+	k.has_uid = b & 1;
+	k.problem = (b >> 1) & 1 ? "key has expired" : NULL;
+	k.validity = (enum getk_validity)((b >> 2) % 6);
+	k.created = 0;
+	v = getk_trust_keyring_rate(&k);
+	ASSERT(k.has_uid || v == GETK_KEYRING_NONE);
+	ASSERT(!k.problem || v <= GETK_KEYRING_UNUSABLE);
+	ASSERT(v != GETK_KEYRING_FULL || k.validity == GETK_VALIDITY_FULL ||
+	    k.validity == GETK_VALIDITY_ULTIMATE);
+	ASSERT(getk_trust_keyring_finding(v, &t) != GETK_FINDING_KEY ||
+	    (v >= GETK_KEYRING_LESSER &&
+	    (t == GETK_TRUST_KEYRING) == (v == GETK_KEYRING_FULL)));
+
+	b = next(p, end);
+	m.state = states[b % 3];
+	m.verdict = (enum getk_keyring_verdict)((b / 3) % 4);
+	m.expires = (b / 12) % 3 == 0 ? 0 : (b / 12) % 3 == 1 ? now - 1 :
+	    now + 1;
+	answer = (enum getk_cache_answer)((b / 36) % 4);
+	ask = getk_trust_keyring_ask(&m, "s1", answer, now);
+	if (answer == GETK_ANSWER_CONFLICT)
+		ASSERT(!ask);
+	else if (!m.state || strcmp(m.state, "s1") != 0 ||
+	    m.verdict == GETK_KEYRING_FULL)
+		ASSERT(ask);
+	if (!ask && answer != GETK_ANSWER_CONFLICT)
+		ASSERT(m.verdict <= GETK_KEYRING_UNUSABLE ||
+		    (m.verdict == GETK_KEYRING_LESSER &&
+		    answer == GETK_ANSWER_KEY));
+	if (getk_trust_keyring_use(v, answer) == GETK_KEYRING_ANSWERS)
+		ASSERT(answer != GETK_ANSWER_CONFLICT &&
+		    (v == GETK_KEYRING_FULL || (v == GETK_KEYRING_LESSER &&
+		    answer == GETK_ANSWER_NOKEY)));
+
+	memset(&in, 0, sizeof(in));
+	in.status = GETK_STATUS_FOUND;
+	in.from_keyring = 1;
+	in.trust = b & 1 ? GETK_TRUST_KEYRING : GETK_TRUST_NONE;
+	in.fpr = fprs[(b >> 1) % 3];
+	in.revoked_fpr = "";
+	getk_trust_pin(pv, &in, now, any, &r);
+	ASSERT(r.action == GETK_PIN_KEEP || r.action == GETK_PIN_FALLBACK ||
+	    r.action == GETK_PIN_CONFLICT);
+	ASSERT(r.action != GETK_PIN_CONFLICT || pv->offered_fpr);
+	ASSERT(!getk_trust_wants_certification(pv, &in, any));
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -220,6 +291,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	plaintext = (b >> 6) & 1;
 	check_pin(&pv, &in, now, any);
 	check_answer(&pv, now, 500000, any);
+	check_keyring(&p, end, &pv, now, any);
 
 	for (i = 0; i < GETK_NSOURCES; i++) {
 		const char *why = NULL;

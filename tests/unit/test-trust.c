@@ -65,7 +65,7 @@ struct f {
 
 struct corr_case {
 	const char *name;
-	struct f f[GETK_NSOURCES];	/* relay, getk, wkd, dane */
+	struct f f[GETK_NSOURCES];	/* relay, getk, wkd, dane, keyring */
 	const char *order;		/* e.g. "relay,getk,wkd,dane" */
 	enum getk_status status;
 	int chosen;			/* source, or -1 */
@@ -79,6 +79,7 @@ struct corr_case {
 #define W GETK_TRUST_WEBPKI
 #define R GETK_TRUST_RELAY
 #define ALL "relay,getk,wkd,dane"
+#define KALL "keyring,relay,getk,wkd,dane"
 
 static const struct corr_case corr_cases[] = {
 	{ "one key, trust none", { {'-'}, {'k', N, A}, {'n'}, {'n'} }, ALL,
@@ -116,6 +117,21 @@ static const struct corr_case corr_cases[] = {
 	    GETK_STATUS_NOKEY, -1, 0, 0, "no configured source has a key" },
 	{ "a key beats failures", { {'t'}, {'b'}, {'k', N, C}, {'n'} }, ALL,
 	    GETK_STATUS_FOUND, GETK_SOURCE_WKD, 1, 0, NULL },
+	{ "a lesser keyring key that agrees corroborates",
+	    { {'-'}, {'n'}, {'k', W, A}, {'n'}, {'k', N, A} }, KALL,
+	    GETK_STATUS_FOUND, GETK_SOURCE_WKD, 2, 0, NULL },
+	{ "an authenticated key beats a lesser keyring key that disagrees",
+	    { {'-'}, {'n'}, {'k', W, A}, {'n'}, {'k', N, B} }, KALL,
+	    GETK_STATUS_FOUND, GETK_SOURCE_WKD, 1, 1, NULL },
+	{ "a lesser keyring key alone is found, trust none",
+	    { {'-'}, {'n'}, {'n'}, {'n'}, {'k', N, B} }, KALL,
+	    GETK_STATUS_FOUND, GETK_SOURCE_KEYRING, 1, 0, NULL },
+	{ "the keyring first among keys of trust none",
+	    { {'-'}, {'k', N, A}, {'n'}, {'n'}, {'k', N, B} }, KALL,
+	    GETK_STATUS_FOUND, GETK_SOURCE_KEYRING, 1, 1, NULL },
+	{ "an unusable keyring key is no key",
+	    { {'-'}, {'n'}, {'n'}, {'n'}, {'n'} }, KALL,
+	    GETK_STATUS_NOKEY, -1, 0, 0, "keyring: why" },
 };
 
 static enum getk_finding_state
@@ -356,6 +372,218 @@ test_pin(void)
 	}
 }
 
+/* Keys from the keyring meet the pin. */
+struct kpin_case {
+	const char *name;
+	struct pv pv;
+	const char *fpr;
+	enum getk_trust trust;
+	int any;
+	enum getk_pin_action want;
+};
+
+static const struct kpin_case kpin_cases[] = {
+	{ "full validity, nothing pinned: not pinned", { NULL }, A,
+	    GETK_TRUST_KEYRING, 0, GETK_PIN_KEEP },
+	{ "full validity, under key_trust any: not pinned", { NULL }, A,
+	    GETK_TRUST_KEYRING, 1, GETK_PIN_KEEP },
+	{ "full validity beside another pin: used, the pin untouched",
+	    { A, A, W, 60 }, B, GETK_TRUST_KEYRING, 0, GETK_PIN_KEEP },
+	{ "full validity during a standing conflict", { A, A, W, 60, 0, B }, C,
+	    GETK_TRUST_KEYRING, 0, GETK_PIN_CONFLICT },
+	{ "trust none, nothing pinned, any: not pinned", { NULL }, A, N, 1,
+	    GETK_PIN_KEEP },
+	{ "trust none against a pin, any: the pin stands", { A, A, N, 60 }, B,
+	    N, 1, GETK_PIN_KEEP },
+	{ "trust none against an authenticated pin: the pin stands",
+	    { A, A, W, 60 }, B, N, 0, GETK_PIN_FALLBACK },
+	{ "trust none against an authenticated pin, any: never refused",
+	    { A, A, W, 60 }, B, N, 1, GETK_PIN_FALLBACK },
+	{ "trust none, the pinned key: the pin stands", { A, A, W, 60 }, A, N,
+	    0, GETK_PIN_FALLBACK },
+};
+
+static void
+test_keyring_pin(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kpin_cases) / sizeof(kpin_cases[0]); i++) {
+		const struct kpin_case *c = &kpin_cases[i];
+		struct getk_pin_view v;
+		struct getk_pin_input in;
+		struct getk_pin_verdict r;
+
+		make_view(&c->pv, &v);
+		memset(&in, 0, sizeof(in));
+		in.status = F;
+		in.fpr = c->fpr;
+		in.trust = c->trust;
+		in.revoked_fpr = "";
+		in.from_keyring = 1;
+		getk_trust_pin(&v, &in, NOW, c->any, &r);
+		CHECK_INT(r.action, c->want, "keyring pin: %s", c->name);
+		CHECK_INT(getk_trust_wants_certification(&v, &in, c->any), 0,
+		    "keyring pin: %s: no certification asked", c->name);
+	}
+}
+
+/* The keyring's rating of one key. */
+struct rate_case {
+	const char *name;
+	struct getk_keyring_key k;
+	enum getk_keyring_verdict want;
+};
+
+#define V(x) GETK_VALIDITY_##x
+#define KR(x) GETK_KEYRING_##x
+
+static const struct rate_case rate_cases[] = {
+	{ "signed by the user (full)", { 1, NULL, V(FULL) }, KR(FULL) },
+	{ "the user's own key (ultimate)", { 1, NULL, V(ULTIMATE) }, KR(FULL) },
+	{ "marginal", { 1, NULL, V(MARGINAL) }, KR(LESSER) },
+	{ "unknown validity", { 1, NULL, V(UNKNOWN) }, KR(LESSER) },
+	{ "undefined validity", { 1, NULL, V(UNDEFINED) }, KR(LESSER) },
+	{ "never valid (TOFU policy bad)", { 1, NULL, V(NEVER) },
+	    KR(UNUSABLE) },
+	{ "expired, even if full", { 1, "key has expired", V(FULL) },
+	    KR(UNUSABLE) },
+	{ "revoked, even if ultimate", { 1, "key is revoked", V(ULTIMATE) },
+	    KR(UNUSABLE) },
+	{ "no encryption subkey", { 1, "key has no usable encryption subkey",
+	    V(MARGINAL) }, KR(UNUSABLE) },
+	{ "no User ID for the address", { 0, NULL, V(ULTIMATE) }, KR(NONE) },
+	{ "no User ID, and expired", { 0, "key has expired", V(FULL) },
+	    KR(NONE) },
+};
+
+/* Whether gpg is asked, from what the store remembers. */
+struct ask_case {
+	const char *name;
+	const char *memo_state;
+	enum getk_keyring_verdict verdict;
+	long expires_in;	/* 0: never */
+	enum getk_cache_answer answer;
+	int want;
+};
+
+#define AK GETK_ANSWER_KEY
+#define AN GETK_ANSWER_NOKEY
+#define AW GETK_ANSWER_NETWORK
+#define AC GETK_ANSWER_CONFLICT
+
+static const struct ask_case ask_cases[] = {
+	{ "nothing remembered", NULL, KR(NONE), 0, AK, 1 },
+	{ "unchanged, no key then: a cache hit needs no gpg", "s1", KR(NONE), 0,
+	    AK, 0 },
+	{ "unchanged, no key then: nor a remembered no key", "s1", KR(NONE), 0,
+	    AN, 0 },
+	{ "unchanged, no key then: nor the network", "s1", KR(NONE), 0, AW, 0 },
+	{ "unchanged, unusable then", "s1", KR(UNUSABLE), 0, AK, 0 },
+	{ "changed since no key", "s0", KR(NONE), 0, AK, 1 },
+	{ "unchanged, a lesser key then, a cached key", "s1", KR(LESSER), 0,
+	    AK, 0 },
+	{ "unchanged, a lesser key then, no key cached", "s1", KR(LESSER), 0,
+	    AN, 1 },
+	{ "unchanged, a lesser key then, the network", "s1", KR(LESSER), 0,
+	    AW, 1 },
+	{ "unchanged, a lesser key that expired since", "s1", KR(LESSER), -10,
+	    AK, 1 },
+	{ "unchanged, a lesser key that expires later", "s1", KR(LESSER), 10,
+	    AK, 0 },
+	{ "unchanged, a full key then: the keyring is its record", "s1",
+	    KR(FULL), 0, AK, 1 },
+	{ "a standing conflict needs no keyring", NULL, KR(NONE), 0, AC, 0 },
+	{ "a standing conflict, keyring changed", "s0", KR(FULL), 0, AC, 0 },
+};
+
+/* What the keyring's verdict does to the cache's answer. */
+struct use_case {
+	enum getk_keyring_verdict v;
+	enum getk_cache_answer answer;
+	enum getk_keyring_use want;
+};
+
+static const struct use_case use_cases[] = {
+	{ KR(FULL), AK, GETK_KEYRING_ANSWERS },
+	{ KR(FULL), AN, GETK_KEYRING_ANSWERS },
+	{ KR(FULL), AW, GETK_KEYRING_ANSWERS },
+	{ KR(FULL), AC, GETK_KEYRING_BESIDE },
+	{ KR(LESSER), AK, GETK_KEYRING_BESIDE },
+	{ KR(LESSER), AN, GETK_KEYRING_ANSWERS },
+	{ KR(LESSER), AW, GETK_KEYRING_BESIDE },
+	{ KR(LESSER), AC, GETK_KEYRING_BESIDE },
+	{ KR(UNUSABLE), AN, GETK_KEYRING_BESIDE },
+	{ KR(UNUSABLE), AW, GETK_KEYRING_BESIDE },
+	{ KR(NONE), AK, GETK_KEYRING_BESIDE },
+	{ KR(NONE), AN, GETK_KEYRING_BESIDE },
+};
+
+static void
+test_keyring(void)
+{
+	struct getk_keyring_key a, b;
+	enum getk_trust t;
+	size_t i;
+
+	for (i = 0; i < sizeof(rate_cases) / sizeof(rate_cases[0]); i++)
+		CHECK_INT(getk_trust_keyring_rate(&rate_cases[i].k),
+		    rate_cases[i].want, "keyring rate: %s", rate_cases[i].name);
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	a.has_uid = b.has_uid = 1;
+	a.validity = V(FULL);
+	b.validity = V(MARGINAL);
+	b.created = 200;
+	a.created = 100;
+	CHECK(getk_trust_keyring_better(&a, &b) &&
+	    !getk_trust_keyring_better(&b, &a),
+	    "keyring: an older full key beats a newer marginal one");
+	b.validity = V(ULTIMATE);
+	CHECK(getk_trust_keyring_better(&b, &a) &&
+	    !getk_trust_keyring_better(&a, &b),
+	    "keyring: between two of full validity, the newer");
+	CHECK(!getk_trust_keyring_better(&a, &a), "keyring: a key is not "
+	    "better than itself");
+	b.problem = "key has expired";
+	CHECK(getk_trust_keyring_better(&a, &b), "keyring: a usable key beats "
+	    "a newer expired one");
+
+	for (i = 0; i < sizeof(ask_cases) / sizeof(ask_cases[0]); i++) {
+		const struct ask_case *c = &ask_cases[i];
+		struct getk_keyring_memo m;
+
+		m.state = c->memo_state;
+		m.verdict = c->verdict;
+		m.expires = c->expires_in ? NOW + c->expires_in : 0;
+		CHECK_INT(getk_trust_keyring_ask(&m, "s1", c->answer, NOW),
+		    c->want, "keyring ask: %s", c->name);
+	}
+	for (i = 0; i < sizeof(use_cases) / sizeof(use_cases[0]); i++)
+		CHECK_INT(getk_trust_keyring_use(use_cases[i].v,
+		    use_cases[i].answer), use_cases[i].want,
+		    "keyring use: %s key, cache answer %d",
+		    getk_keyring_verdict_name(use_cases[i].v),
+		    use_cases[i].answer);
+
+	CHECK(getk_trust_keyring_finding(KR(FULL), &t) == GETK_FINDING_KEY &&
+	    t == GETK_TRUST_KEYRING, "keyring finding: full is TRUST keyring");
+	CHECK(getk_trust_keyring_finding(KR(LESSER), &t) == GETK_FINDING_KEY &&
+	    t == GETK_TRUST_NONE, "keyring finding: lesser is trust none");
+	CHECK(getk_trust_keyring_finding(KR(UNUSABLE), &t) ==
+	    GETK_FINDING_NOKEY, "keyring finding: unusable is no key");
+	CHECK(getk_trust_keyring_finding(KR(NONE), &t) == GETK_FINDING_NOKEY,
+	    "keyring finding: none is no key");
+	for (i = 0; i <= KR(FULL); i++)
+		CHECK_INT(getk_keyring_verdict_parse(getk_keyring_verdict_name(
+		    (enum getk_keyring_verdict)i)), i, "keyring verdict name "
+		    "%s round trip", getk_keyring_verdict_name(
+		    (enum getk_keyring_verdict)i));
+	CHECK_INT(getk_keyring_verdict_parse("bogus"), KR(NONE),
+	    "keyring verdict: unknown name");
+}
+
 struct send_case {
 	enum getk_status status;
 	enum getk_trust trust;
@@ -377,6 +605,7 @@ static const struct send_case send_cases[] = {
 	{ GETK_STATUS_CONFLICT, W, 0, 0, GETK_SEND_REFUSE },
 	{ TF, N, 0, 1, GETK_SEND_LATER },
 	{ TF, N, 1, 0, GETK_SEND_LATER },
+	{ F, GETK_TRUST_KEYRING, 0, 0, GETK_SEND_ENCRYPT },
 };
 
 static void
@@ -425,6 +654,8 @@ main(void)
 	test_corroborate();
 	test_cache_answer();
 	test_pin();
+	test_keyring_pin();
+	test_keyring();
 	test_send();
 	return done_testing();
 }
