@@ -1,7 +1,7 @@
 /*
  * store.c: the key cache and pins in SQLite.
  *
- * Schema version 2 (PRAGMA user_version), application id "GETK".  The
+ * Schema version 3 (PRAGMA user_version), application id "GETK".  The
  * migrations array takes a database from any older version to the
  * current one, each step in its own transaction.
  */
@@ -76,6 +76,15 @@ static const char *const migrations[] = {
 	"  policy TEXT NOT NULL,"
 	"  fetched INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL);",
+	/* 2 -> 3: what the user's keyring held for an address, and the
+	 * keyring's state then, so that an unchanged keyring needs no gpg
+	 * run.  The keyring's keys themselves are never stored. */
+	"CREATE TABLE keyring ("
+	"  address TEXT PRIMARY KEY,"
+	"  state TEXT NOT NULL,"
+	"  verdict TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL DEFAULT 0,"
+	"  checked INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -278,6 +287,8 @@ getk_store_entry_free(struct getk_store_entry *entry)
 	getk_store_key_free(entry->offered);
 	free(entry->pin);
 	free(entry->negative);
+	free(entry->keyring_state);
+	free(entry->keyring_verdict);
 	free(entry);
 }
 
@@ -382,6 +393,30 @@ select_text_time(struct getk_store *s, const char *sql, const char *address,
 	return err;
 }
 
+/* The keyring's remembered verdict on ADDRESS into E, if any. */
+static enum getk_err
+select_keyring(struct getk_store *s, const char *address,
+    struct getk_store_entry *e, char *why, size_t whysz)
+{
+	sqlite3_stmt *st = NULL;
+	enum getk_err err = GETK_OK;
+	int rc;
+
+	rc = select_one(s, "SELECT state, verdict, expires FROM keyring WHERE "
+	    "address = ?", address, &st);
+	if (rc == SQLITE_ROW) {
+		e->keyring_state = col_text(st, 0);
+		e->keyring_verdict = col_text(st, 1);
+		e->keyring_expires = (time_t)sqlite3_column_int64(st, 2);
+		if (!e->keyring_state || !e->keyring_verdict)
+			err = GETK_ERR_NOMEM;
+	} else if (rc != SQLITE_DONE) {
+		err = db_fail(s, "read", why, whysz);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 enum getk_err
 getk_store_get(struct getk_store *store, const char *address,
     struct getk_store_entry **r_entry, char *why, size_t whysz)
@@ -413,6 +448,8 @@ getk_store_get(struct getk_store *store, const char *address,
 		err = select_key(store, "SELECT address, fingerprint, keydata, "
 		    "sources, trust, fetched, fetched, expires FROM offered "
 		    "WHERE address = ?", address, &e->offered, why, whysz);
+	if (!err)
+		err = select_keyring(store, address, e, why, whysz);
 leave:
 	exec(store, "COMMIT");
 	if (err) {
@@ -597,6 +634,23 @@ getk_store_put_negative(struct getk_store *store, const char *address,
 }
 
 enum getk_err
+getk_store_put_keyring(struct getk_store *store, const char *address,
+    const char *state, const char *verdict, time_t expires, time_t now,
+    char *why, size_t whysz)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return db_fail(store, "write", why, whysz);
+	rc = prepare_bind(store, &st, "INSERT OR REPLACE INTO keyring "
+	    "(address, state, verdict, expires, checked) VALUES (?, ?, ?, ?, ?)",
+	    "tttii", address, state, verdict, (long long)expires,
+	    (long long)now);
+	return finish(store, run(st, rc), "write", why, whysz);
+}
+
+enum getk_err
 getk_store_put_offered(struct getk_store *store,
     const struct getk_store_key *key, const char *pinned_fpr, time_t now,
     char *why, size_t whysz)
@@ -681,7 +735,7 @@ getk_store_forget(struct getk_store *store, const char *address, time_t now,
     char *why, size_t whysz)
 {
 	static const char *const tables[] = { "keys", "pins", "negative",
-	    "offered" };
+	    "offered", "keyring" };
 	sqlite3_stmt *st;
 	char sql[64];
 	int rc = SQLITE_OK, changed = 0;

@@ -5,9 +5,10 @@
  * file 0600), in WAL mode so that readers never wait for a writer.  Per
  * address it keeps the verified key, the pin (the fingerprint that may
  * be used without the user's say), a negative entry ("no key" until it
- * expires), a key offered in place of the pinned one (for --accept), and
- * a history of changes.  Every change is one transaction: a process
- * killed at any point leaves the previous state readable.
+ * expires), a key offered in place of the pinned one (for --accept), a
+ * history of changes, and what the user's keyring held for it when last
+ * asked (never the keyring's keys).  Every change is one transaction: a
+ * process killed at any point leaves the previous state readable.
  *
  * The schema carries a version (PRAGMA user_version) and an application
  * id; a file that is not a getk database is refused, never overwritten.
@@ -49,6 +50,13 @@ struct getk_store_entry {
 	char *negative;			/* "no key" reason, or NULL */
 	time_t negative_expires;
 	struct getk_store_key *offered;	/* refused key, or NULL */
+	/* What the user's keyring held for the address when last asked:
+	 * the keyring's state then (getk_keyring_state), the verdict's
+	 * name (trust.h) and the key's expiry; NULL when nothing is
+	 * remembered.  The keyring's keys are never stored. */
+	char *keyring_state;
+	char *keyring_verdict;
+	time_t keyring_expires;
 };
 
 /*
@@ -112,6 +120,15 @@ enum getk_err getk_store_touch(struct getk_store *store, const char *address,
 enum getk_err getk_store_put_negative(struct getk_store *store,
     const char *address, const char *reason, time_t now, time_t expires,
     char *why, size_t whysz);
+
+/*
+ * Remembers that the user's keyring, in STATE at NOW, gave VERDICT for
+ * ADDRESS, of a key expiring at EXPIRES (0: never, or no key), in place
+ * of what was remembered before.  GETK_ERR_SYSTEM.
+ */
+enum getk_err getk_store_put_keyring(struct getk_store *store,
+    const char *address, const char *state, const char *verdict,
+    time_t expires, time_t now, char *why, size_t whysz);
 
 /*
  * Keeps KEY as offered in place of the pinned key (for --accept) and
