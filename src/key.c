@@ -150,9 +150,8 @@ newest_selfsig(const char *mailbox, gpgme_key_t key)
 	return best ? best : key->subkeys->timestamp;
 }
 
-/* Why KEY is not usable for MAILBOX, or NULL when it is. */
-static const char *
-key_problem(const char *mailbox, gpgme_key_t key)
+const char *
+getk_key_problem(const char *mailbox, gpgme_key_t key)
 {
 	gpgme_user_id_t uid;
 	gpgme_subkey_t sk;
@@ -166,10 +165,10 @@ key_problem(const char *mailbox, gpgme_key_t key)
 		return "key has expired";
 	if (key->invalid || key->disabled)
 		return "key is invalid";
-	for (uid = key->uids; uid; uid = uid->next)
+	for (uid = key->uids; mailbox && uid; uid = uid->next)
 		if (uid_usable(mailbox, uid))
 			has_uid = 1;
-	if (!has_uid)
+	if (mailbox && !has_uid)
 		return "key has no valid User ID for the address";
 	for (sk = key->subkeys; sk; sk = sk->next)
 		if (subkey_encrypts(sk))
@@ -200,7 +199,7 @@ pick_key(struct getk_gpg *g, const char *mailbox, gpgme_key_t *r_best,
 	gpgme_key_t k;
 
 	while ((k = getk_gpg_next_key(g)) != NULL) {
-		const char *p = key_problem(mailbox, k);
+		const char *p = getk_key_problem(mailbox, k);
 		time_t t;
 
 		if (p) {
@@ -299,8 +298,8 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 	if (err)
 		goto leave;
 	ctx = getk_gpg_ctx(g);
-	/* gpg compares mbox case-insensitively; key_problem() then applies
-	 * the stricter rule of GETK.md 6.5. */
+	/* gpg compares mbox case-insensitively; getk_key_problem() then
+	 * applies the stricter rule of GETK.md 6.5. */
 	if (getk_buf_printf(&filter, "keep-uid=mbox = %s", mailbox)) {
 		err = GETK_ERR_NOMEM;
 		goto leave;

@@ -83,6 +83,15 @@ enum getk_err getk_key_certifies(const unsigned char *old_key, size_t old_len,
 enum getk_err getk_key_export_self(const char *fpr, long deadline_ms,
     struct getk_key **r_key, char *why, size_t whysz);
 
+/*
+ * Why the key KEY, as gpgme lists it, cannot be used for MAILBOX (GETK.md
+ * 6.5: revoked, expired, invalid or disabled, no valid User ID for the
+ * mailbox, no usable encryption subkey), or NULL when it can.  With
+ * MAILBOX NULL no User ID is required.  The string is static.
+ */
+struct _gpgme_key;
+const char *getk_key_problem(const char *mailbox, struct _gpgme_key *key);
+
 /* A new key record holding a copy of LEN bytes at DATA. */
 enum getk_err getk_key_from_data(const unsigned char *data, size_t len,
     const char *fpr, time_t created, time_t expires, struct getk_key **r_key);

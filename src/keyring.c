@@ -1,0 +1,768 @@
+/*
+ * keyring.c: the keyring source (keyring.h): the state of a GnuPG home,
+ * a private copy of it for gpg, and the listing and export of keys there
+ * with gpgme.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gcrypt.h>
+#include <gpgme.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "buf.h"
+#include "keyring.h"
+
+/*
+ * The files of a GnuPG home that decide what gpg lists: the public
+ * keyring (a keybox, or the keyring of gpg before 2.1), the trustdb, the
+ * TOFU database with its journal, and gpg.conf.  The copy takes these
+ * (gpg.conf only in part), and the state is made of them.
+ */
+static const char *const home_files[] = { "pubring.kbx", "pubring.gpg",
+    "trustdb.gpg", "tofu.db", "tofu.db-wal", "tofu.db-journal", "gpg.conf" };
+#define NHOME_FILES (sizeof(home_files) / sizeof(home_files[0]))
+
+/* The files whose gpg lock (dotlock) says that a gpg is changing them. */
+static const char *const locked_files[] = { "pubring.kbx", "pubring.gpg",
+    "trustdb.gpg" };
+
+/*
+ * The gpg.conf options that change which keys gpg rates valid; the copy
+ * gets these and nothing else of the user's gpg.conf (no keyserver, no
+ * agent, no extra keyrings).
+ */
+static const char *const trust_options[] = { "trust-model", "always-trust",
+    "trusted-key", "marginals-needed", "completes-needed", "max-cert-depth",
+    "min-cert-level", "tofu-default-policy", "ignore-time-conflict",
+    "ignore-valid-from" };
+
+/* Largest gpg.conf read for its trust options. */
+#define CONF_MAX (64 * 1024)
+
+struct getk_keyring {
+	char *home;		/* the user's home, for messages */
+	char *copy;		/* the private home gpg works in */
+	gpgme_ctx_t ctx;
+	gpgme_error_t gpg_error;	/* the first failure gpg reported in
+					   a status line, but "no key" */
+};
+
+enum getk_err
+getk_keyring_home(const char *home, char **r_home)
+{
+	const char *gnupghome = getenv("GNUPGHOME"), *user = getenv("HOME");
+	struct getk_buf b;
+	enum getk_err err;
+
+	*r_home = NULL;
+	getk_buf_init(&b, PATH_MAX);
+	if (home && *home)
+		err = getk_buf_adds(&b, home);
+	else if (gnupghome && *gnupghome)
+		err = getk_buf_adds(&b, gnupghome);
+	else if (user && *user)
+		err = getk_buf_printf(&b, "%s/.gnupg", user);
+	else
+		return GETK_ERR_CONFIG;
+	if (err) {
+		getk_buf_free(&b);
+		return err == GETK_ERR_TOOBIG ? GETK_ERR_CONFIG : err;
+	}
+	*r_home = getk_buf_take(&b, NULL);
+	return *r_home ? GETK_OK : GETK_ERR_NOMEM;
+}
+
+/* Non-zero when NAME is a regular file (symbolic links followed). */
+static int
+is_file(const char *home, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", home, name) >=
+	    sizeof(path))
+		return 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+void
+getk_keyring_state(const char *home, char r_state[65], int *r_present)
+{
+	unsigned char md[32];
+	struct getk_buf b;
+	struct stat st;
+	char path[PATH_MAX];
+	size_t i;
+	enum getk_err err;
+
+	r_state[0] = '\0';
+	*r_present = is_file(home, "pubring.kbx") ||
+	    is_file(home, "pubring.gpg");
+	getk_buf_init(&b, 64 * 1024);
+	err = getk_buf_printf(&b, "%s\n", home);
+	for (i = 0; !err && i < NHOME_FILES; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", home,
+		    home_files[i]) >= sizeof(path) || stat(path, &st) != 0) {
+			err = getk_buf_printf(&b, "%s -\n", home_files[i]);
+			continue;
+		}
+		/* The change time catches a file rewritten within the
+		 * resolution of its modification time, or set back. */
+		err = getk_buf_printf(&b, "%s %llu %llu %o %lld %lld.%09ld "
+		    "%lld.%09ld\n", home_files[i], (unsigned long long)st.st_dev,
+		    (unsigned long long)st.st_ino, (unsigned)st.st_mode,
+		    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+		    st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
+		    st.st_ctim.tv_nsec);
+	}
+	if (!err) {
+		/* Without a state, nothing remembered ever matches. */
+		gcry_md_hash_buffer(GCRY_MD_SHA256, md, b.data, b.len);
+		for (i = 0; i < sizeof(md); i++)
+			snprintf(r_state + 2 * i, 3, "%02x", md[i]);
+	}
+	getk_buf_free(&b);
+}
+
+/*
+ * Non-zero when another live process holds gpg's lock on NAME in HOME:
+ * NAME.lock (GnuPG's dotlock) names the holder's process and host.  A
+ * lock of a process that is gone is stale, as gpg would find it too.  A
+ * lock of another host cannot be checked and counts as held.
+ */
+static int
+held_lock(const char *home, const char *name, long *r_pid)
+{
+	char path[PATH_MAX], buf[256], *nl;
+	struct utsname un;
+	ssize_t len;
+	long pid;
+	int fd;
+
+	*r_pid = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s.lock", home, name) >=
+	    sizeof(path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	pid = strtol(buf, &nl, 10);
+	if (pid <= 0 || *nl != '\n')
+		return 0;
+	*r_pid = pid;
+	nl++;
+	nl[strcspn(nl, "\n")] = '\0';
+	if (*nl && uname(&un) == 0 && strcmp(nl, un.nodename) != 0)
+		return 1;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * Copies the file NAME of HOME into the directory COPY with MODE, if it
+ * exists.  A file that is not regular is refused: gpg would not read it
+ * either, and a FIFO would block.
+ */
+static enum getk_err
+copy_file(const char *home, const char *name, const char *copy, mode_t mode,
+    char *why, size_t whysz)
+{
+	char from[PATH_MAX], to[PATH_MAX], buf[64 * 1024];
+	struct stat st;
+	ssize_t len;
+	int in = -1, out = -1;
+	enum getk_err err = GETK_ERR_SYSTEM;
+
+	if ((size_t)snprintf(from, sizeof(from), "%s/%s", home, name) >=
+	    sizeof(from) || (size_t)snprintf(to, sizeof(to), "%s/%s", copy,
+	    name) >= sizeof(to)) {
+		snprintf(why, whysz, "%s: the path is too long", home);
+		return GETK_ERR_SYSTEM;
+	}
+	in = open(from, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (in < 0 && (errno == ENOENT || errno == ENOTDIR))
+		return GETK_OK;
+	if (in < 0 || fstat(in, &st) != 0) {
+		snprintf(why, whysz, "cannot read %s: %s", from,
+		    strerror(errno));
+		goto leave;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whysz, "cannot read %s: not a regular file",
+		    from);
+		goto leave;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (out < 0) {
+		snprintf(why, whysz, "cannot copy %s: %s", from,
+		    strerror(errno));
+		goto leave;
+	}
+	while ((len = read(in, buf, sizeof(buf))) != 0) {
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0 || write(out, buf, (size_t)len) != len) {
+			snprintf(why, whysz, "cannot copy %s: %s", from,
+			    strerror(errno));
+			goto leave;
+		}
+	}
+	err = GETK_OK;
+leave:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) != 0 && !err) {
+		snprintf(why, whysz, "cannot copy %s: %s", from,
+		    strerror(errno));
+		err = GETK_ERR_SYSTEM;
+	}
+	return err;
+}
+
+/* Non-zero when the gpg.conf line LINE sets an option that decides
+ * validity. */
+static int
+trust_line(const char *line, size_t len)
+{
+	size_t i, k;
+
+	while (len && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	for (k = 0; k < len && line[k] != ' ' && line[k] != '\t'; k++)
+		;
+	for (i = 0; i < sizeof(trust_options) / sizeof(trust_options[0]); i++)
+		if (strlen(trust_options[i]) == k &&
+		    memcmp(trust_options[i], line, k) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Writes the copy's gpg.conf: the trust options of HOME's gpg.conf, so
+ * that gpg rates keys under the user's trust model, and no agent.
+ */
+static enum getk_err
+write_conf(const char *home, const char *copy, char *why, size_t whysz)
+{
+	struct getk_buf conf;
+	char path[PATH_MAX], *text = NULL;
+	FILE *f = NULL;
+	size_t len = 0, pos, end;
+	enum getk_err err = GETK_ERR_SYSTEM;
+	int fd;
+
+	getk_buf_init(&conf, CONF_MAX + 64);
+	if ((size_t)snprintf(path, sizeof(path), "%s/gpg.conf", home) <
+	    sizeof(path) && (f = fopen(path, "re")) != NULL) {
+		text = malloc(CONF_MAX);
+		if (!text) {
+			fclose(f);
+			return GETK_ERR_NOMEM;
+		}
+		len = fread(text, 1, CONF_MAX, f);
+		fclose(f);
+	}
+	for (pos = 0; pos < len; pos = end + 1) {
+		for (end = pos; end < len && text[end] != '\n'; end++)
+			;
+		if (trust_line(text + pos, end - pos) &&
+		    getk_buf_add(&conf, text + pos, end - pos) == GETK_OK)
+			getk_buf_adds(&conf, "\n");
+	}
+	free(text);
+	if (getk_buf_adds(&conf, "no-autostart\n")) {
+		getk_buf_free(&conf);
+		return GETK_ERR_NOMEM;
+	}
+	snprintf(path, sizeof(path), "%s/gpg.conf", copy);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0 && write(fd, conf.data, conf.len) == (ssize_t)conf.len)
+		err = GETK_OK;
+	if (fd >= 0 && close(fd) != 0)
+		err = GETK_ERR_SYSTEM;
+	if (err)
+		snprintf(why, whysz, "cannot write %s: %s", path,
+		    strerror(errno));
+	getk_buf_free(&conf);
+	return err;
+}
+
+/* Notes the first failure gpg reports ("ERROR keylist.getkey CODE"). */
+static gpgme_error_t
+status_cb(void *arg, const char *keyword, const char *args)
+{
+	struct getk_keyring *kr = arg;
+	const char *code;
+
+	if (!keyword || strcmp(keyword, "ERROR") != 0 || !args || kr->gpg_error)
+		return 0;
+	code = strchr(args, ' ');
+	if (code) {
+		gpgme_error_t e = (gpgme_error_t)strtoul(code + 1, NULL, 10);
+
+		/* "No public key" is only a pattern that matched nothing. */
+		if (gpg_err_code(e) != GPG_ERR_NO_PUBKEY &&
+		    gpg_err_code(e) != GPG_ERR_NO_ERROR)
+			kr->gpg_error = e;
+	}
+	return 0;
+}
+
+void
+getk_keyring_close(struct getk_keyring *kr)
+{
+	if (!kr)
+		return;
+	if (kr->ctx)
+		gpgme_release(kr->ctx);
+	getk_key_rmhome(kr->copy);
+	free(kr->home);
+	free(kr);
+}
+
+enum getk_err
+getk_keyring_open(const char *home, const char *tmpdir,
+    struct getk_keyring **r_kr, char *why, size_t whysz)
+{
+	struct getk_keyring *kr = NULL;
+	gpgme_error_t gerr;
+	size_t i;
+	long pid;
+	enum getk_err err;
+
+	*r_kr = NULL;
+	why[0] = '\0';
+	if (!is_file(home, "pubring.kbx") && !is_file(home, "pubring.gpg")) {
+		snprintf(why, whysz, "no keyring at %s", home);
+		return GETK_ERR_NOKEY;
+	}
+	for (i = 0; i < sizeof(locked_files) / sizeof(locked_files[0]); i++) {
+		if (held_lock(home, locked_files[i], &pid)) {
+			snprintf(why, whysz, "the keyring at %s is locked: "
+			    "process %ld holds %s.lock (a gpg changing it?); "
+			    "not read this time", home, pid, locked_files[i]);
+			return GETK_ERR_TEMPFAIL;
+		}
+	}
+	kr = calloc(1, sizeof(*kr));
+	if (!kr || !(kr->home = strdup(home))) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	err = getk_key_tmphome(tmpdir, &kr->copy);
+	if (err) {
+		snprintf(why, whysz, "cannot make a temporary GnuPG home: %s",
+		    strerror(errno));
+		goto leave;
+	}
+	/* The copy's keyring is read only: gpg then skips its compaction
+	 * run (a copy written beside it).  Its trustdb is gpg's to check
+	 * and update. */
+	for (i = 0; !err && i < NHOME_FILES; i++)
+		if (strcmp(home_files[i], "gpg.conf") != 0)
+			err = copy_file(home, home_files[i], kr->copy,
+			    strncmp(home_files[i], "pubring.", 8) == 0 ?
+			    0400 : 0600, why, whysz);
+	if (!err)
+		err = write_conf(home, kr->copy, why, whysz);
+	if (err)
+		goto leave;
+	gerr = gpgme_new(&kr->ctx);
+	if (!gerr)
+		gerr = gpgme_set_protocol(kr->ctx, GPGME_PROTOCOL_OpenPGP);
+	if (!gerr)
+		gerr = gpgme_ctx_set_engine_info(kr->ctx, GPGME_PROTOCOL_OpenPGP,
+		    NULL, kr->copy);
+	/* gpgme reports a keyring it cannot read as an empty listing; the
+	 * status lines tell. */
+	if (!gerr)
+		gerr = gpgme_set_ctx_flag(kr->ctx, "full-status", "1");
+	if (!gerr)
+		gerr = gpgme_set_keylist_mode(kr->ctx, GPGME_KEYLIST_MODE_LOCAL);
+	if (gerr) {
+		err = gpg_err_code(gerr) == GPG_ERR_ENOMEM ? GETK_ERR_NOMEM :
+		    GETK_ERR_CRYPTO;
+		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
+		goto leave;
+	}
+	gpgme_set_status_cb(kr->ctx, status_cb, kr);
+	*r_kr = kr;
+	kr = NULL;
+leave:
+	getk_keyring_close(kr);
+	return err;
+}
+
+/* gpgme's validity as the trust rules name it. */
+static enum getk_validity
+validity_of(gpgme_validity_t v)
+{
+	switch (v) {
+	case GPGME_VALIDITY_UNDEFINED: return GETK_VALIDITY_UNDEFINED;
+	case GPGME_VALIDITY_NEVER: return GETK_VALIDITY_NEVER;
+	case GPGME_VALIDITY_MARGINAL: return GETK_VALIDITY_MARGINAL;
+	case GPGME_VALIDITY_FULL: return GETK_VALIDITY_FULL;
+	case GPGME_VALIDITY_ULTIMATE: return GETK_VALIDITY_ULTIMATE;
+	case GPGME_VALIDITY_UNKNOWN: break;
+	}
+	return GETK_VALIDITY_UNKNOWN;
+}
+
+/* Copies the fingerprint FPR, upper-cased, into OUT (41 bytes). */
+static void
+upper_fpr(const char *fpr, char out[41])
+{
+	char *c;
+
+	snprintf(out, 41, "%s", fpr ? fpr : "");
+	for (c = out; *c; c++)
+		if (*c >= 'a' && *c <= 'f')
+			*c = (char)(*c - 'a' + 'A');
+}
+
+/*
+ * Rates the listed key K for MAILBOX and keeps it in F (with its view
+ * in BEST) when it is better than what F holds.
+ */
+static void
+take_key(const char *mailbox, gpgme_key_t k, struct getk_keyring_key *best,
+    struct getk_keyring_find *f)
+{
+	struct getk_keyring_key v;
+	gpgme_user_id_t uid;
+	int names = 0;
+
+	memset(&v, 0, sizeof(v));
+	if (!k->subkeys || !k->subkeys->fpr)
+		return;
+	for (uid = k->uids; uid; uid = uid->next) {
+		if (!uid->address || !getk_mailbox_match(mailbox, uid->address))
+			continue;
+		names = 1;
+		if (uid->revoked || uid->invalid)
+			continue;
+		if (!v.has_uid || validity_of(uid->validity) > v.validity)
+			v.validity = validity_of(uid->validity);
+		v.has_uid = 1;
+	}
+	if (names && k->revoked && !f->revoked[0])
+		upper_fpr(k->subkeys->fpr, f->revoked);
+	if (!v.has_uid)
+		return;
+	v.problem = getk_key_problem(mailbox, k);
+	v.created = k->subkeys->timestamp > 0 ? k->subkeys->timestamp : 0;
+	if (f->verdict != GETK_KEYRING_NONE && !getk_trust_keyring_better(&v,
+	    best))
+		return;
+	*best = v;
+	f->verdict = getk_trust_keyring_rate(&v);
+	upper_fpr(k->subkeys->fpr, f->fpr);
+	f->created = v.created;
+	f->expires = k->subkeys->expires > 0 ? k->subkeys->expires : 0;
+	snprintf(f->why, sizeof(f->why), "%s", v.problem ? v.problem :
+	    v.validity == GETK_VALIDITY_NEVER ? "gpg rates its User ID for "
+	    "the address never valid" : "");
+}
+
+/* The error of a listing or export that gpg reported, if any. */
+static enum getk_err
+gpg_failed(struct getk_keyring *kr, gpgme_error_t gerr, const char *what,
+    char *why, size_t whysz)
+{
+	if (!gerr || gpg_err_code(gerr) == GPG_ERR_EOF)
+		gerr = kr->gpg_error;
+	if (!gerr)
+		return GETK_OK;
+	snprintf(why, whysz, "gpg cannot %s the keyring at %s: %s", what,
+	    kr->home, gpgme_strerror(gerr));
+	return gpg_err_code(gerr) == GPG_ERR_ENOMEM ? GETK_ERR_NOMEM :
+	    GETK_ERR_CRYPTO;
+}
+
+enum getk_err
+getk_keyring_list(struct getk_keyring *kr, const char *const *mailboxes,
+    size_t n, struct getk_keyring_find *finds, char *why, size_t whysz)
+{
+	struct getk_keyring_key *best = NULL;
+	const char **patterns = NULL;
+	gpgme_key_t k;
+	gpgme_error_t gerr;
+	size_t i;
+	enum getk_err err = GETK_ERR_NOMEM;
+
+	why[0] = '\0';
+	memset(finds, 0, n * sizeof(*finds));
+	if (n == 0)
+		return GETK_OK;
+	best = calloc(n, sizeof(*best));
+	patterns = calloc(n + 1, sizeof(*patterns));
+	if (!best || !patterns)
+		goto leave;
+	for (i = 0; i < n; i++) {
+		struct getk_buf b;
+
+		/* <MAILBOX>: gpg's exact match of the addr-spec, which
+		 * getk_mailbox_match then makes as strict as GETK.md 6.5. */
+		getk_buf_init(&b, 1024);
+		if (getk_buf_printf(&b, "<%s>", mailboxes[i]) ||
+		    !(patterns[i] = getk_buf_take(&b, NULL)))
+			goto leave;
+	}
+	kr->gpg_error = 0;
+	gerr = gpgme_op_keylist_ext_start(kr->ctx, patterns, 0, 0);
+	while (!gerr && !(gerr = gpgme_op_keylist_next(kr->ctx, &k))) {
+		for (i = 0; i < n; i++)
+			take_key(mailboxes[i], k, &best[i], &finds[i]);
+		gpgme_key_unref(k);
+	}
+	err = gpg_failed(kr, gerr, "list", why, whysz);
+	if (err)
+		memset(finds, 0, n * sizeof(*finds));
+leave:
+	for (i = 0; patterns && i < n; i++)
+		free((char *)patterns[i]);
+	free(patterns);
+	free(best);
+	return err;
+}
+
+/*
+ * The length of the OpenPGP packet at P (header and body, RFC 4880 4.2)
+ * with LEN octets left, its header's length in *R_HDR and its type in
+ * *R_TAG; 0 when it is malformed or runs past the end.  No key packet
+ * has a partial or indeterminate length.
+ */
+static size_t
+packet_len(const unsigned char *p, size_t len, size_t *r_hdr, unsigned *r_tag)
+{
+	size_t hdr, body = 0, i;
+
+	if (len < 2 || !(p[0] & 0x80))
+		return 0;
+	if (p[0] & 0x40) {
+		*r_tag = p[0] & 0x3f;
+		if (p[1] < 192) {
+			hdr = 2;
+			body = p[1];
+		} else if (p[1] < 224 && len >= 3) {
+			hdr = 3;
+			body = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
+		} else if (p[1] == 255 && len >= 6) {
+			hdr = 6;
+			for (i = 2; i < 6; i++)
+				body = body << 8 | p[i];
+		} else {
+			return 0;
+		}
+	} else {
+		*r_tag = (p[0] >> 2) & 0xf;
+		if ((p[0] & 3) == 3)
+			return 0;
+		hdr = 1 + ((size_t)1 << (p[0] & 3));
+		if (len < hdr)
+			return 0;
+		for (i = 1; i < hdr; i++)
+			body = body << 8 | p[i];
+	}
+	if (body > len - hdr)
+		return 0;
+	*r_hdr = hdr;
+	return hdr + body;
+}
+
+/*
+ * The fingerprint of the version 4 public key packet body B (LEN octets)
+ * into FPR, upper-case hex: SHA-1 of 0x99, the two-octet body length and
+ * the body (RFC 4880 12.2).  Non-zero when it is no such body.
+ */
+static int
+v4_fpr(const unsigned char *b, size_t len, char fpr[41])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char head[3];
+	const unsigned char *md;
+	gcry_md_hd_t h;
+	size_t i;
+
+	if (len < 1 || b[0] != 4 || len > 0xffff ||
+	    gcry_md_open(&h, GCRY_MD_SHA1, 0))
+		return 1;
+	head[0] = 0x99;
+	head[1] = (unsigned char)(len >> 8);
+	head[2] = (unsigned char)len;
+	gcry_md_write(h, head, sizeof(head));
+	gcry_md_write(h, b, len);
+	md = gcry_md_read(h, GCRY_MD_SHA1);
+	for (i = 0; i < 20; i++) {
+		fpr[2 * i] = hex[md[i] >> 4];
+		fpr[2 * i + 1] = hex[md[i] & 15];
+	}
+	fpr[40] = '\0';
+	gcry_md_close(h);
+	return 0;
+}
+
+/*
+ * Splits the LEN octets at P, gpg's export of several keys, at each
+ * public key packet, and gives each key whose fingerprint is one of the
+ * N FPRS to KEYS at its index.
+ */
+static enum getk_err
+split_keys(const unsigned char *p, size_t len, const char *const *fprs,
+    size_t n, const time_t *created, const time_t *expires,
+    struct getk_key **keys, char *why, size_t whysz)
+{
+	size_t pos = 0, start, plen, hdr, i;
+	unsigned tag = 0;
+	char fpr[41];
+	enum getk_err err;
+
+	while (pos < len) {
+		start = pos;
+		plen = packet_len(p + pos, len - pos, &hdr, &tag);
+		if (!plen || tag != 6 || v4_fpr(p + pos + hdr, plen - hdr,
+		    fpr)) {
+			snprintf(why, whysz, "gpg exported something other "
+			    "than version 4 keys at octet %zu", pos);
+			return GETK_ERR_CRYPTO;
+		}
+		for (pos += plen; pos < len; pos += plen) {
+			plen = packet_len(p + pos, len - pos, &hdr, &tag);
+			if (!plen) {
+				snprintf(why, whysz, "gpg exported a malformed "
+				    "packet at octet %zu", pos);
+				return GETK_ERR_CRYPTO;
+			}
+			if (tag == 6)
+				break;
+		}
+		for (i = 0; i < n; i++) {
+			if (keys[i] || strcasecmp(fprs[i], fpr) != 0)
+				continue;
+			err = getk_key_from_data(p + start, pos - start, fpr,
+			    created ? created[i] : 0, expires ? expires[i] : 0,
+			    &keys[i]);
+			if (err)
+				return err;
+		}
+	}
+	return GETK_OK;
+}
+
+enum getk_err
+getk_keyring_export(struct getk_keyring *kr, const char *const *fprs,
+    size_t n, const time_t *created, const time_t *expires,
+    struct getk_key **keys, char *why, size_t whysz)
+{
+	const char **patterns = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_error_t gerr;
+	char *data = NULL;
+	size_t len = 0, i;
+	enum getk_err err = GETK_ERR_NOMEM;
+
+	why[0] = '\0';
+	memset(keys, 0, n * sizeof(*keys));
+	if (n == 0)
+		return GETK_OK;
+	patterns = calloc(n + 1, sizeof(*patterns));
+	if (!patterns)
+		goto leave;
+	for (i = 0; i < n; i++)
+		patterns[i] = fprs[i];
+	kr->gpg_error = 0;
+	gerr = gpgme_data_new(&out);
+	if (!gerr) {
+		gpgme_set_armor(kr->ctx, 0);
+		gerr = gpgme_op_export_ext(kr->ctx, patterns,
+		    GPGME_EXPORT_MODE_MINIMAL, out);
+	}
+	err = gpg_failed(kr, gerr, "export from", why, whysz);
+	if (err)
+		goto leave;
+	data = gpgme_data_release_and_get_mem(out, &len);
+	out = NULL;
+	err = split_keys((const unsigned char *)data, data ? len : 0, fprs, n,
+	    created, expires, keys, why, whysz);
+	for (i = 0; !err && i < n; i++) {
+		if (!keys[i]) {
+			snprintf(why, whysz, "the key %s is not in the keyring "
+			    "at %s", fprs[i], kr->home);
+			err = GETK_ERR_NOKEY;
+		}
+	}
+leave:
+	for (i = 0; err && i < n; i++) {
+		getk_key_free(keys[i]);
+		keys[i] = NULL;
+	}
+	gpgme_free(data);
+	gpgme_data_release(out);
+	free(patterns);
+	return err;
+}
+
+enum getk_err
+getk_keyring_self_key(const char *home, const char *fpr, const char *tmpdir,
+    struct getk_key **r_key, char *why, size_t whysz)
+{
+	struct getk_keyring *kr = NULL;
+	gpgme_key_t k = NULL;
+	gpgme_error_t gerr;
+	const char *problem, *fprs[1];
+	char upper[41];
+	time_t expires;
+	enum getk_err err;
+
+	*r_key = NULL;
+	err = getk_keyring_open(home, tmpdir, &kr, why, whysz);
+	if (err)
+		goto leave;
+	gerr = gpgme_op_keylist_start(kr->ctx, fpr, 0);
+	if (!gerr)
+		gerr = gpgme_op_keylist_next(kr->ctx, &k);
+	gpgme_op_keylist_end(kr->ctx);
+	if (!k) {
+		err = gpg_failed(kr, gerr, "list", why, whysz);
+		if (!err) {
+			err = GETK_ERR_NOKEY;
+			snprintf(why, whysz, "no key %s in the keyring at %s",
+			    fpr, home);
+		}
+		goto leave;
+	}
+	problem = getk_key_problem(NULL, k);
+	if (problem) {
+		err = GETK_ERR_BADKEY;
+		snprintf(why, whysz, "%s in the keyring at %s: %s", fpr, home,
+		    problem);
+		goto leave;
+	}
+	upper_fpr(k->subkeys->fpr, upper);
+	fprs[0] = upper;
+	expires = k->subkeys->expires > 0 ? k->subkeys->expires : 0;
+	err = getk_keyring_export(kr, fprs, 1, NULL, &expires, r_key, why,
+	    whysz);
+leave:
+	if (k)
+		gpgme_key_unref(k);
+	getk_keyring_close(kr);
+	return err;
+}
