@@ -746,13 +746,60 @@ store_policies(struct engine *e)
 }
 
 /*
+ * Asks the network sources of E about all its addresses, and waits for
+ * them to be done.  *DNS receives the resolver (the caller frees it).
+ */
+static enum getk_err
+ask_network(struct engine *e, struct getk_dns **dns,
+    char (*names)[QNAME_MAX], char **r_msg)
+{
+	const struct getk_lookup_settings *s = e->s;
+	enum getk_err err;
+	size_t k;
+
+	err = find_domains(e);
+	if (!err && (e->use[GETK_SOURCE_WKD] || e->use[GETK_SOURCE_GETK]))
+		err = getk_https_share_new(&e->https);
+	if (!err)
+		err = getk_pool_new(s->jobs ? s->jobs : 8, &e->pool);
+	if (err)
+		return err;
+	if (e->use[GETK_SOURCE_RELAY])
+		getk_pool_add(e->pool, TAG_SOURCE, getk_source_relay, e);
+	if (e->use[GETK_SOURCE_GETK] || e->use[GETK_SOURCE_WKD] ||
+	    e->use[GETK_SOURCE_DANE]) {
+		err = open_dns(s, dns, r_msg);
+		if (!err)
+			err = round1(e, *dns, names);
+		if (err)
+			return err;
+		after_round1(e);
+	}
+	if (e->use[GETK_SOURCE_GETK]) {
+		err = round2(e, *dns);
+		getk_pool_wait(e->pool, TAG_POLICY);
+		if (err)
+			return err;
+		for (k = 0; k < e->ndomains; k++)
+			if (e->domains[k].status == F_UNASKED)
+				assign_modes(e, &e->domains[k]);
+		err = start_groups(e);
+		if (err)
+			return err;
+	}
+	getk_pool_wait(e->pool, TAG_SOURCE);
+	return GETK_OK;
+}
+
+/*
  * Asks the network about the N addresses of BOXES and fills RESULTS,
  * whose address members are set already.
  */
 enum getk_err
 getk_engine_run(const struct getk_lookup_settings *settings,
     const char **boxes, size_t n, struct getk_result *results,
-    struct getk_store_entry *const *known, char **r_msg)
+    struct getk_store_entry *const *known, struct finding *keyring,
+    char **r_msg)
 {
 	struct engine e;
 	struct getk_dns *dns = NULL;
@@ -792,7 +839,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 			nsrc++;
 		}
 	}
-	if (!nsrc || n == 0)
+	if (n == 0 || (!nsrc && !keyring))
 		goto leave;
 
 	/* Round 1 asks at most 4 names per domain and 2 per address. */
@@ -809,39 +856,16 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		e.addrs[i].mailbox = boxes[i];
 		e.addrs[i].pending = nsrc;
 		pthread_mutex_init(&e.addrs[i].verify_lock, NULL);
+		if (keyring) {
+			e.addrs[i].f[GETK_SOURCE_KEYRING] = keyring[i];
+			keyring[i].key = NULL;
+		}
 	}
-	err = find_domains(&e);
-	if (!err && (e.use[GETK_SOURCE_WKD] || e.use[GETK_SOURCE_GETK]))
-		err = getk_https_share_new(&e.https);
-	if (!err)
-		err = getk_pool_new(settings->jobs ? settings->jobs : 8,
-		    &e.pool);
-	if (err)
-		goto leave;
-	if (e.use[GETK_SOURCE_RELAY])
-		getk_pool_add(e.pool, TAG_SOURCE, getk_source_relay, &e);
-	if (e.use[GETK_SOURCE_GETK] || e.use[GETK_SOURCE_WKD] ||
-	    e.use[GETK_SOURCE_DANE]) {
-		err = open_dns(settings, &dns, r_msg);
-		if (!err)
-			err = round1(&e, dns, names);
-		if (err)
-			goto leave;
-		after_round1(&e);
-	}
-	if (e.use[GETK_SOURCE_GETK]) {
-		err = round2(&e, dns);
-		getk_pool_wait(e.pool, TAG_POLICY);
-		if (err)
-			goto leave;
-		for (k = 0; k < e.ndomains; k++)
-			if (e.domains[k].status == F_UNASKED)
-				assign_modes(&e, &e.domains[k]);
-		err = start_groups(&e);
+	if (nsrc) {
+		err = ask_network(&e, &dns, names, r_msg);
 		if (err)
 			goto leave;
 	}
-	getk_pool_wait(e.pool, TAG_SOURCE);
 	for (i = 0; i < n; i++) {
 		corroborate(&e, &e.addrs[i], &results[i]);
 		results[i].relay_auth_failed = e.relay_auth_failed;

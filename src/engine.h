@@ -191,10 +191,14 @@ void getk_source_policy(void *domain);
 /*
  * Asks the network about the N addresses of BOXES and fills RESULTS,
  * whose address members are set already; KNOWN (or NULL) is what the
- * cache held for each.  As getk_lookup for errors.
+ * cache held for each, KEYRING (or NULL) what the keyring source found
+ * for each (lookup.c asks it first), which corroboration counts beside
+ * the network's findings; the engine takes the keys of KEYRING.  As
+ * getk_lookup for errors.
  */
 enum getk_err getk_engine_run(const struct getk_lookup_settings *settings,
     const char **boxes, size_t n, struct getk_result *results,
-    struct getk_store_entry *const *known, char **r_msg);
+    struct getk_store_entry *const *known, struct finding *keyring,
+    char **r_msg);
 
 #endif

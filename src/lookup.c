@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "getkreply.h"
 #include "host.h"
+#include "keyring.h"
 
 void
 getk_results_free(struct getk_result *results, size_t n)
@@ -51,6 +52,7 @@ getk_lookup_settings_init(struct getk_lookup_settings *ls,
 	getk_local_name(host, hostsz);
 	ls->ehlo_name = host;
 	ls->key_trust_any = a->key_trust_any;
+	ls->keyring_home = a->keyring_home;
 	ls->refresh_after = a->refresh_after;
 	ls->negative_ttl = a->negative_ttl;
 	getk_account_relay(a, &ls->relay);
@@ -145,19 +147,35 @@ standing_conflict(struct getk_result *r, const struct getk_store_entry *ce)
 }
 
 /*
- * Answers R from the cache when the trust rules allow it: a standing
- * conflict, a fresh pinned key, or a remembered "no key".  Returns 1 when
- * it answered.
+ * What the trust rules let the cache answer for CE at NOW; under
+ * --refresh only a standing conflict counts.
  */
-static int
-cache_answer(const struct getk_lookup_settings *s, struct getk_result *r,
+static enum getk_cache_answer
+answer_of(const struct getk_lookup_settings *s,
     const struct getk_store_entry *ce, time_t now)
 {
 	struct getk_pin_view pv;
+	enum getk_cache_answer a;
 
+	if (!s->store || !ce)
+		return GETK_ANSWER_NETWORK;
 	pin_view(ce, &pv);
-	switch (getk_trust_cache_answer(&pv, now, s->refresh_after,
-	    s->key_trust_any)) {
+	a = getk_trust_cache_answer(&pv, now, s->refresh_after,
+	    s->key_trust_any);
+	return s->refresh && a != GETK_ANSWER_CONFLICT ? GETK_ANSWER_NETWORK :
+	    a;
+}
+
+/*
+ * Answers R from the cache entry CE as ANSWER (answer_of) says: a
+ * standing conflict, a fresh pinned key, or a remembered "no key".
+ * Returns 1 when it answered.
+ */
+static int
+cache_answer(const struct getk_lookup_settings *s, struct getk_result *r,
+    const struct getk_store_entry *ce, enum getk_cache_answer answer)
+{
+	switch (answer) {
 	case GETK_ANSWER_CONFLICT:
 		standing_conflict(r, ce);
 		return 1;
@@ -191,7 +209,9 @@ store_key_of(const struct getk_result *r, time_t now,
 	    getk_trust_name(r->trust));
 	len = strlen(agreed);
 	for (i = 0; i < r->nagreed; i++) {
-		if (r->agreed[i].source == r->source)
+		/* The keyring's word is asked anew each time, never kept. */
+		if (r->agreed[i].source == r->source ||
+		    r->agreed[i].source == GETK_SOURCE_KEYRING)
 			continue;
 		snprintf(agreed + len, agreedsz - len, ",%s:%s",
 		    getk_source_name(r->agreed[i].source),
@@ -236,6 +256,8 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	in.fpr = r->key ? r->key->fpr : NULL;
 	in.trust = r->trust;
 	in.revoked_fpr = r->revoked_fpr;
+	in.from_keyring = r->status == GETK_STATUS_FOUND &&
+	    r->source == GETK_SOURCE_KEYRING;
 	if (getk_trust_wants_certification(&pv, &in, s->key_trust_any) &&
 	    getk_key_certifies(ce->key->data, ce->key->len,
 	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
@@ -306,6 +328,332 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	return err == GETK_ERR_NOMEM ? err : GETK_OK;
 }
 
+/* --- the keyring ------------------------------------------------------ */
+
+/* How the keyring spoke for one address of a batch. */
+enum kr_how {
+	KR_SILENT,		/* not asked: not a source, no keyring, or a
+				   standing conflict */
+	KR_LISTED,		/* gpg listed its keys now */
+	KR_REMEMBERED,		/* unchanged since the verdict the store
+				   remembers */
+	KR_FAILED		/* the keyring could not be read: a temporary
+				   failure of this source */
+};
+
+/* The keyring source in one batch: the rules are trust.c's, gpg is
+ * keyring.c's; this carries them out. */
+struct kr_batch {
+	char *home;
+	char state[65];
+	struct getk_keyring *kr;	/* the copy, once gpg is needed */
+	struct getk_keyring_find *finds;	/* by address */
+	enum kr_how *how;		/* by address */
+	char why[300];			/* KR_FAILED: why */
+};
+
+static int
+uses_keyring(const struct getk_lookup_settings *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsources; i++)
+		if (s->sources[i] == GETK_SOURCE_KEYRING)
+			return 1;
+	return 0;
+}
+
+/* Opens the copy of the keyring for KB, once. */
+static enum getk_err
+kr_open(const struct getk_lookup_settings *s, struct kr_batch *kb)
+{
+	if (kb->kr)
+		return GETK_OK;
+	if (getk_key_engine_init() != GETK_OK) {
+		snprintf(kb->why, sizeof(kb->why), "keyring: GnuPG (gpg) cannot "
+		    "be used");
+		return GETK_ERR_CRYPTO;
+	}
+	return getk_keyring_open(kb->home, s->tmpdir, &kb->kr, kb->why,
+	    sizeof(kb->why));
+}
+
+/* Remembers the keyring's verdict F on the address of CE, when new. */
+static void
+kr_remember(const struct getk_lookup_settings *s, const struct kr_batch *kb,
+    const char *address, const struct getk_store_entry *ce,
+    const struct getk_keyring_find *f, time_t now)
+{
+	const char *verdict = getk_keyring_verdict_name(f->verdict);
+	char why[300];
+
+	if (!s->store || !ce || !kb->state[0])
+		return;
+	if (ce->keyring_state && strcmp(ce->keyring_state, kb->state) == 0 &&
+	    ce->keyring_verdict && strcmp(ce->keyring_verdict, verdict) == 0 &&
+	    ce->keyring_expires == f->expires)
+		return;
+	if (getk_store_put_keyring(s->store, address, kb->state, verdict,
+	    f->expires, now, why, sizeof(why)) != GETK_OK)
+		getk_log(s->log, GETK_LOG_WARN, "%s", why);
+}
+
+/*
+ * The keyring's verdict on every address of the batch that needs it
+ * (ANSWERS[i] is what the cache may answer; DONE[i] set: no lookup):
+ * from what the store remembers of an unchanged keyring, else from one
+ * gpg listing of all the others.  A keyring that cannot be read is a
+ * temporary failure of this source alone, said on the log.
+ */
+static enum getk_err
+kr_ask(const struct getk_lookup_settings *s, struct getk_result *results,
+    struct getk_store_entry *const *entries,
+    const enum getk_cache_answer *answers, const unsigned char *done,
+    size_t n, time_t now, struct kr_batch *kb)
+{
+	struct getk_keyring_find *found = NULL;
+	const char **boxes = NULL;
+	size_t *ask = NULL, nask = 0, i, k;
+	int present;
+	enum getk_err err;
+
+	kb->finds = calloc(n ? n : 1, sizeof(*kb->finds));
+	kb->how = calloc(n ? n : 1, sizeof(*kb->how));
+	if (!kb->finds || !kb->how)
+		return GETK_ERR_NOMEM;
+	if (!uses_keyring(s))
+		return GETK_OK;
+	err = getk_keyring_home(s->keyring_home, &kb->home);
+	if (err) {
+		if (err != GETK_ERR_NOMEM)
+			getk_log(s->log, GETK_LOG_DEBUG, "source keyring: no "
+			    "GnuPG home (keyring_home, GNUPGHOME or HOME)");
+		return err == GETK_ERR_NOMEM ? err : GETK_OK;
+	}
+	getk_keyring_state(kb->home, kb->state, &present);
+	if (!present) {
+		getk_log(s->log, GETK_LOG_DEBUG, "source keyring: no keyring "
+		    "at %s", kb->home);
+		return GETK_OK;
+	}
+	ask = calloc(n ? n : 1, sizeof(*ask));
+	boxes = calloc(n ? n : 1, sizeof(*boxes));
+	found = calloc(n ? n : 1, sizeof(*found));
+	if (!ask || !boxes || !found) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (i = 0; i < n; i++) {
+		const struct getk_store_entry *ce = entries[i];
+		struct getk_keyring_memo m;
+
+		if (done[i])
+			continue;
+		memset(&m, 0, sizeof(m));
+		if (ce && ce->keyring_state) {
+			m.state = ce->keyring_state;
+			m.verdict = getk_keyring_verdict_parse(
+			    ce->keyring_verdict);
+			m.expires = ce->keyring_expires;
+		}
+		if (getk_trust_keyring_ask(&m, kb->state, answers[i], now)) {
+			ask[nask] = i;
+			boxes[nask++] = results[i].address;
+		} else if (answers[i] != GETK_ANSWER_CONFLICT) {
+			kb->how[i] = KR_REMEMBERED;
+			kb->finds[i].verdict = m.verdict;
+			kb->finds[i].expires = m.expires;
+		}
+	}
+	if (!nask)
+		goto leave;
+	err = kr_open(s, kb);
+	if (!err)
+		err = getk_keyring_list(kb->kr, boxes, nask, found, kb->why,
+		    sizeof(kb->why));
+	if (err == GETK_ERR_NOMEM || err == GETK_ERR_NOKEY) {
+		/* NOKEY: the keyring went away meanwhile; it is silent. */
+		err = err == GETK_ERR_NOKEY ? GETK_OK : err;
+		goto leave;
+	}
+	if (err) {
+		getk_log(s->log, GETK_LOG_WARN, "%s; the other sources are "
+		    "asked", kb->why);
+		for (k = 0; k < nask; k++)
+			kb->how[ask[k]] = KR_FAILED;
+		err = GETK_OK;
+		goto leave;
+	}
+	for (k = 0; k < nask; k++) {
+		i = ask[k];
+		kb->finds[i] = found[k];
+		kb->how[i] = KR_LISTED;
+		getk_log(s->log, GETK_LOG_DEBUG, "%s: keyring: %s%s%s", boxes[k],
+		    getk_keyring_verdict_name(found[k].verdict),
+		    found[k].fpr[0] ? " " : "", found[k].fpr);
+		kr_remember(s, kb, boxes[k], entries[i], &found[k], now);
+	}
+leave:
+	free(ask);
+	free(boxes);
+	free(found);
+	return err;
+}
+
+/* A key record for the keyring's key of F, without its data yet. */
+static struct getk_key *
+kr_key(const struct getk_keyring_find *f)
+{
+	struct getk_key *key = calloc(1, sizeof(*key));
+
+	if (!key)
+		return NULL;
+	memcpy(key->fpr, f->fpr, sizeof(key->fpr));
+	key->created = f->created;
+	key->expires = f->expires;
+	return key;
+}
+
+/* The keyring's finding on address I, for corroboration (engine.c). */
+static enum getk_err
+kr_finding(const struct kr_batch *kb, size_t i, struct finding *r)
+{
+	const struct getk_keyring_find *f = &kb->finds[i];
+	enum getk_trust trust;
+
+	memset(r, 0, sizeof(*r));
+	switch (kb->how[i]) {
+	case KR_SILENT:
+		return GETK_OK;
+	case KR_FAILED:
+		getk_finding_set(r, F_TEMP, "%s", kb->why);
+		return GETK_OK;
+	case KR_LISTED:
+	case KR_REMEMBERED:
+		break;
+	}
+	memcpy(r->revoked, f->revoked, sizeof(r->revoked));
+	if (getk_trust_keyring_finding(f->verdict, &trust) == GETK_FINDING_KEY) {
+		r->state = F_KEY;
+		r->trust = trust;
+		r->key = kr_key(f);
+		return r->key ? GETK_OK : GETK_ERR_NOMEM;
+	}
+	if (f->verdict == GETK_KEYRING_UNUSABLE && f->fpr[0])
+		getk_finding_set(r, F_NOKEY, "no usable key in %s (%s: %s)",
+		    kb->home, f->fpr, f->why);
+	else if (f->verdict == GETK_KEYRING_UNUSABLE)
+		getk_finding_set(r, F_NOKEY, "no usable key in %s", kb->home);
+	else
+		getk_finding_set(r, F_NOKEY, "no key in %s", kb->home);
+	return GETK_OK;
+}
+
+/* Makes R the keyring's answer for its address I (its data follows). */
+static enum getk_err
+kr_answer(const struct getk_lookup_settings *s, const struct kr_batch *kb,
+    size_t i, struct getk_result *r, time_t now)
+{
+	const struct getk_keyring_find *f = &kb->finds[i];
+	enum getk_trust trust;
+
+	getk_trust_keyring_finding(f->verdict, &trust);
+	getk_key_free(r->key);
+	r->key = kr_key(f);
+	if (!r->key)
+		return GETK_ERR_NOMEM;
+	getk_result_set(r, GETK_STATUS_FOUND, NULL);
+	r->source = GETK_SOURCE_KEYRING;
+	r->trust = trust;
+	r->agreed[0].source = GETK_SOURCE_KEYRING;
+	r->agreed[0].trust = trust;
+	r->nagreed = 1;
+	r->fetched = now;
+	memcpy(r->revoked_fpr, f->revoked, sizeof(r->revoked_fpr));
+	getk_log(s->log, GETK_LOG_INFO, "%s: key %s from the keyring at %s "
+	    "(%s validity%s)", r->address, f->fpr, kb->home,
+	    f->verdict == GETK_KEYRING_FULL ? "full" : "less than full",
+	    f->verdict == GETK_KEYRING_FULL ? "; the network is not asked" :
+	    ", trust none");
+	return GETK_OK;
+}
+
+/*
+ * Exports, in one gpg run, the keyring's keys that the N RESULTS use, so
+ * that each carries its data.  One that cannot be exported makes its
+ * result a temporary failure.
+ */
+static enum getk_err
+kr_export(const struct getk_lookup_settings *s, struct kr_batch *kb,
+    struct getk_result *results, size_t n)
+{
+	const char **fprs = NULL;
+	struct getk_key **keys = NULL;
+	time_t *created = NULL, *expires = NULL;
+	size_t *which = NULL, m = 0, i;
+	enum getk_err err = GETK_OK;
+
+	for (i = 0; i < n; i++)
+		m += results[i].status == GETK_STATUS_FOUND &&
+		    results[i].source == GETK_SOURCE_KEYRING;
+	if (!m)
+		return GETK_OK;
+	fprs = calloc(m, sizeof(*fprs));
+	keys = calloc(m, sizeof(*keys));
+	created = calloc(m, sizeof(*created));
+	expires = calloc(m, sizeof(*expires));
+	which = calloc(m, sizeof(*which));
+	if (!fprs || !keys || !created || !expires || !which) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (i = 0, m = 0; i < n; i++) {
+		const struct getk_key *k = results[i].key;
+
+		if (results[i].status != GETK_STATUS_FOUND ||
+		    results[i].source != GETK_SOURCE_KEYRING)
+			continue;
+		which[m] = i;
+		fprs[m] = k->fpr;
+		created[m] = k->created;
+		expires[m++] = k->expires;
+	}
+	err = kr_open(s, kb);
+	if (!err)
+		err = getk_keyring_export(kb->kr, fprs, m, created, expires,
+		    keys, kb->why, sizeof(kb->why));
+	if (err == GETK_ERR_NOMEM)
+		goto leave;
+	if (err)
+		getk_log(s->log, GETK_LOG_WARN, "%s", kb->why);
+	for (i = 0; i < m; i++) {
+		struct getk_result *r = &results[which[i]];
+
+		getk_key_free(r->key);
+		r->key = keys[i];
+		if (!err)
+			continue;
+		getk_result_set(r, GETK_STATUS_TEMPFAIL, "%s", kb->why);
+	}
+	err = GETK_OK;
+leave:
+	free(fprs);
+	free(keys);
+	free(created);
+	free(expires);
+	free(which);
+	return err;
+}
+
+static void
+kr_free(struct kr_batch *kb)
+{
+	getk_keyring_close(kb->kr);
+	free(kb->home);
+	free(kb->finds);
+	free(kb->how);
+}
+
 enum getk_err
 getk_lookup(const struct getk_lookup_settings *settings,
     const char *const *mailboxes, size_t n, struct getk_result **r_results,
@@ -313,21 +661,30 @@ getk_lookup(const struct getk_lookup_settings *settings,
 {
 	struct getk_result *results = NULL, *net = NULL;
 	struct getk_store_entry **entries = NULL, **known = NULL;
+	struct finding *kfind = NULL;
+	enum getk_cache_answer *answers = NULL;
+	unsigned char *done = NULL;
 	const char **boxes = NULL;
 	size_t *which = NULL, nnet = 0, i;
+	struct kr_batch kb;
 	time_t now = getk_now();
 	char why[300];
 	enum getk_err err = GETK_OK;
 
 	*r_results = NULL;
 	*r_msg = NULL;
+	memset(&kb, 0, sizeof(kb));
 	results = calloc(n ? n : 1, sizeof(*results));
 	entries = calloc(n ? n : 1, sizeof(*entries));
 	net = calloc(n ? n : 1, sizeof(*net));
 	boxes = calloc(n + 1, sizeof(*boxes));
 	which = calloc(n ? n : 1, sizeof(*which));
 	known = calloc(n ? n : 1, sizeof(*known));
-	if (!results || !entries || !net || !boxes || !which || !known) {
+	kfind = calloc(n ? n : 1, sizeof(*kfind));
+	answers = calloc(n ? n : 1, sizeof(*answers));
+	done = calloc(n ? n : 1, sizeof(*done));
+	if (!results || !entries || !net || !boxes || !which || !known ||
+	    !kfind || !answers || !done) {
 		err = GETK_ERR_NOMEM;
 		goto leave;
 	}
@@ -343,11 +700,33 @@ getk_lookup(const struct getk_lookup_settings *settings,
 			 * what the network offers: no answer at all. */
 			getk_result_set(&results[i], GETK_STATUS_TEMPFAIL,
 			    "%s; the pin cannot be checked", why);
+			done[i] = 1;
 			continue;
 		}
-		if (settings->store && !settings->refresh &&
-		    cache_answer(settings, &results[i], entries[i], now))
+		answers[i] = answer_of(settings, entries[i], now);
+	}
+	/* The keyring first: a key of full validity there answers, and the
+	 * network is not asked for its address. */
+	err = kr_ask(settings, results, entries, answers, done, n, now, &kb);
+	if (err)
+		goto leave;
+	for (i = 0; i < n; i++) {
+		if (done[i])
 			continue;
+		if ((kb.how[i] == KR_LISTED || kb.how[i] == KR_REMEMBERED) &&
+		    getk_trust_keyring_use(kb.finds[i].verdict, answers[i]) ==
+		    GETK_KEYRING_ANSWERS) {
+			err = kr_answer(settings, &kb, i, &results[i], now);
+			if (err)
+				goto leave;
+			continue;
+		}
+		if (!settings->refresh && cache_answer(settings, &results[i],
+		    entries[i], answers[i]))
+			continue;
+		err = kr_finding(&kb, i, &kfind[nnet]);
+		if (err)
+			goto leave;
 		which[nnet] = i;
 		boxes[nnet] = mailboxes[i];
 		net[nnet].address = results[i].address;
@@ -360,7 +739,8 @@ getk_lookup(const struct getk_lookup_settings *settings,
 			    "GnuPG (gpg) cannot be used to verify keys");
 		nnet = 0;
 	}
-	err = getk_engine_run(settings, boxes, nnet, net, known, r_msg);
+	err = getk_engine_run(settings, boxes, nnet, net, known,
+	    uses_keyring(settings) ? kfind : NULL, r_msg);
 	for (i = 0; i < nnet; i++) {
 		struct getk_result *r = &results[which[i]];
 
@@ -379,6 +759,9 @@ getk_lookup(const struct getk_lookup_settings *settings,
 				err = e2;
 		}
 	}
+	/* Only now is it known which of the keyring's keys are used. */
+	if (!err)
+		err = kr_export(settings, &kb, results, n);
 	if (err)
 		goto leave;
 	*r_results = results;
@@ -386,11 +769,17 @@ getk_lookup(const struct getk_lookup_settings *settings,
 leave:
 	for (i = 0; entries && i < n; i++)
 		getk_store_entry_free(entries[i]);
+	for (i = 0; kfind && i < n; i++)
+		getk_key_free(kfind[i].key);
 	free(entries);
 	getk_results_free(results, n);
 	free(net);
 	free(boxes);
 	free(which);
 	free(known);
+	free(kfind);
+	free(answers);
+	free(done);
+	kr_free(&kb);
 	return err;
 }

@@ -2,12 +2,15 @@
  * lookup.h: the lookup engine: finds, verifies and rates keys for a batch
  * of mailboxes.
  *
- * The engine takes all addresses at once and asks every configured
- * source (relay, getk, wkd, dane) for all of them concurrently: DNS in
- * two batches, network work on a pool of threads, domains that share MX
- * hosts on one SMTP connection.  Each key carries the trust of the path
- * it came by, and the sources that offered it; authenticated sources
- * that disagree fail the lookup.
+ * The engine takes all addresses at once.  The user's own keyring comes
+ * first, one gpg listing for the whole batch: a key it rates of full
+ * validity answers for its address, and the network is not asked.  Then
+ * every configured network source (relay, getk, wkd, dane) is asked for
+ * the other addresses concurrently: DNS in two batches, network work on
+ * a pool of threads, domains that share MX hosts on one SMTP
+ * connection.  Each key carries the trust of the path it came by, and
+ * the sources that offered it; authenticated sources that disagree fail
+ * the lookup.
  */
 #ifndef GETK_LOOKUP_H
 #define GETK_LOOKUP_H
@@ -42,6 +45,8 @@ struct getk_lookup_settings {
 	/* The user's relay, asked by the relay source (GETK.md 7). */
 	struct getk_relay relay;
 	const char *relay_password;	/* the caller runs passwordeval */
+	const char *keyring_home;	/* the keyring source's GnuPG home;
+					   NULL: $GNUPGHOME, else ~/.gnupg */
 
 	int key_trust_any;		/* key_trust any: keys of trust none
 					   are pinned too */
