@@ -382,8 +382,12 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 		const struct getk_result *r = &results[i];
 
 		/* "No key" again is no news; a key gone from the network
-		 * shows as a fallback on the cached key instead. */
-		if (r->status == GETK_STATUS_NOKEY) {
+		 * shows as a fallback on the cached key instead.  A key of
+		 * the keyring answers without the network: nothing to
+		 * refresh. */
+		if (r->status == GETK_STATUS_NOKEY ||
+		    (r->status == GETK_STATUS_FOUND &&
+		    r->source == GETK_SOURCE_KEYRING)) {
 			same++;
 			continue;
 		}

@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "host.h"
 #include "key.h"
+#include "keyring.h"
 #include "lookup.h"
 #include "outgoing.h"
 #include "pgpmime.h"
@@ -663,7 +664,7 @@ on_self(struct send *sd)
 {
 	const struct getk_account *a = sd->acct;
 	const struct getk_result *res;
-	char why[512];
+	char why[512], *home = NULL;
 	enum getk_err err;
 
 	if (a->encrypt_to_self && a->self_key) {
@@ -671,14 +672,27 @@ on_self(struct send *sd)
 			send_fail(sd, GETK_ERR_CRYPTO, "GnuPG cannot be used");
 			return;
 		}
-		err = getk_key_export_self(a->self_key, getk_mono_ms() +
-		    a->timeout * 1000L, &sd->self_owned, why, sizeof(why));
+		/* From the keyring source's home, through its copy: the
+		 * user's keyring is never written for it either. */
+		err = getk_keyring_home(a->keyring_home, &home);
 		if (err) {
-			/* A gpg out of time may do better later; a key that
-			 * is not there or cannot be used will not. */
+			send_fail(sd, err == GETK_ERR_NOMEM ? err :
+			    GETK_ERR_CONFIG, "self_key %s: no GnuPG home "
+			    "(keyring_home, GNUPGHOME or HOME)", a->self_key);
+			return;
+		}
+		err = getk_keyring_self_key(home, a->self_key, NULL,
+		    &sd->self_owned, why, sizeof(why));
+		free(home);
+		if (err) {
+			/* A keyring locked or unreadable now, or a gpg out of
+			 * time, may do better later; a key that is not there
+			 * or cannot be used will not. */
 			send_fail(sd, err == GETK_ERR_TIMEOUT || err ==
-			    GETK_ERR_NOMEM ? err : GETK_ERR_CONFIG,
-			    "self_key %s: %s", a->self_key, why);
+			    GETK_ERR_NOMEM ? err : err == GETK_ERR_TEMPFAIL ||
+			    err == GETK_ERR_SYSTEM ? GETK_ERR_TEMPFAIL :
+			    GETK_ERR_CONFIG, "self_key %s: %s", a->self_key,
+			    why);
 			return;
 		}
 		sd->self = sd->self_owned;
