@@ -447,22 +447,24 @@ take_key(const char *mailbox, gpgme_key_t k, struct getk_keyring_key *best,
 {
 	struct getk_keyring_key v;
 	gpgme_user_id_t uid;
-	int names = 0;
+	int names = 0;		/* a valid User ID for MAILBOX seen */
 
 	memset(&v, 0, sizeof(v));
 	if (!k->subkeys || !k->subkeys->fpr)
 		return;
+	/* A User ID of a revoked or expired key is listed as revoked or
+	 * expired itself: the key's problem then says why it is unusable. */
 	for (uid = k->uids; uid; uid = uid->next) {
 		if (!uid->address || !getk_mailbox_match(mailbox, uid->address))
 			continue;
-		names = 1;
+		v.has_uid = 1;
 		if (uid->revoked || uid->invalid)
 			continue;
-		if (!v.has_uid || validity_of(uid->validity) > v.validity)
+		if (!names || validity_of(uid->validity) > v.validity)
 			v.validity = validity_of(uid->validity);
-		v.has_uid = 1;
+		names = 1;
 	}
-	if (names && k->revoked && !f->revoked[0])
+	if (v.has_uid && k->revoked && !f->revoked[0])
 		upper_fpr(k->subkeys->fpr, f->revoked);
 	if (!v.has_uid)
 		return;

@@ -242,11 +242,11 @@ enum getk_keyring_verdict {
 /* One key of the keyring as the rules see it; the caller asks gpg. */
 struct getk_keyring_key {
 	int has_uid;			/* a User ID whose addr-spec is the
-					   address (GETK.md 6.5), neither
-					   revoked nor invalid */
+					   address (GETK.md 6.5) */
 	const char *problem;		/* why the key cannot be used
-					   (revoked, expired, no usable
-					   encryption subkey), or NULL */
+					   (revoked, expired, that User ID
+					   revoked, no usable encryption
+					   subkey), or NULL */
 	enum getk_validity validity;	/* the best of those User IDs' */
 	time_t created;			/* of the primary key */
 };
