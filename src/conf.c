@@ -938,28 +938,37 @@ getk_relay_answers_getk(const struct getk_relay *r, const char **r_why)
 }
 
 enum getk_err
-getk_account_state_dir(const struct getk_account *account, char **r_dir)
+getk_default_path(const char *configured, const char *env, int absolute,
+    const char *sub, const char *homesub, char **r_path)
 {
-	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *value = env ? getenv(env) : NULL, *home = getenv("HOME");
 	struct getk_buf b;
 	enum getk_err err;
 
-	*r_dir = NULL;
+	*r_path = NULL;
 	getk_buf_init(&b, PATH_MAX);
-	if (account->state_dir)
-		err = getk_buf_adds(&b, account->state_dir);
-	else if (xdg && *xdg == '/')
-		err = getk_buf_printf(&b, "%s/getk", xdg);
+	if (configured)
+		err = getk_buf_adds(&b, configured);
+	else if (value && *value && (!absolute || *value == '/'))
+		err = getk_buf_printf(&b, "%s%s%s", value, sub ? "/" : "",
+		    sub ? sub : "");
 	else if (home && *home)
-		err = getk_buf_printf(&b, "%s/.local/state/getk", home);
+		err = getk_buf_printf(&b, "%s/%s", home, homesub);
 	else
 		return GETK_ERR_CONFIG;
 	if (err) {
 		getk_buf_free(&b);
 		return err == GETK_ERR_TOOBIG ? GETK_ERR_CONFIG : err;
 	}
-	*r_dir = getk_buf_take(&b, NULL);
-	return *r_dir ? GETK_OK : GETK_ERR_NOMEM;
+	*r_path = getk_buf_take(&b, NULL);
+	return *r_path ? GETK_OK : GETK_ERR_NOMEM;
+}
+
+enum getk_err
+getk_account_state_dir(const struct getk_account *account, char **r_dir)
+{
+	return getk_default_path(account->state_dir, "XDG_STATE_HOME", 1,
+	    "getk", ".local/state/getk", r_dir);
 }
 
 enum getk_err

@@ -156,6 +156,15 @@ void getk_account_relay(const struct getk_account *account,
 int getk_relay_answers_getk(const struct getk_relay *r, const char **r_why);
 
 /*
+ * A path from the first of these that applies: CONFIGURED; $ENV, with
+ * "/SUB" appended when SUB is not NULL, when ENV is set and not empty
+ * (and, with ABSOLUTE, an absolute path); $HOME/HOMESUB.  A new string
+ * in *R_PATH.  GETK_ERR_CONFIG when none applies, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_default_path(const char *configured, const char *env,
+    int absolute, const char *sub, const char *homesub, char **r_path);
+
+/*
  * The state directory of ACCOUNT (cache and pins): state_dir, else
  * $XDG_STATE_HOME/getk, else $HOME/.local/state/getk, as a new string in
  * *R_DIR.  GETK_ERR_CONFIG when none can be found, GETK_ERR_NOMEM.

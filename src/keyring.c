@@ -21,6 +21,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "conf.h"
 #include "keyring.h"
 
 /*
@@ -61,26 +62,8 @@ struct getk_keyring {
 enum getk_err
 getk_keyring_home(const char *home, char **r_home)
 {
-	const char *gnupghome = getenv("GNUPGHOME"), *user = getenv("HOME");
-	struct getk_buf b;
-	enum getk_err err;
-
-	*r_home = NULL;
-	getk_buf_init(&b, PATH_MAX);
-	if (home && *home)
-		err = getk_buf_adds(&b, home);
-	else if (gnupghome && *gnupghome)
-		err = getk_buf_adds(&b, gnupghome);
-	else if (user && *user)
-		err = getk_buf_printf(&b, "%s/.gnupg", user);
-	else
-		return GETK_ERR_CONFIG;
-	if (err) {
-		getk_buf_free(&b);
-		return err == GETK_ERR_TOOBIG ? GETK_ERR_CONFIG : err;
-	}
-	*r_home = getk_buf_take(&b, NULL);
-	return *r_home ? GETK_OK : GETK_ERR_NOMEM;
+	return getk_default_path(home && *home ? home : NULL, "GNUPGHOME", 0,
+	    NULL, ".gnupg", r_home);
 }
 
 /* Non-zero when NAME is a regular file (symbolic links followed). */

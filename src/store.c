@@ -466,15 +466,13 @@ leave:
  * void *, size_t).
  */
 static int
-prepare_bind(struct getk_store *s, sqlite3_stmt **r_st, const char *sql,
-    const char *fmt, ...)
+vprepare_bind(struct getk_store *s, sqlite3_stmt **r_st, const char *sql,
+    const char *fmt, va_list ap)
 {
-	va_list ap;
 	int rc, i;
 
 	*r_st = NULL;
 	rc = sqlite3_prepare_v2(s->db, sql, -1, r_st, NULL);
-	va_start(ap, fmt);
 	for (i = 0; rc == SQLITE_OK && fmt[i]; i++) {
 		if (fmt[i] == 't') {
 			const char *t = va_arg(ap, const char *);
@@ -492,6 +490,19 @@ prepare_bind(struct getk_store *s, sqlite3_stmt **r_st, const char *sql,
 			    SQLITE_TRANSIENT);
 		}
 	}
+	return rc;
+}
+
+/* vprepare_bind with the arguments given here. */
+static int
+prepare_bind(struct getk_store *s, sqlite3_stmt **r_st, const char *sql,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vprepare_bind(s, r_st, sql, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -533,6 +544,26 @@ finish(struct getk_store *s, int rc, const char *what, char *why,
 		exec(s, "ROLLBACK");
 		return err;
 	}
+}
+
+/*
+ * Runs one statement, SQL with the arguments of FMT as prepare_bind
+ * takes them, in a write transaction of its own.
+ */
+static enum getk_err
+write_one(struct getk_store *s, char *why, size_t whysz, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc;
+
+	if (exec(s, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return db_fail(s, "write", why, whysz);
+	va_start(ap, fmt);
+	rc = vprepare_bind(s, &st, sql, fmt, ap);
+	va_end(ap);
+	return finish(s, run(st, rc), "write", why, whysz);
 }
 
 enum getk_err
@@ -608,29 +639,17 @@ enum getk_err
 getk_store_touch(struct getk_store *store, const char *address, time_t now,
     char *why, size_t whysz)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return db_fail(store, "write", why, whysz);
-	rc = prepare_bind(store, &st, "UPDATE keys SET fetched = ? WHERE "
+	return write_one(store, why, whysz, "UPDATE keys SET fetched = ? WHERE "
 	    "address = ?", "it", (long long)now, address);
-	return finish(store, run(st, rc), "write", why, whysz);
 }
 
 enum getk_err
 getk_store_put_negative(struct getk_store *store, const char *address,
     const char *reason, time_t now, time_t expires, char *why, size_t whysz)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return db_fail(store, "write", why, whysz);
-	rc = prepare_bind(store, &st, "INSERT OR REPLACE INTO negative "
+	return write_one(store, why, whysz, "INSERT OR REPLACE INTO negative "
 	    "(address, reason, fetched, expires) VALUES (?, ?, ?, ?)", "ttii",
 	    address, reason, (long long)now, (long long)expires);
-	return finish(store, run(st, rc), "write", why, whysz);
 }
 
 enum getk_err
@@ -638,16 +657,10 @@ getk_store_put_keyring(struct getk_store *store, const char *address,
     const char *state, const char *verdict, time_t expires, time_t now,
     char *why, size_t whysz)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return db_fail(store, "write", why, whysz);
-	rc = prepare_bind(store, &st, "INSERT OR REPLACE INTO keyring "
+	return write_one(store, why, whysz, "INSERT OR REPLACE INTO keyring "
 	    "(address, state, verdict, expires, checked) VALUES (?, ?, ?, ?, ?)",
 	    "tttii", address, state, verdict, (long long)expires,
 	    (long long)now);
-	return finish(store, run(st, rc), "write", why, whysz);
 }
 
 enum getk_err
@@ -925,16 +938,10 @@ enum getk_err
 getk_store_put_policy(struct getk_store *store, const char *domain,
     const struct getk_store_policy *policy, char *why, size_t whysz)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	if (exec(store, "BEGIN IMMEDIATE") != SQLITE_OK)
-		return db_fail(store, "write", why, whysz);
-	rc = prepare_bind(store, &st, "INSERT OR REPLACE INTO policies "
+	return write_one(store, why, whysz, "INSERT OR REPLACE INTO policies "
 	    "(domain, id, policy, fetched, expires) VALUES (?, ?, ?, ?, ?)",
 	    "tttii", domain, policy->id, policy->text,
 	    (long long)policy->fetched, (long long)policy->expires);
-	return finish(store, run(st, rc), "write", why, whysz);
 }
 
 void

@@ -17,12 +17,32 @@ static const char *const source_names[] = { "relay", "getk", "wkd", "dane",
 static const char *const trust_names[] = { "none", "dnssec", "mta-sts",
     "webpki", "relay", "keyring" };
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* NAMES[I] of the N NAMES, or DFLT when I is not one of them. */
+static const char *
+name_of(const char *const *names, size_t n, size_t i, const char *dflt)
+{
+	return i < n ? names[i] : dflt;
+}
+
+/* The index of NAME (may be NULL) in the N NAMES, or DFLT. */
+static size_t
+index_of(const char *const *names, size_t n, const char *name, size_t dflt)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return dflt;
+}
+
 const char *
 getk_source_name(enum getk_source src)
 {
-	if ((size_t)src < sizeof(source_names) / sizeof(source_names[0]))
-		return source_names[src];
-	return "unknown";
+	return name_of(source_names, NELEM(source_names), (size_t)src,
+	    "unknown");
 }
 
 enum getk_err
@@ -62,21 +82,14 @@ getk_sources_parse(const char *s, enum getk_source *sources, size_t *r_n)
 const char *
 getk_trust_name(enum getk_trust trust)
 {
-	if ((size_t)trust < sizeof(trust_names) / sizeof(trust_names[0]))
-		return trust_names[trust];
-	return "none";
+	return name_of(trust_names, NELEM(trust_names), (size_t)trust, "none");
 }
 
 enum getk_trust
 getk_trust_parse(const char *name)
 {
-	size_t t;
-
-	for (t = 0; name && t < sizeof(trust_names) / sizeof(trust_names[0]);
-	    t++)
-		if (strcmp(trust_names[t], name) == 0)
-			return (enum getk_trust)t;
-	return GETK_TRUST_NONE;
+	return (enum getk_trust)index_of(trust_names, NELEM(trust_names), name,
+	    GETK_TRUST_NONE);
 }
 
 /* --- corroboration ----------------------------------------------------- */
@@ -359,21 +372,14 @@ static const char *const verdict_names[] = { "none", "unusable", "lesser",
 const char *
 getk_keyring_verdict_name(enum getk_keyring_verdict v)
 {
-	if ((size_t)v < sizeof(verdict_names) / sizeof(verdict_names[0]))
-		return verdict_names[v];
-	return "none";
+	return name_of(verdict_names, NELEM(verdict_names), (size_t)v, "none");
 }
 
 enum getk_keyring_verdict
 getk_keyring_verdict_parse(const char *name)
 {
-	size_t v;
-
-	for (v = 0; name && v < sizeof(verdict_names) /
-	    sizeof(verdict_names[0]); v++)
-		if (strcmp(verdict_names[v], name) == 0)
-			return (enum getk_keyring_verdict)v;
-	return GETK_KEYRING_NONE;
+	return (enum getk_keyring_verdict)index_of(verdict_names,
+	    NELEM(verdict_names), name, GETK_KEYRING_NONE);
 }
 
 enum getk_keyring_verdict
