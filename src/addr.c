@@ -273,6 +273,31 @@ getk_mailbox_match(const char *mailbox, const char *uid)
 	return 1;
 }
 
+const char *
+getk_uid_addr_spec(const char *uid, const char *address, size_t *r_len)
+{
+	const char *lt, *gt;
+	size_t alen;
+
+	*r_len = 0;
+	if (!uid || !address || !*address)
+		return NULL;
+	alen = strlen(address);
+	lt = strchr(uid, '<');
+	if (lt) {
+		gt = strchr(lt + 1, '>');
+		if (!gt || (size_t)(gt - lt - 1) != alen ||
+		    strncasecmp(lt + 1, address, alen) != 0)
+			return NULL;
+		*r_len = alen;
+		return lt + 1;
+	}
+	if (strcasecmp(uid, address) != 0)
+		return NULL;
+	*r_len = alen;
+	return uid;
+}
+
 /*
  * Address lists.  The list is first unfolded into a copy that holds no
  * CR, LF or NUL; a lexer then turns the copy into tokens, skipping the

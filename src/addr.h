@@ -45,6 +45,18 @@ const char *getk_mailbox_domain(const char *mailbox);
 int getk_mailbox_match(const char *mailbox, const char *uid);
 
 /*
+ * The addr-spec of the OpenPGP User ID UID as UID spells it.  gpgme
+ * gives a User ID's addr-spec ASCII-lowercased (ADDRESS), which would
+ * make every local part match as the lower-case one; the rule of
+ * getk_mailbox_match needs its own case.  It is the part of UID between
+ * its first '<' and the '>' after it (as gpg takes it), else UID itself,
+ * when that equals ADDRESS without regard to case; else NULL.  The
+ * result points into UID, *R_LEN octets long.
+ */
+const char *getk_uid_addr_spec(const char *uid, const char *address,
+    size_t *r_len);
+
+/*
  * Address lists (RFC 5322 3.4), the bodies of To, Cc, Bcc and their
  * Resent- forms: at most GETK_MAX_ADDRESSES mailboxes in one list, and
  * the list at most GETK_MAX_ADDRLIST octets long.

@@ -113,11 +113,27 @@ make_home(const char *tmpdir, char **r_home)
 	return GETK_OK;
 }
 
+int
+getk_key_uid_matches(const char *mailbox, gpgme_user_id_t uid)
+{
+	char spec[GETK_MAX_MAILBOX + 1];
+	const char *p;
+	size_t len;
+
+	/* gpgme's uid->address is lower-cased: match the spelling. */
+	p = getk_uid_addr_spec(uid->uid, uid->address, &len);
+	if (!p || len >= sizeof(spec))
+		return 0;
+	memcpy(spec, p, len);
+	spec[len] = '\0';
+	return getk_mailbox_match(mailbox, spec);
+}
+
 static int
 uid_usable(const char *mailbox, gpgme_user_id_t uid)
 {
-	return !uid->revoked && !uid->invalid && uid->address &&
-	    getk_mailbox_match(mailbox, uid->address);
+	return !uid->revoked && !uid->invalid &&
+	    getk_key_uid_matches(mailbox, uid);
 }
 
 static int

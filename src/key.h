@@ -92,6 +92,14 @@ enum getk_err getk_key_export_self(const char *fpr, long deadline_ms,
 struct _gpgme_key;
 const char *getk_key_problem(const char *mailbox, struct _gpgme_key *key);
 
+/*
+ * Non-zero when the addr-spec of the User ID UID, as the User ID spells
+ * it, matches MAILBOX (getk_mailbox_match, GETK.md 6.5), whether or not
+ * it is revoked.
+ */
+struct _gpgme_user_id;
+int getk_key_uid_matches(const char *mailbox, struct _gpgme_user_id *uid);
+
 /* A new key record holding a copy of LEN bytes at DATA. */
 enum getk_err getk_key_from_data(const unsigned char *data, size_t len,
     const char *fpr, time_t created, time_t expires, struct getk_key **r_key);

@@ -438,7 +438,7 @@ take_key(const char *mailbox, gpgme_key_t k, struct getk_keyring_key *best,
 	/* A User ID of a revoked or expired key is listed as revoked or
 	 * expired itself: the key's problem then says why it is unusable. */
 	for (uid = k->uids; uid; uid = uid->next) {
-		if (!uid->address || !getk_mailbox_match(mailbox, uid->address))
+		if (!getk_key_uid_matches(mailbox, uid))
 			continue;
 		v.has_uid = 1;
 		if (uid->revoked || uid->invalid)

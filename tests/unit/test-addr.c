@@ -343,6 +343,45 @@ match(const char *mailbox, const char *uid, int want)
 }
 
 static void
+spec(const char *uid, const char *address, const char *want)
+{
+	const char *got;
+	size_t len;
+	char buf[300];
+
+	got = getk_uid_addr_spec(uid, address, &len);
+	snprintf(buf, sizeof(buf), "%.*s", got ? (int)len : 0, got ? got : "");
+	if (!want)
+		CHECK(got == NULL && len == 0, "addr-spec of \"%s\" (%s): none",
+		    uid ? uid : "(null)", address ? address : "(null)");
+	else
+		CHECK(got && strcmp(buf, want) == 0, "addr-spec of \"%s\" "
+		    "(%s) is %s, as spelt", uid, address, want);
+}
+
+static void
+test_uid_addr_spec(void)
+{
+	spec("Alice <Alice@Example.org>", "alice@example.org",
+	    "Alice@Example.org");
+	spec("Bob (work) <BOB@example.org>", "bob@example.org",
+	    "BOB@example.org");
+	spec("carol@EXAMPLE.org", "carol@example.org", "carol@EXAMPLE.org");
+	spec("<dan@example.org>", "dan@example.org", "dan@example.org");
+	spec("x <\"q r\"@example.org>", "\"q r\"@example.org",
+	    "\"q r\"@example.org");
+	spec("Alice <alice@example.org>", "bob@example.org", NULL);
+	spec("Alice <alice@example.org", "alice@example.org", NULL);
+	spec("Alice <>", "alice@example.org", NULL);
+	spec("alice@example.org", NULL, NULL);
+	spec("alice@example.org", "", NULL);
+	spec(NULL, "alice@example.org", NULL);
+	spec("Alice alice@example.org", "alice@example.org", NULL);
+	/* gpgme's lower-cased form would match; the spelling does not. */
+	match("alice@example.org", "Alice@Example.org", 0);
+}
+
+static void
 test_match(void)
 {
 	match("alice@example.org", "alice@example.org", 1);
@@ -764,6 +803,7 @@ main(void)
 	test_parse_forms();
 	test_domain();
 	test_match();
+	test_uid_addr_spec();
 	test_addrlist();
 	test_addrlist_limits();
 	test_addrlist_roundtrip();
