@@ -518,25 +518,43 @@ getk_gpg_import(struct getk_gpg *g, const unsigned char *data, size_t len,
 }
 
 enum getk_err
-getk_gpg_keylist(struct getk_gpg *g, const char *pattern, char *why,
-    size_t whysz)
+getk_gpg_keylist_ext(struct getk_gpg *g, const char *const *patterns,
+    char *why, size_t whysz)
 {
 	reset(g, why);
 	if (expired(g, "key listing", why, whysz))
 		return GETK_ERR_TIMEOUT;
-	return finish(g, gpgme_op_keylist_start(g->ctx, pattern, 0),
-	    "key listing", why, whysz);
+	return finish(g, gpgme_op_keylist_ext_start(g->ctx,
+	    (const char **)patterns, 0, 0), "key listing", why, whysz);
+}
+
+enum getk_err
+getk_gpg_keylist(struct getk_gpg *g, const char *pattern, char *why,
+    size_t whysz)
+{
+	const char *patterns[2] = { pattern, NULL };
+
+	return getk_gpg_keylist_ext(g, pattern ? patterns : NULL, why, whysz);
+}
+
+enum getk_err
+getk_gpg_export_ext(struct getk_gpg *g, const char *const *patterns,
+    gpgme_export_mode_t mode, gpgme_data_t out, char *why, size_t whysz)
+{
+	reset(g, why);
+	if (expired(g, "export", why, whysz))
+		return GETK_ERR_TIMEOUT;
+	return finish(g, gpgme_op_export_ext_start(g->ctx,
+	    (const char **)patterns, mode, out), "export", why, whysz);
 }
 
 enum getk_err
 getk_gpg_export(struct getk_gpg *g, const char *fpr, gpgme_export_mode_t mode,
     gpgme_data_t out, char *why, size_t whysz)
 {
-	reset(g, why);
-	if (expired(g, "export", why, whysz))
-		return GETK_ERR_TIMEOUT;
-	return finish(g, gpgme_op_export_start(g->ctx, fpr, mode, out),
-	    "export", why, whysz);
+	const char *patterns[2] = { fpr, NULL };
+
+	return getk_gpg_export_ext(g, patterns, mode, out, why, whysz);
 }
 
 enum getk_err

@@ -63,6 +63,13 @@ enum getk_err getk_gpg_keylist(struct getk_gpg *g, const char *pattern,
     char *why, size_t whysz);
 
 /*
+ * Lists, in one gpg run, the keys that match any of the NULL-terminated
+ * PATTERNS (NULL: all), as getk_gpg_keylist does.
+ */
+enum getk_err getk_gpg_keylist_ext(struct getk_gpg *g,
+    const char *const *patterns, char *why, size_t whysz);
+
+/*
  * The next key of the last listing, in gpg's order, or NULL when there is
  * no more; the caller owns it (gpgme_key_unref).
  */
@@ -71,6 +78,14 @@ gpgme_key_t getk_gpg_next_key(struct getk_gpg *g);
 /* Exports the key FPR in MODE (GPGME_EXPORT_MODE_*) to OUT. */
 enum getk_err getk_gpg_export(struct getk_gpg *g, const char *fpr,
     gpgme_export_mode_t mode, gpgme_data_t out, char *why, size_t whysz);
+
+/*
+ * Exports, in one gpg run, the keys that the NULL-terminated PATTERNS
+ * name, one after the other in gpg's order, as getk_gpg_export does.
+ */
+enum getk_err getk_gpg_export_ext(struct getk_gpg *g,
+    const char *const *patterns, gpgme_export_mode_t mode, gpgme_data_t out,
+    char *why, size_t whysz);
 
 /*
  * Encrypts PLAIN to CIPHER for RECIPIENTS (gpgme_op_encrypt_ext's

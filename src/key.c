@@ -67,9 +67,10 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return 0;
 }
 
-/* Makes a private temporary GnuPG home; *R_HOME is new. */
+/* Makes a private temporary GnuPG home getk-NAME-XXXXXX; *R_HOME is
+ * new. */
 static enum getk_err
-make_home(const char *tmpdir, char **r_home)
+make_home(const char *tmpdir, const char *name, char **r_home)
 {
 	struct getk_buf b;
 	char *home;
@@ -83,7 +84,7 @@ make_home(const char *tmpdir, char **r_home)
 	if (!tmpdir || !*tmpdir)
 		tmpdir = "/tmp";
 	getk_buf_init(&b, 4096);
-	if (getk_buf_printf(&b, "%s/getk-gpg-XXXXXX", tmpdir))
+	if (getk_buf_printf(&b, "%s/getk-%s-XXXXXX", tmpdir, name))
 		return GETK_ERR_NOMEM;
 	home = getk_buf_take(&b, NULL);
 	if (!home)
@@ -304,7 +305,7 @@ getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
 	why[0] = '\0';
 	r_revoked[0] = '\0';
 	getk_buf_init(&filter, 1024);
-	err = make_home(tmpdir, &home);
+	err = make_home(tmpdir, "gpg", &home);
 	if (err) {
 		snprintf(why, whysz, "cannot make a temporary GnuPG home: %s",
 		    strerror(errno));
@@ -414,7 +415,7 @@ getk_key_certifies(const unsigned char *old_key, size_t old_len,
 	if (strlen(old_fpr) < 16)
 		return GETK_ERR_INVAL;
 	old_keyid = old_fpr + strlen(old_fpr) - 16;
-	err = make_home(tmpdir, &home);
+	err = make_home(tmpdir, "gpg", &home);
 	if (err)
 		return err;
 	err = getk_gpg_new(home, deadline_ms, &g, why, sizeof(why));
@@ -454,33 +455,6 @@ leave:
 	return err;
 }
 
-enum getk_err
-getk_key_export_self(const char *fpr, long deadline_ms,
-    struct getk_key **r_key, char *why, size_t whysz)
-{
-	struct getk_gpg *g = NULL;
-	gpgme_key_t k = NULL;
-	enum getk_err err;
-
-	*r_key = NULL;
-	err = getk_gpg_new(NULL, deadline_ms, &g, why, whysz);
-	if (!err)
-		err = getk_gpg_keylist(g, fpr, why, whysz);
-	if (!err && !(k = getk_gpg_next_key(g))) {
-		err = GETK_ERR_NOKEY;
-		snprintf(why, whysz, "%s is not in your GnuPG keyring", fpr);
-	}
-	/* Minimal: the newest self-signatures only, which is all that
-	 * encryption needs and keeps the key within packet.c's limits. */
-	if (!err)
-		err = export_key(g, k->subkeys->fpr, GPGME_EXPORT_MODE_MINIMAL, 0,
-		    0, r_key, why, whysz);
-	if (k)
-		gpgme_key_unref(k);
-	getk_gpg_free(g);
-	return err;
-}
-
 void
 getk_key_digest(const unsigned char *data, size_t len, char hex[65])
 {
@@ -495,7 +469,13 @@ getk_key_digest(const unsigned char *data, size_t len, char hex[65])
 enum getk_err
 getk_key_tmphome(const char *tmpdir, char **r_home)
 {
-	return make_home(tmpdir, r_home);
+	return make_home(tmpdir, "gpg", r_home);
+}
+
+enum getk_err
+getk_key_tmphome_named(const char *tmpdir, const char *name, char **r_home)
+{
+	return make_home(tmpdir, name, r_home);
 }
 
 void

@@ -74,16 +74,6 @@ enum getk_err getk_key_certifies(const unsigned char *old_key, size_t old_len,
     const char *new_fpr, const char *tmpdir, long deadline_ms, int *r_yes);
 
 /*
- * Exports the key FPR (a fingerprint) from the user's own GnuPG keyring,
- * minimal (the newest self-signatures only), into a new key record
- * *R_KEY (no creation or expiry time).  gpg must end by DEADLINE_MS.
- * GETK_ERR_NOKEY when the keyring has no such key, GETK_ERR_TIMEOUT,
- * GETK_ERR_CRYPTO, GETK_ERR_NOMEM, each with WHY (WHYSZ bytes) set.
- */
-enum getk_err getk_key_export_self(const char *fpr, long deadline_ms,
-    struct getk_key **r_key, char *why, size_t whysz);
-
-/*
  * Why the key KEY, as gpgme lists it, cannot be used for MAILBOX (GETK.md
  * 6.5: revoked, expired, invalid or disabled, no valid User ID for the
  * mailbox, no usable encryption subkey), or NULL when it can.  With
@@ -116,6 +106,14 @@ void getk_key_digest(const unsigned char *data, size_t len, char hex[65]);
  * getk_key_rmhome.  GETK_ERR_SYSTEM, GETK_ERR_NOMEM.
  */
 enum getk_err getk_key_tmphome(const char *tmpdir, char **r_home);
+
+/*
+ * As getk_key_tmphome, but named getk-NAME-XXXXXX, so that a home of
+ * one purpose can be told from the others (the copy of the user's
+ * keyring is "keyring").
+ */
+enum getk_err getk_key_tmphome_named(const char *tmpdir, const char *name,
+    char **r_home);
 
 /* Removes a home made by getk_key_tmphome and frees HOME; NULL: no-op. */
 void getk_key_rmhome(char *home);

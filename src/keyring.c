@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "conf.h"
+#include "gpg.h"
 #include "keyring.h"
 
 /*
@@ -54,7 +55,6 @@ static const char *const trust_options[] = { "trust-model", "always-trust",
 struct getk_keyring {
 	char *home;		/* the user's home, for messages */
 	char *copy;		/* the private home gpg works in */
-	gpgme_ctx_t ctx;
 	gpgme_error_t gpg_error;	/* the first failure gpg reported in
 					   a status line, but "no key" */
 };
@@ -313,8 +313,6 @@ getk_keyring_close(struct getk_keyring *kr)
 {
 	if (!kr)
 		return;
-	if (kr->ctx)
-		gpgme_release(kr->ctx);
 	getk_key_rmhome(kr->copy);
 	free(kr->home);
 	free(kr);
@@ -325,7 +323,6 @@ getk_keyring_open(const char *home, const char *tmpdir,
     struct getk_keyring **r_kr, char *why, size_t whysz)
 {
 	struct getk_keyring *kr = NULL;
-	gpgme_error_t gerr;
 	size_t i;
 	long pid;
 	enum getk_err err;
@@ -349,7 +346,7 @@ getk_keyring_open(const char *home, const char *tmpdir,
 		err = GETK_ERR_NOMEM;
 		goto leave;
 	}
-	err = getk_key_tmphome(tmpdir, &kr->copy);
+	err = getk_key_tmphome_named(tmpdir, "keyring", &kr->copy);
 	if (err) {
 		snprintf(why, whysz, "cannot make a temporary GnuPG home: %s",
 		    strerror(errno));
@@ -367,30 +364,46 @@ getk_keyring_open(const char *home, const char *tmpdir,
 		err = write_conf(home, kr->copy, why, whysz);
 	if (err)
 		goto leave;
-	gerr = gpgme_new(&kr->ctx);
-	if (!gerr)
-		gerr = gpgme_set_protocol(kr->ctx, GPGME_PROTOCOL_OpenPGP);
-	if (!gerr)
-		gerr = gpgme_ctx_set_engine_info(kr->ctx, GPGME_PROTOCOL_OpenPGP,
-		    NULL, kr->copy);
-	/* gpgme reports a keyring it cannot read as an empty listing; the
-	 * status lines tell. */
-	if (!gerr)
-		gerr = gpgme_set_ctx_flag(kr->ctx, "full-status", "1");
-	if (!gerr)
-		gerr = gpgme_set_keylist_mode(kr->ctx, GPGME_KEYLIST_MODE_LOCAL);
-	if (gerr) {
-		err = gpg_err_code(gerr) == GPG_ERR_ENOMEM ? GETK_ERR_NOMEM :
-		    GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
-		goto leave;
-	}
-	gpgme_set_status_cb(kr->ctx, status_cb, kr);
 	*r_kr = kr;
 	kr = NULL;
 leave:
 	getk_keyring_close(kr);
 	return err;
+}
+
+/*
+ * A gpg session (gpg.c) on the copy of KR for one operation that must
+ * end by DEADLINE_MS; the failures gpg reports in status lines are
+ * noted in KR.
+ */
+static enum getk_err
+session(struct getk_keyring *kr, long deadline_ms, struct getk_gpg **r_g,
+    char *why, size_t whysz)
+{
+	gpgme_ctx_t ctx;
+	gpgme_error_t gerr;
+	enum getk_err err;
+
+	err = getk_gpg_new(kr->copy, deadline_ms, r_g, why, whysz);
+	if (err)
+		return err;
+	ctx = getk_gpg_ctx(*r_g);
+	/* gpgme reports a keyring it cannot read as an empty listing; the
+	 * status lines tell. */
+	gerr = gpgme_set_ctx_flag(ctx, "full-status", "1");
+	if (!gerr)
+		gerr = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL);
+	if (gerr) {
+		getk_gpg_free(*r_g);
+		*r_g = NULL;
+		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
+		return gpg_err_code(gerr) == GPG_ERR_ENOMEM ? GETK_ERR_NOMEM :
+		    GETK_ERR_CRYPTO;
+	}
+	gpgme_set_status_cb(ctx, status_cb, kr);
+	gpgme_set_armor(ctx, 0);
+	kr->gpg_error = 0;
+	return GETK_OK;
 }
 
 /* gpgme's validity as the trust rules name it. */
@@ -466,29 +479,34 @@ take_key(const char *mailbox, gpgme_key_t k, struct getk_keyring_key *best,
 	    "the address never valid" : "");
 }
 
-/* The error of a listing or export that gpg reported, if any. */
+/*
+ * The error of a listing or export (ERR, WHY from gpg.c), or of what gpg
+ * reported in its status lines; WHAT names it in WHY.
+ */
 static enum getk_err
-gpg_failed(struct getk_keyring *kr, gpgme_error_t gerr, const char *what,
+gpg_failed(struct getk_keyring *kr, enum getk_err err, const char *what,
     char *why, size_t whysz)
 {
-	if (!gerr || gpg_err_code(gerr) == GPG_ERR_EOF)
-		gerr = kr->gpg_error;
-	if (!gerr)
+	char reason[300];
+
+	if (!err && !kr->gpg_error)
 		return GETK_OK;
+	snprintf(reason, sizeof(reason), "%s", err ? why :
+	    gpgme_strerror(kr->gpg_error));
 	snprintf(why, whysz, "gpg cannot %s the keyring at %s: %s", what,
-	    kr->home, gpgme_strerror(gerr));
-	return gpg_err_code(gerr) == GPG_ERR_ENOMEM ? GETK_ERR_NOMEM :
-	    GETK_ERR_CRYPTO;
+	    kr->home, reason);
+	return err ? err : GETK_ERR_CRYPTO;
 }
 
 enum getk_err
-getk_keyring_list(struct getk_keyring *kr, const char *const *mailboxes,
-    size_t n, struct getk_keyring_find *finds, char *why, size_t whysz)
+getk_keyring_list(struct getk_keyring *kr, long deadline_ms,
+    const char *const *mailboxes, size_t n, struct getk_keyring_find *finds,
+    char *why, size_t whysz)
 {
 	struct getk_keyring_key *best = NULL;
+	struct getk_gpg *g = NULL;
 	const char **patterns = NULL;
 	gpgme_key_t k;
-	gpgme_error_t gerr;
 	size_t i;
 	enum getk_err err = GETK_ERR_NOMEM;
 
@@ -510,17 +528,20 @@ getk_keyring_list(struct getk_keyring *kr, const char *const *mailboxes,
 		    !(patterns[i] = getk_buf_take(&b, NULL)))
 			goto leave;
 	}
-	kr->gpg_error = 0;
-	gerr = gpgme_op_keylist_ext_start(kr->ctx, patterns, 0, 0);
-	while (!gerr && !(gerr = gpgme_op_keylist_next(kr->ctx, &k))) {
+	err = session(kr, deadline_ms, &g, why, whysz);
+	if (!err)
+		err = getk_gpg_keylist_ext(g, patterns, why, whysz);
+	while (!err && (k = getk_gpg_next_key(g)) != NULL) {
 		for (i = 0; i < n; i++)
 			take_key(mailboxes[i], k, &best[i], &finds[i]);
 		gpgme_key_unref(k);
 	}
-	err = gpg_failed(kr, gerr, "list", why, whysz);
+	if (err != GETK_ERR_NOMEM)
+		err = gpg_failed(kr, err, "list", why, whysz);
 	if (err)
 		memset(finds, 0, n * sizeof(*finds));
 leave:
+	getk_gpg_free(g);
 	for (i = 0; patterns && i < n; i++)
 		free((char *)patterns[i]);
 	free(patterns);
@@ -652,13 +673,13 @@ split_keys(const unsigned char *p, size_t len, const char *const *fprs,
 }
 
 enum getk_err
-getk_keyring_export(struct getk_keyring *kr, const char *const *fprs,
-    size_t n, const time_t *created, const time_t *expires,
-    struct getk_key **keys, char *why, size_t whysz)
+getk_keyring_export(struct getk_keyring *kr, long deadline_ms,
+    const char *const *fprs, size_t n, const time_t *created,
+    const time_t *expires, struct getk_key **keys, char *why, size_t whysz)
 {
+	struct getk_gpg *g = NULL;
 	const char **patterns = NULL;
 	gpgme_data_t out = NULL;
-	gpgme_error_t gerr;
 	char *data = NULL;
 	size_t len = 0, i;
 	enum getk_err err = GETK_ERR_NOMEM;
@@ -672,14 +693,14 @@ getk_keyring_export(struct getk_keyring *kr, const char *const *fprs,
 		goto leave;
 	for (i = 0; i < n; i++)
 		patterns[i] = fprs[i];
-	kr->gpg_error = 0;
-	gerr = gpgme_data_new(&out);
-	if (!gerr) {
-		gpgme_set_armor(kr->ctx, 0);
-		gerr = gpgme_op_export_ext(kr->ctx, patterns,
-		    GPGME_EXPORT_MODE_MINIMAL, out);
-	}
-	err = gpg_failed(kr, gerr, "export from", why, whysz);
+	if (gpgme_data_new(&out))
+		goto leave;
+	err = session(kr, deadline_ms, &g, why, whysz);
+	if (!err)
+		err = getk_gpg_export_ext(g, patterns, GPGME_EXPORT_MODE_MINIMAL,
+		    out, why, whysz);
+	if (err != GETK_ERR_NOMEM)
+		err = gpg_failed(kr, err, "export from", why, whysz);
 	if (err)
 		goto leave;
 	data = gpgme_data_release_and_get_mem(out, &len);
@@ -698,6 +719,7 @@ leave:
 		getk_key_free(keys[i]);
 		keys[i] = NULL;
 	}
+	getk_gpg_free(g);
 	gpgme_free(data);
 	gpgme_data_release(out);
 	free(patterns);
@@ -706,11 +728,11 @@ leave:
 
 enum getk_err
 getk_keyring_self_key(const char *home, const char *fpr, const char *tmpdir,
-    struct getk_key **r_key, char *why, size_t whysz)
+    long deadline_ms, struct getk_key **r_key, char *why, size_t whysz)
 {
 	struct getk_keyring *kr = NULL;
+	struct getk_gpg *g = NULL;
 	gpgme_key_t k = NULL;
-	gpgme_error_t gerr;
 	const char *problem, *fprs[1];
 	char upper[41];
 	time_t expires;
@@ -718,14 +740,17 @@ getk_keyring_self_key(const char *home, const char *fpr, const char *tmpdir,
 
 	*r_key = NULL;
 	err = getk_keyring_open(home, tmpdir, &kr, why, whysz);
-	if (err)
-		goto leave;
-	gerr = gpgme_op_keylist_start(kr->ctx, fpr, 0);
-	if (!gerr)
-		gerr = gpgme_op_keylist_next(kr->ctx, &k);
-	gpgme_op_keylist_end(kr->ctx);
-	if (!k) {
-		err = gpg_failed(kr, gerr, "list", why, whysz);
+	if (!err)
+		err = session(kr, deadline_ms, &g, why, whysz);
+	if (!err)
+		err = getk_gpg_keylist(g, fpr, why, whysz);
+	if (!err)
+		k = getk_gpg_next_key(g);
+	if (err || !k) {
+		/* gpg.c's own words for a deadline: the key listing was
+		 * given up, not the keyring. */
+		if (err != GETK_ERR_TIMEOUT && err != GETK_ERR_NOKEY && kr)
+			err = gpg_failed(kr, err, "list", why, whysz);
 		if (!err) {
 			err = GETK_ERR_NOKEY;
 			snprintf(why, whysz, "no key %s in the keyring at %s",
@@ -743,11 +768,12 @@ getk_keyring_self_key(const char *home, const char *fpr, const char *tmpdir,
 	upper_fpr(k->subkeys->fpr, upper);
 	fprs[0] = upper;
 	expires = k->subkeys->expires > 0 ? k->subkeys->expires : 0;
-	err = getk_keyring_export(kr, fprs, 1, NULL, &expires, r_key, why,
-	    whysz);
+	err = getk_keyring_export(kr, deadline_ms, fprs, 1, NULL, &expires,
+	    r_key, why, whysz);
 leave:
 	if (k)
 		gpgme_key_unref(k);
+	getk_gpg_free(g);
 	getk_keyring_close(kr);
 	return err;
 }

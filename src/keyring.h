@@ -17,7 +17,9 @@
  *
  * Costs: a handful of stat(2) calls for the state; when gpg is needed,
  * the copy, one gpg process for the listing of every address of the
- * batch and one more for the export of the keys used.
+ * batch and one more for the export of the keys used, each run through
+ * gpg.c under a deadline.  gpg never waits for the user's locks (they
+ * are not in its home), and a gpg that outlives its deadline is killed.
  */
 #ifndef GETK_KEYRING_H
 #define GETK_KEYRING_H
@@ -51,8 +53,9 @@ void getk_keyring_state(const char *home, char r_state[65], int *r_present);
 struct getk_keyring;
 
 /*
- * Copies the keyring at HOME into a new private GnuPG home under TMPDIR
- * (NULL: $TMPDIR or /tmp) and makes a session on it for *R_KR.  Errors,
+ * Copies the keyring at HOME into a new private GnuPG home,
+ * TMPDIR/getk-keyring-XXXXXX (TMPDIR NULL: $TMPDIR or /tmp), for *R_KR.
+ * Errors,
  * with WHY (WHYSZ bytes) set: GETK_ERR_NOKEY when HOME holds no public
  * keyring; GETK_ERR_TEMPFAIL when another process holds the lock of
  * the keyring or the trustdb (a gpg changing them: the copy could catch
@@ -78,39 +81,44 @@ struct getk_keyring_find {
 };
 
 /*
- * Lists, in one gpg process, the keys of KR for the N MAILBOXES and
- * rates them (getk_trust_keyring_rate: the address match of GETK.md 6.5,
- * gpg's validity of the User ID, expiry, revocation, encryption subkey);
+ * Lists, in one gpg process that must end by DEADLINE_MS (getk_mono_ms();
+ * gpg.c kills it then), the keys of KR for the N MAILBOXES and rates them
+ * (getk_trust_keyring_rate: the address match of GETK.md 6.5, gpg's
+ * validity of the User ID, expiry, revocation, encryption subkey);
  * FINDS[i] gets the verdict on MAILBOXES[i] and the best key's facts.
  * GETK_ERR_CRYPTO with WHY set when gpg cannot read the keyring (it is
- * damaged) or fails; GETK_ERR_NOMEM.
+ * damaged) or fails, GETK_ERR_TIMEOUT at the deadline, GETK_ERR_NOMEM.
  */
-enum getk_err getk_keyring_list(struct getk_keyring *kr,
+enum getk_err getk_keyring_list(struct getk_keyring *kr, long deadline_ms,
     const char *const *mailboxes, size_t n, struct getk_keyring_find *finds,
     char *why, size_t whysz);
 
 /*
- * Exports, in one gpg process, the N keys of KR whose fingerprints are
- * FPRS, minimal (the newest self-signatures only, as encryption needs),
- * binary; KEYS[i] gets a new key record for FPRS[i] (getk_key_free),
- * with CREATED[i] and EXPIRES[i] when those are not NULL.  GETK_ERR_NOKEY
- * with WHY set when one of them is not in the keyring, GETK_ERR_CRYPTO
- * when gpg fails or exports what cannot be split into keys,
+ * Exports, in one gpg process that must end by DEADLINE_MS, the N keys
+ * of KR whose fingerprints are FPRS, minimal (the newest self-signatures
+ * only, as encryption needs, within packet.c's limits), binary; KEYS[i]
+ * gets a new key record for FPRS[i] (getk_key_free), with CREATED[i] and
+ * EXPIRES[i] when those are not NULL.  GETK_ERR_NOKEY with WHY set when
+ * one of them is not in the keyring, GETK_ERR_CRYPTO when gpg fails or
+ * exports what cannot be split into keys, GETK_ERR_TIMEOUT,
  * GETK_ERR_NOMEM; on error no KEYS[i] is set.
  */
-enum getk_err getk_keyring_export(struct getk_keyring *kr,
+enum getk_err getk_keyring_export(struct getk_keyring *kr, long deadline_ms,
     const char *const *fprs, size_t n, const time_t *created,
     const time_t *expires, struct getk_key **keys, char *why, size_t whysz);
 
 /*
  * The key of fingerprint FPR from the keyring at HOME (self_key,
  * getk-sendmail(8)), exported as getk_keyring_export does, into a new
- * key record *R_KEY: two gpg processes on a copy, as for the lookups.
- * GETK_ERR_NOKEY when HOME has no keyring or no such key, GETK_ERR_BADKEY
- * when the key cannot be encrypted to (revoked, expired, no usable
- * encryption subkey), and getk_keyring_open's errors, all with WHY set.
+ * key record *R_KEY: two gpg processes on a copy, as for the lookups,
+ * both ending by DEADLINE_MS.  GETK_ERR_NOKEY when HOME has no keyring
+ * or no such key, GETK_ERR_BADKEY when the key cannot be encrypted to
+ * (revoked, expired, no usable encryption subkey), GETK_ERR_TIMEOUT
+ * ("gpg key listing did not end before its deadline and was killed"),
+ * and getk_keyring_open's errors, all with WHY set.
  */
 enum getk_err getk_keyring_self_key(const char *home, const char *fpr,
-    const char *tmpdir, struct getk_key **r_key, char *why, size_t whysz);
+    const char *tmpdir, long deadline_ms, struct getk_key **r_key, char *why,
+    size_t whysz);
 
 #endif

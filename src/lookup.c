@@ -469,8 +469,8 @@ kr_ask(const struct getk_lookup_settings *s, struct getk_result *results,
 		goto leave;
 	err = kr_open(s, kb);
 	if (!err)
-		err = getk_keyring_list(kb->kr, boxes, nask, found, kb->why,
-		    sizeof(kb->why));
+		err = getk_keyring_list(kb->kr, getk_mono_ms() + s->timeout_ms,
+		    boxes, nask, found, kb->why, sizeof(kb->why));
 	if (err == GETK_ERR_NOMEM || err == GETK_ERR_NOKEY) {
 		/* NOKEY: the keyring went away meanwhile; it is silent. */
 		err = err == GETK_ERR_NOKEY ? GETK_OK : err;
@@ -620,8 +620,9 @@ kr_export(const struct getk_lookup_settings *s, struct kr_batch *kb,
 	}
 	err = kr_open(s, kb);
 	if (!err)
-		err = getk_keyring_export(kb->kr, fprs, m, created, expires,
-		    keys, kb->why, sizeof(kb->why));
+		err = getk_keyring_export(kb->kr, getk_mono_ms() +
+		    s->timeout_ms, fprs, m, created, expires, keys, kb->why,
+		    sizeof(kb->why));
 	if (err == GETK_ERR_NOMEM)
 		goto leave;
 	if (err)

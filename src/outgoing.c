@@ -682,7 +682,8 @@ on_self(struct send *sd)
 			return;
 		}
 		err = getk_keyring_self_key(home, a->self_key, NULL,
-		    &sd->self_owned, why, sizeof(why));
+		    getk_mono_ms() + a->timeout * 1000L, &sd->self_owned, why,
+		    sizeof(why));
 		free(home);
 		if (err) {
 			/* A keyring locked or unreadable now, or a gpg out of
