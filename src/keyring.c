@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "gpg.h"
 #include "keyring.h"
+#include "packet.h"
 
 /*
  * The files of a GnuPG home that decide what gpg lists: the public
@@ -550,50 +551,6 @@ leave:
 }
 
 /*
- * The length of the OpenPGP packet at P (header and body, RFC 4880 4.2)
- * with LEN octets left, its header's length in *R_HDR and its type in
- * *R_TAG; 0 when it is malformed or runs past the end.  No key packet
- * has a partial or indeterminate length.
- */
-static size_t
-packet_len(const unsigned char *p, size_t len, size_t *r_hdr, unsigned *r_tag)
-{
-	size_t hdr, body = 0, i;
-
-	if (len < 2 || !(p[0] & 0x80))
-		return 0;
-	if (p[0] & 0x40) {
-		*r_tag = p[0] & 0x3f;
-		if (p[1] < 192) {
-			hdr = 2;
-			body = p[1];
-		} else if (p[1] < 224 && len >= 3) {
-			hdr = 3;
-			body = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
-		} else if (p[1] == 255 && len >= 6) {
-			hdr = 6;
-			for (i = 2; i < 6; i++)
-				body = body << 8 | p[i];
-		} else {
-			return 0;
-		}
-	} else {
-		*r_tag = (p[0] >> 2) & 0xf;
-		if ((p[0] & 3) == 3)
-			return 0;
-		hdr = 1 + ((size_t)1 << (p[0] & 3));
-		if (len < hdr)
-			return 0;
-		for (i = 1; i < hdr; i++)
-			body = body << 8 | p[i];
-	}
-	if (body > len - hdr)
-		return 0;
-	*r_hdr = hdr;
-	return hdr + body;
-}
-
-/*
  * The fingerprint of the version 4 public key packet body B (LEN octets)
  * into FPR, upper-case hex: SHA-1 of 0x99, the two-octet body length and
  * the body (RFC 4880 12.2).  Non-zero when it is no such body.
@@ -625,51 +582,125 @@ v4_fpr(const unsigned char *b, size_t len, char fpr[41])
 	return 0;
 }
 
+/* gpg's export of several keys, as split_keys walks it. */
+struct split {
+	const unsigned char *data;	/* the export */
+	const char *const *fprs;	/* the keys asked for */
+	size_t n;
+	const time_t *created, *expires;
+	struct getk_key **keys;		/* by the index of FPRS */
+	int open;			/* a key has started */
+	unsigned long long start;	/* where it starts */
+	char fpr[41];			/* its fingerprint, once known */
+	unsigned char body[0xffff];	/* its public key packet's body */
+	size_t blen;
+	int toolong;
+	char *why;
+	size_t whysz;
+};
+
+/* The key that started at S->start ends at END: kept when asked for. */
+static enum getk_err
+split_end_key(struct split *s, unsigned long long end)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!s->keys[i] && strcasecmp(s->fprs[i], s->fpr) == 0)
+			return getk_key_from_data(s->data + s->start,
+			    (size_t)(end - s->start), s->fpr, s->created ?
+			    s->created[i] : 0, s->expires ? s->expires[i] : 0,
+			    &s->keys[i]);
+	return GETK_OK;
+}
+
+/* The packet walker's handler (packet.h) for split_keys. */
+static enum getk_err
+split_packet(void *arg, enum getk_packet_event ev,
+    const struct getk_packet *pkt, const unsigned char *p, size_t len)
+{
+	struct split *s = arg;
+	enum getk_err err = GETK_OK;
+
+	if (pkt->tag != GETK_PKT_PUBKEY) {
+		if (ev == GETK_PACKET_START && !s->open) {
+			snprintf(s->why, s->whysz, "gpg exported a %s at octet "
+			    "%llu before any key", getk_packet_tag_name(pkt->tag),
+			    pkt->offset);
+			return GETK_ERR_CRYPTO;
+		}
+		return GETK_OK;
+	}
+	switch (ev) {
+	case GETK_PACKET_START:
+		if (s->open)
+			err = split_end_key(s, pkt->offset);
+		s->open = 1;
+		s->start = pkt->offset;
+		s->blen = 0;
+		s->toolong = 0;
+		break;
+	case GETK_PACKET_BODY:
+		if (s->toolong || len > sizeof(s->body) - s->blen) {
+			s->toolong = 1;
+			break;
+		}
+		memcpy(s->body + s->blen, p, len);
+		s->blen += len;
+		break;
+	case GETK_PACKET_END:
+		if (s->toolong || v4_fpr(s->body, s->blen, s->fpr)) {
+			snprintf(s->why, s->whysz, "gpg exported a key other "
+			    "than of version 4 at octet %llu", s->start);
+			err = GETK_ERR_CRYPTO;
+		}
+		break;
+	}
+	return err;
+}
+
 /*
  * Splits the LEN octets at P, gpg's export of several keys, at each
- * public key packet, and gives each key whose fingerprint is one of the
- * N FPRS to KEYS at its index.
+ * public key packet (the packet walker of packet.c), and gives each key
+ * whose fingerprint is one of the N FPRS to KEYS at its index.
  */
 static enum getk_err
 split_keys(const unsigned char *p, size_t len, const char *const *fprs,
     size_t n, const time_t *created, const time_t *expires,
     struct getk_key **keys, char *why, size_t whysz)
 {
-	size_t pos = 0, start, plen, hdr, i;
-	unsigned tag = 0;
-	char fpr[41];
+	struct getk_packet_walker *w = NULL;
+	struct split *s;
 	enum getk_err err;
 
-	while (pos < len) {
-		start = pos;
-		plen = packet_len(p + pos, len - pos, &hdr, &tag);
-		if (!plen || tag != 6 || v4_fpr(p + pos + hdr, plen - hdr,
-		    fpr)) {
-			snprintf(why, whysz, "gpg exported something other "
-			    "than version 4 keys at octet %zu", pos);
-			return GETK_ERR_CRYPTO;
-		}
-		for (pos += plen; pos < len; pos += plen) {
-			plen = packet_len(p + pos, len - pos, &hdr, &tag);
-			if (!plen) {
-				snprintf(why, whysz, "gpg exported a malformed "
-				    "packet at octet %zu", pos);
-				return GETK_ERR_CRYPTO;
-			}
-			if (tag == 6)
-				break;
-		}
-		for (i = 0; i < n; i++) {
-			if (keys[i] || strcasecmp(fprs[i], fpr) != 0)
-				continue;
-			err = getk_key_from_data(p + start, pos - start, fpr,
-			    created ? created[i] : 0, expires ? expires[i] : 0,
-			    &keys[i]);
-			if (err)
-				return err;
-		}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return GETK_ERR_NOMEM;
+	s->data = p;
+	s->fprs = fprs;
+	s->n = n;
+	s->created = created;
+	s->expires = expires;
+	s->keys = keys;
+	s->why = why;
+	s->whysz = whysz;
+	why[0] = '\0';
+	err = getk_packet_walker_new(split_packet, s, &w);
+	if (!err)
+		err = getk_packet_walk(w, p, len);
+	if (!err)
+		err = getk_packet_walk_end(w);
+	if (!err && s->open)
+		err = split_end_key(s, len);
+	if (err == GETK_ERR_SYNTAX) {
+		snprintf(why, whysz, "gpg exported what is no key: %s",
+		    getk_packet_walker_why(w) ? getk_packet_walker_why(w) :
+		    "malformed");
+		err = GETK_ERR_CRYPTO;
 	}
-	return GETK_OK;
+	getk_packet_walker_free(w);
+	free(s);
+	return err;
 }
 
 enum getk_err
