@@ -300,16 +300,15 @@ do_fetch(const struct opts *o, struct getk_lookup_settings *ls,
     char **mailboxes, size_t n)
 {
 	struct getk_result *results = NULL;
-	char *msg = NULL;
+	char why[1024];
 	int status = EX_OK;
 	size_t i;
 	enum getk_err err;
 
 	err = getk_lookup(ls, (const char *const *)mailboxes, n, &results,
-	    &msg);
+	    why, sizeof(why));
 	if (err) {
-		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
-		free(msg);
+		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
 		return exit_for(err, EX_OSERR);
 	}
 	for (i = 0; i < n; i++) {
@@ -345,7 +344,7 @@ static int
 do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 {
 	struct getk_result *results = NULL;
-	char **due = NULL, *msg = NULL, why[512];
+	char **due = NULL, why[1024];
 	size_t n = 0, i, fresh = 0, same = 0, refused = 0, failed = 0;
 	time_t now = getk_now();
 	int status;
@@ -371,10 +370,10 @@ do_refresh(const struct opts *o, struct getk_lookup_settings *ls)
 		ls->progress = show_progress;
 		ls->progress_arg = NULL;
 	}
-	err = getk_lookup(ls, (const char *const *)due, n, &results, &msg);
+	err = getk_lookup(ls, (const char *const *)due, n, &results, why,
+	    sizeof(why));
 	if (err) {
-		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
-		free(msg);
+		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
 		getk_strv_free(due);
 		return exit_for(err, EX_OSERR);
 	}
@@ -506,7 +505,7 @@ main(int argc, char **argv)
 	const struct getk_account *acct;
 	struct getk_lookup_settings ls;
 	struct getk_store *store = NULL;
-	char **mailboxes = NULL, *msg = NULL, *addr = NULL, host[256];
+	char **mailboxes = NULL, *addr = NULL, host[256];
 	char why[512], fpr[128], *password = NULL;
 	const char *skip;
 	int c, status = EX_OK, modes = 0;
@@ -649,9 +648,9 @@ main(int argc, char **argv)
 		}
 	}
 
-	err = getk_config_read(o.config_path, &cfg, &msg);
+	err = getk_config_read(o.config_path, &cfg, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, PROG ": %s\n", msg ? msg : getk_strerror(err));
+		fprintf(stderr, PROG ": %s\n", why[0] ? why : getk_strerror(err));
 		status = exit_for(err, EX_CONFIG);
 		goto leave;
 	}
@@ -755,7 +754,6 @@ leave:
 		free(mailboxes[i]);
 	free(mailboxes);
 	free(addr);
-	free(msg);
 	getk_config_free(cfg);
 	curl_global_cleanup();
 	return status;

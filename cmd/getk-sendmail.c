@@ -465,15 +465,14 @@ parse_rcpts(char *const *words, size_t n, char ***r_boxes, size_t *r_n)
 static int
 read_config(const struct opts *o, struct getk_config **r_cfg)
 {
-	char *msg = NULL;
+	char why[1024];
 	enum getk_err err;
 	int status = EX_OK;
 
-	err = getk_config_read(o->config_path, r_cfg, &msg);
+	err = getk_config_read(o->config_path, r_cfg, why, sizeof(why));
 	if (err)
 		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
-		    msg ? msg : getk_strerror(err));
-	free(msg);
+		    why[0] ? why : getk_strerror(err));
 	return status;
 }
 

@@ -296,7 +296,7 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	struct rlimit rl;
 	sigset_t block, waitmask;
-	char hostname[256], why[512], *msg = NULL;
+	char hostname[256], why[1024];
 	int fds[MAX_LISTEN], nfds = 0, foreground = 0, check = 0, c, ctl[2];
 	int rc = 0;
 	const char *defaults[] = { "0.0.0.0:25", "[::]:25", NULL };
@@ -326,9 +326,8 @@ main(int argc, char **argv)
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 
-	if (getk_server_config_load(file, &cfg, &msg) != GETK_OK) {
-		fprintf(stderr, PROG ": %s\n", msg ? msg : "out of memory");
-		free(msg);
+	if (getk_server_config_load(file, &cfg, why, sizeof(why)) != GETK_OK) {
+		fprintf(stderr, PROG ": %s\n", why[0] ? why : "out of memory");
 		return EX_CONFIG;
 	}
 	memset(&ss, 0, sizeof(ss));

@@ -726,7 +726,7 @@ parse_line(struct parse *ps, char *kw, char *arg)
 
 enum getk_err
 getk_config_parse(const char *text, size_t len, const char *filename,
-    const char *home, struct getk_config **r_cfg, char **r_msg)
+    const char *home, struct getk_config **r_cfg, char *why, size_t whysz)
 {
 	struct parse ps;
 	struct getk_config *cfg = NULL;
@@ -734,7 +734,7 @@ getk_config_parse(const char *text, size_t len, const char *filename,
 	enum getk_err err;
 
 	*r_cfg = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	memset(&ps, 0, sizeof(ps));
 	err = getk_conflex_init(&ps.lx, text, len, filename, home);
 	if (!err)
@@ -757,38 +757,27 @@ getk_config_parse(const char *text, size_t len, const char *filename,
 	cfg = NULL;
 leave:
 	getk_config_free(cfg);
-	if (err == GETK_ERR_CONFIG) {
-		*r_msg = ps.lx.msg;
-		ps.lx.msg = NULL;
-	}
+	if (err == GETK_ERR_CONFIG)
+		snprintf(why, whysz, "%s", ps.lx.msg);
 	getk_conflex_free(&ps.lx);
 	return err;
 }
 
+/* Writes "PATH: WHAT" into WHY; GETK_ERR_CONFIG. */
 static enum getk_err
-config_msg(char **r_msg, const char *path, const char *what)
+config_msg(char *why, size_t whysz, const char *path, const char *what)
 {
-	struct getk_buf b;
-
-	getk_buf_init(&b, 0);
-	if (getk_buf_printf(&b, "%s: %s", path, what))
-		return GETK_ERR_NOMEM;
-	*r_msg = getk_buf_take(&b, NULL);
-	return *r_msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
+	snprintf(why, whysz, "%s: %s", path, what);
+	return GETK_ERR_CONFIG;
 }
 
 /* As config_msg, with the file's name once more at the end, for the
  * command that fixes it. */
 static enum getk_err
-config_msg2(char **r_msg, const char *path, const char *what)
+config_msg2(char *why, size_t whysz, const char *path, const char *what)
 {
-	struct getk_buf b;
-
-	getk_buf_init(&b, 0);
-	if (getk_buf_printf(&b, "%s: %s %s", path, what, path))
-		return GETK_ERR_NOMEM;
-	*r_msg = getk_buf_take(&b, NULL);
-	return *r_msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
+	snprintf(why, whysz, "%s: %s %s", path, what, path);
+	return GETK_ERR_CONFIG;
 }
 
 /* Non-zero when some section of CFG sets a password. */
@@ -807,7 +796,7 @@ has_password(const struct getk_config *cfg)
 
 enum getk_err
 getk_config_load(const char *path, const char *home,
-    struct getk_config **r_cfg, char **r_msg)
+    struct getk_config **r_cfg, char *why, size_t whysz)
 {
 	struct getk_buf b;
 	struct stat st;
@@ -815,7 +804,7 @@ getk_config_load(const char *path, const char *home,
 	int fd;
 
 	*r_cfg = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return GETK_ERR_SYSTEM;
@@ -828,59 +817,53 @@ getk_config_load(const char *path, const char *home,
 	 * (msmtp refuses it too). */
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		close(fd);
-		return config_msg(r_msg, path, "owned by another user, who "
+		return config_msg(why, whysz, path, "owned by another user, who "
 		    "could change it; it must be yours (chown) or root's");
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		close(fd);
-		return config_msg2(r_msg, path, "others can write to it; "
+		return config_msg2(why, whysz, path, "others can write to it; "
 		    "run: chmod go-w");
 	}
 	getk_buf_init(&b, GETK_CONFIG_MAX);
 	err = getk_buf_read_fd(&b, fd);
 	close(fd);
 	if (err == GETK_ERR_TOOBIG) {
-		struct getk_buf m;
-
-		getk_buf_init(&m, 0);
-		if (getk_buf_printf(&m, "%s: larger than %d bytes", path,
-		    GETK_CONFIG_MAX) == GETK_OK) {
-			*r_msg = getk_buf_take(&m, NULL);
-			err = GETK_ERR_CONFIG;
-		} else {
-			err = GETK_ERR_NOMEM;
-		}
+		snprintf(why, whysz, "%s: larger than %d bytes", path,
+		    GETK_CONFIG_MAX);
+		err = GETK_ERR_CONFIG;
 	}
 	if (!err)
 		err = getk_config_parse(b.data ? b.data : "", b.len, path, home,
-		    r_cfg, r_msg);
+		    r_cfg, why, whysz);
 	getk_buf_free(&b);
 	/* A password is a secret: nobody but the owner may read it. */
 	if (!err && (st.st_mode & (S_IRWXG | S_IRWXO)) &&
 	    has_password(*r_cfg)) {
 		getk_config_free(*r_cfg);
 		*r_cfg = NULL;
-		err = config_msg2(r_msg, path, "holds a password, and others "
+		err = config_msg2(why, whysz, path, "holds a password, and others "
 		    "can read it; run: chmod 600");
 	}
 	return err;
 }
 
 enum getk_err
-getk_config_read(const char *path, struct getk_config **r_cfg, char **r_msg)
+getk_config_read(const char *path, struct getk_config **r_cfg, char *why,
+    size_t whysz)
 {
 	const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
 	struct getk_buf user;
 	enum getk_err err;
 
 	*r_cfg = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	if (home && !*home)
 		home = NULL;
 	if (path) {
-		err = getk_config_load(path, home, r_cfg, r_msg);
+		err = getk_config_load(path, home, r_cfg, why, whysz);
 		if (err == GETK_ERR_SYSTEM)
-			return config_msg(r_msg, path, strerror(errno));
+			return config_msg(why, whysz, path, strerror(errno));
 		return err;
 	}
 	getk_buf_init(&user, PATH_MAX);
@@ -891,20 +874,21 @@ getk_config_read(const char *path, struct getk_config **r_cfg, char **r_msg)
 	else
 		err = GETK_ERR_INVAL;
 	if (!err) {
-		err = getk_config_load(user.data, home, r_cfg, r_msg);
+		err = getk_config_load(user.data, home, r_cfg, why, whysz);
 		if (err == GETK_ERR_SYSTEM && errno != ENOENT)
-			err = config_msg(r_msg, user.data, strerror(errno));
+			err = config_msg(why, whysz, user.data, strerror(errno));
 		if (err != GETK_ERR_SYSTEM) {
 			getk_buf_free(&user);
 			return err;
 		}
 	}
 	getk_buf_free(&user);
-	err = getk_config_load(SYSCONFDIR "/getk.conf", home, r_cfg, r_msg);
+	err = getk_config_load(SYSCONFDIR "/getk.conf", home, r_cfg, why,
+	    whysz);
 	if (err == GETK_ERR_SYSTEM && errno == ENOENT)
 		return getk_config_new(r_cfg);
 	if (err == GETK_ERR_SYSTEM)
-		return config_msg(r_msg, SYSCONFDIR "/getk.conf",
+		return config_msg(why, whysz, SYSCONFDIR "/getk.conf",
 		    strerror(errno));
 	return err;
 }

@@ -85,34 +85,33 @@ enum getk_err getk_config_new(struct getk_config **r_cfg);
 /*
  * Parses LEN bytes of configuration text; FILENAME is used in messages
  * and HOME for '~' expansion (NULL: no expansion).  On GETK_ERR_CONFIG,
- * *R_MSG is a new string "FILE:LINE: what is wrong" (the caller frees it).
- * GETK_ERR_NOMEM.
+ * WHY (WHYSZ bytes) says "FILE:LINE: what is wrong".  GETK_ERR_NOMEM.
  */
 enum getk_err getk_config_parse(const char *text, size_t len,
     const char *filename, const char *home, struct getk_config **r_cfg,
-    char **r_msg);
+    char *why, size_t whysz);
 
 /*
  * Reads and parses the file at PATH (at most GETK_CONFIG_MAX bytes).  A
  * missing file is GETK_ERR_SYSTEM with errno ENOENT; other errors as
- * getk_config_parse, with *R_MSG set.  As msmtp does, a file that could
+ * getk_config_parse, with WHY set.  As msmtp does, a file that could
  * let someone else act as the user is refused with GETK_ERR_CONFIG and a
  * message that says how to fix it: a file owned by another user than the
  * caller or root, a file that group or others can write, and a file with
  * a password that group or others can read.
  */
 enum getk_err getk_config_load(const char *path, const char *home,
-    struct getk_config **r_cfg, char **r_msg);
+    struct getk_config **r_cfg, char *why, size_t whysz);
 
 /*
  * Reads the configuration a program uses: PATH when given (it must
  * exist), else $XDG_CONFIG_HOME/getk/config (~/.config/getk/config), else
  * SYSCONFDIR/getk.conf; the built-in defaults when neither exists.
  * Errors as getk_config_load; a missing PATH is GETK_ERR_CONFIG with
- * *R_MSG set.
+ * WHY set.
  */
 enum getk_err getk_config_read(const char *path, struct getk_config **r_cfg,
-    char **r_msg);
+    char *why, size_t whysz);
 
 /* The built-in DNSSEC trust anchor; a missing file means no validation. */
 #define GETK_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"

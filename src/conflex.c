@@ -28,24 +28,19 @@ void
 getk_conflex_free(struct getk_conflex *lx)
 {
 	free(lx->line);
-	free(lx->msg);
 	lx->line = NULL;
-	lx->msg = NULL;
 }
 
 enum getk_err
 getk_conflex_vfail(struct getk_conflex *lx, const char *fmt, va_list ap)
 {
-	struct getk_buf b;
-	char tmp[512];
+	int n;
 
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	getk_buf_init(&b, 0);
-	if (getk_buf_printf(&b, "%s:%zu: %s", lx->filename, lx->lineno, tmp))
-		return GETK_ERR_NOMEM;
-	free(lx->msg);
-	lx->msg = getk_buf_take(&b, NULL);
-	return lx->msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
+	n = snprintf(lx->msg, sizeof(lx->msg), "%s:%zu: ", lx->filename,
+	    lx->lineno);
+	if (n >= 0 && (size_t)n < sizeof(lx->msg))
+		vsnprintf(lx->msg + n, sizeof(lx->msg) - (size_t)n, fmt, ap);
+	return GETK_ERR_CONFIG;
 }
 
 enum getk_err

@@ -18,6 +18,9 @@
 
 #include "error.h"
 
+/* Longest message of a lexer, NUL included. */
+#define GETK_CONFLEX_MSG_MAX 1024
+
 /* A lexer over one configuration text; the fields are its own. */
 struct getk_conflex {
 	const char *text;	/* the text, not owned */
@@ -27,7 +30,8 @@ struct getk_conflex {
 	const char *home;	/* for '~', or NULL */
 	size_t lineno;		/* of the line last returned */
 	char *line;		/* a copy of that line, split in place */
-	char *msg;		/* "FILE:LINE: what" after a failure */
+	char msg[GETK_CONFLEX_MSG_MAX];	/* "FILE:LINE: what" after a
+					   failure, else "" */
 };
 
 /*
@@ -50,7 +54,7 @@ enum getk_err getk_conflex_next(struct getk_conflex *lx, char **r_kw,
 
 /*
  * Records "FILE:LINE: " and the formatted text as LX->msg (replacing an
- * earlier one) and returns GETK_ERR_CONFIG, or GETK_ERR_NOMEM.
+ * earlier one, cut to fit) and returns GETK_ERR_CONFIG.
  */
 enum getk_err getk_conflex_fail(struct getk_conflex *lx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -65,8 +69,8 @@ enum getk_err getk_conflex_vfail(struct getk_conflex *lx, const char *fmt,
 enum getk_err getk_conflex_path(struct getk_conflex *lx, const char *arg,
     char **r_path);
 
-/* Frees what LX holds (the line and the message); LX may be used again
- * only after getk_conflex_init. */
+/* Frees what LX holds (its copy of the line); LX may be used again only
+ * after getk_conflex_init. */
 void getk_conflex_free(struct getk_conflex *lx);
 
 #endif

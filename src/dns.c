@@ -34,20 +34,16 @@ struct pending {
 };
 
 static enum getk_err
-dns_fail(char **r_msg, const char *what, const char *arg, int ubret)
+dns_fail(char *why, size_t whysz, const char *what, const char *arg,
+    int ubret)
 {
-	struct getk_buf b;
-
-	getk_buf_init(&b, 0);
-	if (getk_buf_printf(&b, "%s %s: %s", what, arg, ub_strerror(ubret)))
-		return GETK_ERR_NOMEM;
-	*r_msg = getk_buf_take(&b, NULL);
-	return *r_msg ? GETK_ERR_CONFIG : GETK_ERR_NOMEM;
+	snprintf(why, whysz, "%s %s: %s", what, arg, ub_strerror(ubret));
+	return GETK_ERR_CONFIG;
 }
 
 enum getk_err
 getk_dns_new(const struct getk_dns_settings *settings, struct getk_dns **r_dns,
-    char **r_msg)
+    char *why, size_t whysz)
 {
 	struct getk_dns *dns = NULL;
 	enum getk_err err = GETK_OK;
@@ -55,7 +51,7 @@ getk_dns_new(const struct getk_dns_settings *settings, struct getk_dns **r_dns,
 	size_t i;
 
 	*r_dns = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	dns = calloc(1, sizeof(*dns));
 	if (!dns)
 		return GETK_ERR_NOMEM;
@@ -67,14 +63,14 @@ getk_dns_new(const struct getk_dns_settings *settings, struct getk_dns **r_dns,
 	/* Threads, not a forked process, serve the asynchronous queries. */
 	ret = ub_ctx_async(dns->ctx, 1);
 	if (ret) {
-		err = dns_fail(r_msg, "resolver", "threads", ret);
+		err = dns_fail(why, whysz, "resolver", "threads", ret);
 		goto leave;
 	}
 	if (settings->servers && settings->servers[0]) {
 		for (i = 0; settings->servers[i]; i++) {
 			ret = ub_ctx_set_fwd(dns->ctx, settings->servers[i]);
 			if (ret) {
-				err = dns_fail(r_msg, "dns_server",
+				err = dns_fail(why, whysz, "dns_server",
 				    settings->servers[i], ret);
 				goto leave;
 			}
@@ -82,14 +78,14 @@ getk_dns_new(const struct getk_dns_settings *settings, struct getk_dns **r_dns,
 	} else {
 		ret = ub_ctx_resolvconf(dns->ctx, NULL);
 		if (ret) {
-			err = dns_fail(r_msg, "resolver", "/etc/resolv.conf", ret);
+			err = dns_fail(why, whysz, "resolver", "/etc/resolv.conf", ret);
 			goto leave;
 		}
 	}
 	if (settings->trust_anchor) {
 		ret = ub_ctx_add_ta_file(dns->ctx, settings->trust_anchor);
 		if (ret) {
-			err = dns_fail(r_msg, "dns_trust_anchor",
+			err = dns_fail(why, whysz, "dns_trust_anchor",
 			    settings->trust_anchor, ret);
 			goto leave;
 		}

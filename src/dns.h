@@ -54,11 +54,11 @@ struct getk_dns_query {
 struct getk_dns;
 
 /*
- * A new resolver.  GETK_ERR_CONFIG with *R_MSG (a new string) when a
- * server or the trust anchor file is refused; GETK_ERR_NOMEM.
+ * A new resolver.  GETK_ERR_CONFIG with WHY (WHYSZ bytes) saying which
+ * when a server or the trust anchor file is refused; GETK_ERR_NOMEM.
  */
 enum getk_err getk_dns_new(const struct getk_dns_settings *settings,
-    struct getk_dns **r_dns, char **r_msg);
+    struct getk_dns **r_dns, char *why, size_t whysz);
 
 /* Frees a resolver; NULL is a no-op. */
 void getk_dns_free(struct getk_dns *dns);

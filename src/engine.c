@@ -659,7 +659,7 @@ corroborate(struct engine *e, struct address *a, struct getk_result *r)
 /* The DNS resolver of the engine's settings. */
 static enum getk_err
 open_dns(const struct getk_lookup_settings *s, struct getk_dns **r_dns,
-    char **r_msg)
+    char *why, size_t whysz)
 {
 	struct getk_dns_settings ds;
 
@@ -675,7 +675,7 @@ open_dns(const struct getk_lookup_settings *s, struct getk_dns **r_dns,
 		    "answers are not validated", GETK_DEFAULT_TRUST_ANCHOR);
 		ds.trust_anchor = NULL;
 	}
-	return getk_dns_new(&ds, r_dns, r_msg);
+	return getk_dns_new(&ds, r_dns, why, whysz);
 }
 
 /* Starts the tasks that round 1 made possible. */
@@ -751,7 +751,7 @@ store_policies(struct engine *e)
  */
 static enum getk_err
 ask_network(struct engine *e, struct getk_dns **dns,
-    char (*names)[QNAME_MAX], char **r_msg)
+    char (*names)[QNAME_MAX], char *why, size_t whysz)
 {
 	const struct getk_lookup_settings *s = e->s;
 	enum getk_err err;
@@ -768,7 +768,7 @@ ask_network(struct engine *e, struct getk_dns **dns,
 		getk_pool_add(e->pool, TAG_SOURCE, getk_source_relay, e);
 	if (e->use[GETK_SOURCE_GETK] || e->use[GETK_SOURCE_WKD] ||
 	    e->use[GETK_SOURCE_DANE]) {
-		err = open_dns(s, dns, r_msg);
+		err = open_dns(s, dns, why, whysz);
 		if (!err)
 			err = round1(e, *dns, names);
 		if (err)
@@ -799,15 +799,16 @@ enum getk_err
 getk_engine_run(const struct getk_lookup_settings *settings,
     const char **boxes, size_t n, struct getk_result *results,
     struct getk_store_entry *const *known, struct finding *keyring,
-    char **r_msg)
+    char *why, size_t whysz)
 {
 	struct engine e;
 	struct getk_dns *dns = NULL;
 	char (*names)[QNAME_MAX] = NULL;
-	const char *why;
+	const char *skip;
 	size_t i, k, nsrc = 0;
 	enum getk_err err = GETK_OK;
 
+	why[0] = '\0';
 	memset(&e, 0, sizeof(e));
 	e.s = settings;
 	if (settings->lookup_timeout_ms > 0)
@@ -825,9 +826,9 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		 * 7): without either, asking it costs a connection and
 		 * can only bring a refusal. */
 		if (src == GETK_SOURCE_RELAY &&
-		    !getk_relay_answers_getk(&settings->relay, &why)) {
+		    !getk_relay_answers_getk(&settings->relay, &skip)) {
 			getk_log(settings->log, GETK_LOG_DEBUG, "source relay: "
-			    "%s", why);
+			    "%s", skip);
 			continue;
 		}
 		/* The keyring is asked before the engine runs (lookup.c):
@@ -862,7 +863,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		}
 	}
 	if (nsrc) {
-		err = ask_network(&e, &dns, names, r_msg);
+		err = ask_network(&e, &dns, names, why, whysz);
 		if (err)
 			goto leave;
 	}

@@ -199,6 +199,6 @@ void getk_source_policy(void *domain);
 enum getk_err getk_engine_run(const struct getk_lookup_settings *settings,
     const char **boxes, size_t n, struct getk_result *results,
     struct getk_store_entry *const *known, struct finding *keyring,
-    char **r_msg);
+    char *why, size_t whysz);
 
 #endif

@@ -4,9 +4,14 @@
  * Every library function that can fail returns an enum getk_err.  The
  * value says what kind of failure it was, and getk_err_is_temporary() says
  * whether trying again later may help; the mapping to sysexits(3) codes is
- * the business of the programs in cmd/, never of the library.  Details
- * (which host, which address) travel in a separate message string where a
- * function offers one.
+ * the business of the programs in cmd/, never of the library.
+ *
+ * Details (which host, which address, which line) travel in one way: a
+ * buffer of the caller's, "char *why, size_t whysz", which the function
+ * sets to "" on entry and to a sentence on failure, cut to fit.  The one
+ * exception is the pure parsers (addresses, headers, reply lines, ...):
+ * their reasons are fixed strings, handed back as "const char **r_why",
+ * since they have nothing to add to them.
  */
 #ifndef GETK_ERROR_H
 #define GETK_ERROR_H

@@ -658,7 +658,7 @@ kr_free(struct kr_batch *kb)
 enum getk_err
 getk_lookup(const struct getk_lookup_settings *settings,
     const char *const *mailboxes, size_t n, struct getk_result **r_results,
-    char **r_msg)
+    char *why, size_t whysz)
 {
 	struct getk_result *results = NULL, *net = NULL;
 	struct getk_store_entry **entries = NULL, **known = NULL;
@@ -669,11 +669,11 @@ getk_lookup(const struct getk_lookup_settings *settings,
 	size_t *which = NULL, nnet = 0, i;
 	struct kr_batch kb;
 	time_t now = getk_now();
-	char why[300];
+	char swhy[300];
 	enum getk_err err = GETK_OK;
 
 	*r_results = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	memset(&kb, 0, sizeof(kb));
 	results = calloc(n ? n : 1, sizeof(*results));
 	entries = calloc(n ? n : 1, sizeof(*entries));
@@ -696,11 +696,11 @@ getk_lookup(const struct getk_lookup_settings *settings,
 			goto leave;
 		}
 		if (settings->store && getk_store_get(settings->store,
-		    mailboxes[i], &entries[i], why, sizeof(why)) != GETK_OK) {
+		    mailboxes[i], &entries[i], swhy, sizeof(swhy)) != GETK_OK) {
 			/* Without the entry the pin cannot be held against
 			 * what the network offers: no answer at all. */
 			getk_result_set(&results[i], GETK_STATUS_TEMPFAIL,
-			    "%s; the pin cannot be checked", why);
+			    "%s; the pin cannot be checked", swhy);
 			done[i] = 1;
 			continue;
 		}
@@ -741,7 +741,7 @@ getk_lookup(const struct getk_lookup_settings *settings,
 		nnet = 0;
 	}
 	err = getk_engine_run(settings, boxes, nnet, net, known,
-	    uses_keyring(settings) ? kfind : NULL, r_msg);
+	    uses_keyring(settings) ? kfind : NULL, why, whysz);
 	for (i = 0; i < nnet; i++) {
 		struct getk_result *r = &results[which[i]];
 

@@ -111,11 +111,12 @@ void getk_lookup_settings_init(struct getk_lookup_settings *ls,
  * receives a new array of N results in the same order, to be freed with
  * getk_results_free.  Failures of single lookups are results, not
  * errors; the function fails only with GETK_ERR_NOMEM, GETK_ERR_SYSTEM
- * (threads) or GETK_ERR_CONFIG (resolver settings refused, *R_MSG set).
+ * (threads) or GETK_ERR_CONFIG (resolver settings refused, WHY (WHYSZ
+ * bytes) says which).
  */
 enum getk_err getk_lookup(const struct getk_lookup_settings *settings,
     const char *const *mailboxes, size_t n, struct getk_result **r_results,
-    char **r_msg);
+    char *why, size_t whysz);
 
 /* Frees N results; NULL is a no-op. */
 void getk_results_free(struct getk_result *results, size_t n);

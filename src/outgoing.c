@@ -547,7 +547,7 @@ on_lookup(struct send *sd)
 {
 	const struct getk_account *a = sd->acct;
 	struct getk_lookup_settings ls;
-	char *msg = NULL;
+	char why[1024];
 	enum getk_err err;
 
 	if (a->encrypt_to_self && !a->self_key && *sd->out->from)
@@ -562,11 +562,12 @@ on_lookup(struct send *sd)
 		return;
 	}
 	ls.store = sd->store;
-	err = getk_lookup(&ls, sd->boxes, sd->nboxes, &sd->results, &msg);
+	err = getk_lookup(&ls, sd->boxes, sd->nboxes, &sd->results, why,
+	    sizeof(why));
 	if (err) {
 		send_fail(sd, err == GETK_ERR_CONFIG || err == GETK_ERR_NOMEM ?
-		    err : GETK_ERR_SYSTEM, "%s", msg ? msg : getk_strerror(err));
-		free(msg);
+		    err : GETK_ERR_SYSTEM, "%s", why[0] ? why :
+		    getk_strerror(err));
 		return;
 	}
 	sd->r->looked_up = 1;

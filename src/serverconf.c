@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -292,7 +293,8 @@ set_keyword(struct getk_conflex *lx, struct getk_server_config *cfg,
 
 enum getk_err
 getk_server_config_parse(const char *text, size_t len, const char *filename,
-    const char *home, struct getk_server_config **r_cfg, char **r_msg)
+    const char *home, struct getk_server_config **r_cfg, char *why,
+    size_t whysz)
 {
 	struct getk_server_config *cfg = NULL;
 	struct getk_conflex lx;
@@ -302,7 +304,7 @@ getk_server_config_parse(const char *text, size_t len, const char *filename,
 	size_t i;
 
 	*r_cfg = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	memset(list_set, 0, sizeof(list_set));
 	err = getk_conflex_init(&lx, text, len, filename, home);
 	if (!err)
@@ -333,8 +335,7 @@ getk_server_config_parse(const char *text, size_t len, const char *filename,
 		*r_cfg = cfg;
 		cfg = NULL;
 	} else if (err == GETK_ERR_CONFIG) {
-		*r_msg = lx.msg;
-		lx.msg = NULL;
+		snprintf(why, whysz, "%s", lx.msg);
 	}
 	getk_server_config_free(cfg);
 	getk_conflex_free(&lx);
@@ -343,15 +344,15 @@ getk_server_config_parse(const char *text, size_t len, const char *filename,
 
 enum getk_err
 getk_server_config_load(const char *path, struct getk_server_config **r_cfg,
-    char **r_msg)
+    char *why, size_t whysz)
 {
 	const char *home = getenv("HOME");
-	struct getk_buf b, m;
+	struct getk_buf b;
 	enum getk_err err;
 	int fd;
 
 	*r_cfg = NULL;
-	*r_msg = NULL;
+	why[0] = '\0';
 	getk_buf_init(&b, GETK_CONFIG_MAX);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -361,17 +362,13 @@ getk_server_config_load(const char *path, struct getk_server_config **r_cfg,
 		close(fd);
 	}
 	if (err == GETK_ERR_SYSTEM || err == GETK_ERR_TOOBIG) {
-		getk_buf_init(&m, 0);
-		if (getk_buf_printf(&m, "%s: %s", path, err == GETK_ERR_TOOBIG ?
-		    "larger than 1 MiB" : strerror(errno)))
-			err = GETK_ERR_NOMEM;
-		else
-			err = GETK_ERR_CONFIG;
-		*r_msg = getk_buf_take(&m, NULL);
+		snprintf(why, whysz, "%s: %s", path, err == GETK_ERR_TOOBIG ?
+		    "larger than 1 MiB" : strerror(errno));
+		err = GETK_ERR_CONFIG;
 	}
 	if (!err)
 		err = getk_server_config_parse(b.data ? b.data : "", b.len,
-		    path, home && *home ? home : NULL, r_cfg, r_msg);
+		    path, home && *home ? home : NULL, r_cfg, why, whysz);
 	getk_buf_free(&b);
 	return err;
 }

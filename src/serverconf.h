@@ -51,20 +51,19 @@ struct getk_server_config {
  * Parses LEN bytes of getkd.conf text; FILENAME names it in messages and
  * HOME is what '~' expands to (NULL: no expansion).  A missing backend
  * or half of a certificate/key pair is an error.  On GETK_ERR_CONFIG,
- * *R_MSG is a new string "FILE:LINE: what is wrong" (the caller frees
- * it).  GETK_ERR_NOMEM.
+ * WHY (WHYSZ bytes) says "FILE:LINE: what is wrong".  GETK_ERR_NOMEM.
  */
 enum getk_err getk_server_config_parse(const char *text, size_t len,
     const char *filename, const char *home,
-    struct getk_server_config **r_cfg, char **r_msg);
+    struct getk_server_config **r_cfg, char *why, size_t whysz);
 
 /*
  * Reads and parses the file at PATH (at most 1 MiB).  GETK_ERR_CONFIG
- * with *R_MSG for a file that cannot be read, too, and as
+ * with WHY set for a file that cannot be read, too, and as
  * getk_server_config_parse.
  */
 enum getk_err getk_server_config_load(const char *path,
-    struct getk_server_config **r_cfg, char **r_msg);
+    struct getk_server_config **r_cfg, char *why, size_t whysz);
 
 /* Frees a configuration; NULL is a no-op. */
 void getk_server_config_free(struct getk_server_config *cfg);

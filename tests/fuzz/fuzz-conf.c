@@ -55,14 +55,15 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct getk_config *cfg = NULL;
-	char *msg = NULL;
+	char msg[1024];
 	enum getk_err err;
 	size_t i;
 
+	memset(msg, 'x', sizeof(msg));
 	err = getk_config_parse((const char *)data, size, "fuzz",
-	    "/home/fuzz", &cfg, &msg);
+	    "/home/fuzz", &cfg, msg, sizeof(msg));
 	if (err == GETK_OK) {
-		ASSERT(cfg != NULL && msg == NULL);
+		ASSERT(cfg != NULL && msg[0] == '\0');
 		check_account(&cfg->defaults);
 		ASSERT(cfg->defaults.name == NULL);
 		for (i = 0; i < cfg->naccounts; i++) {
@@ -82,15 +83,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		ASSERT(err == GETK_ERR_CONFIG || err == GETK_ERR_NOMEM);
 		ASSERT(cfg == NULL);
+		ASSERT(memchr(msg, '\0', sizeof(msg)) != NULL);
 		if (err == GETK_ERR_CONFIG) {
-			ASSERT(msg != NULL);
 			ASSERT(strncmp(msg, "fuzz:", 5) == 0);
 			for (p = msg + 5; *p >= '0' && *p <= '9'; p++)
 				;
 			ASSERT(p > msg + 5 && p[0] == ':' && p[1] == ' ');
 		}
 	}
-	free(msg);
 	getk_config_free(cfg);
 	return 0;
 }

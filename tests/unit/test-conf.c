@@ -23,13 +23,19 @@ parse_len(const char *text, size_t len, char **r_msg)
 	struct getk_config *cfg = NULL;
 	enum getk_err err;
 
+	char why[1024];
+
 	*r_msg = NULL;
-	err = getk_config_parse(text, len, "t.conf", HOME, &cfg, r_msg);
+	memset(why, 'x', sizeof(why));
+	err = getk_config_parse(text, len, "t.conf", HOME, &cfg, why,
+	    sizeof(why));
 	if (err != GETK_OK && err != GETK_ERR_CONFIG)
 		BAIL_OUT("getk_config_parse returned %d", (int)err);
 	if ((err == GETK_OK) != (cfg != NULL) ||
-	    (err == GETK_OK) != (*r_msg == NULL))
+	    (err == GETK_OK) != (why[0] == '\0'))
 		BAIL_OUT("getk_config_parse: result and message disagree");
+	if (err && !(*r_msg = strdup(why)))
+		BAIL_OUT("out of memory");
 	return cfg;
 }
 
@@ -59,7 +65,7 @@ parse_bad_len(const char *text, size_t len, int line, const char *part,
 
 	snprintf(prefix, sizeof(prefix), "t.conf:%d: ", line);
 	CHECK(cfg == NULL, "refused: %s", desc);
-	if (!CHECK(msg && strncmp(msg, prefix, strlen(prefix)) == 0 &&
+	if (!CHECK(msg[0] && strncmp(msg, prefix, strlen(prefix)) == 0 &&
 	    strstr(msg + strlen(prefix), part),
 	    "%s: message is \"%s...%s...\"", desc, prefix, part))
 		DIAG("message: %s", msg ? msg : "(null)");
@@ -643,7 +649,7 @@ static void
 test_syntax(void)
 {
 	struct getk_config *cfg;
-	char *msg = NULL;
+	char msg[1024];
 
 	/* Quoting and white space. */
 	cfg = parse_ok("account a\n"
@@ -703,22 +709,18 @@ test_syntax(void)
 	getk_config_free(cfg);
 
 	CHECK_INT(getk_config_parse("account a\nlogfile ~/x\n", 22, "t.conf",
-	    NULL, &cfg, &msg), GETK_ERR_CONFIG,
+	    NULL, &cfg, msg, sizeof(msg)), GETK_ERR_CONFIG,
 	    "~ without a home is refused");
-	CHECK(msg && strncmp(msg, "t.conf:2: ", 10) == 0 && strstr(msg, "~"),
+	CHECK(msg[0] && strncmp(msg, "t.conf:2: ", 10) == 0 && strstr(msg, "~"),
 	    "and the message names the line");
-	free(msg);
-	msg = NULL;
 	CHECK_INT(getk_config_parse("account a\nlogfile /x\n", 21, "t.conf",
-	    NULL, &cfg, &msg), GETK_OK, "no home is fine without ~");
+	    NULL, &cfg, msg, sizeof(msg)), GETK_OK, "no home is fine without ~");
 	getk_config_free(cfg);
 	cfg = NULL;
-	CHECK_INT(getk_config_parse("x y\n", 4, NULL, HOME, &cfg, &msg),
+	CHECK_INT(getk_config_parse("x y\n", 4, NULL, HOME, &cfg, msg, sizeof(msg)),
 	    GETK_ERR_CONFIG, "a file name of NULL");
-	CHECK(msg && strstr(msg, ":1: unknown keyword x"),
+	CHECK(msg[0] && strstr(msg, ":1: unknown keyword x"),
 	    "still gives the line in the message");
-	free(msg);
-	msg = NULL;
 
 	/* CRLF line ends and a missing final newline. */
 	cfg = parse_ok("account a\r\nhost smtp.example.org\r\nport 587\r\n"
@@ -745,7 +747,7 @@ test_syntax(void)
 	/* Only LEN bytes are read. */
 	cfg = NULL;
 	CHECK_INT(getk_config_parse("account a\nhost x\nbogus", 17, "t.conf",
-	    HOME, &cfg, &msg), GETK_OK, "parse reads only LEN bytes");
+	    HOME, &cfg, msg, sizeof(msg)), GETK_OK, "parse reads only LEN bytes");
 	getk_config_free(cfg);
 
 	/* The line number counts every line. */
@@ -1043,7 +1045,7 @@ test_load(void)
 {
 	char path[256];
 	struct getk_config *cfg = NULL;
-	char *msg = NULL, *big;
+	char msg[1024], *big;
 	int fd;
 	FILE *f;
 
@@ -1056,7 +1058,7 @@ test_load(void)
 		BAIL_OUT("fdopen failed");
 	fputs("account a\nhost smtp.example.org\nlogfile ~/log\n", f);
 	fclose(f);
-	CHECK_INT(getk_config_load(path, HOME, &cfg, &msg), GETK_OK,
+	CHECK_INT(getk_config_load(path, HOME, &cfg, msg, sizeof(msg)), GETK_OK,
 	    "config_load of a good file");
 	if (cfg) {
 		CHECK_STR(acc(cfg, "a")->host, "smtp.example.org",
@@ -1072,13 +1074,11 @@ test_load(void)
 		BAIL_OUT("fopen failed");
 	fputs("account a\nbogus 1\n", f);
 	fclose(f);
-	CHECK_INT(getk_config_load(path, HOME, &cfg, &msg), GETK_ERR_CONFIG,
+	CHECK_INT(getk_config_load(path, HOME, &cfg, msg, sizeof(msg)), GETK_ERR_CONFIG,
 	    "config_load of a bad file");
-	CHECK(msg && strncmp(msg, path, strlen(path)) == 0 &&
+	CHECK(msg[0] && strncmp(msg, path, strlen(path)) == 0 &&
 	    strncmp(msg + strlen(path), ":2: unknown keyword bogus", 25) == 0,
 	    "config_load: the message names the file and line");
-	free(msg);
-	msg = NULL;
 
 	/* GETK_CONFIG_MAX bytes are read, one more is refused. */
 	big = malloc(GETK_CONFIG_MAX + 1);
@@ -1090,31 +1090,27 @@ test_load(void)
 	if (!f || fwrite(big, 1, GETK_CONFIG_MAX, f) != GETK_CONFIG_MAX)
 		BAIL_OUT("writing failed");
 	fclose(f);
-	CHECK_INT(getk_config_load(path, HOME, &cfg, &msg), GETK_OK,
+	CHECK_INT(getk_config_load(path, HOME, &cfg, msg, sizeof(msg)), GETK_OK,
 	    "a file of GETK_CONFIG_MAX bytes is read");
 	getk_config_free(cfg);
 	cfg = NULL;
-	free(msg);
-	msg = NULL;
 	f = fopen(path, "w");
 	if (!f || fwrite(big, 1, GETK_CONFIG_MAX + 1, f) !=
 	    GETK_CONFIG_MAX + 1)
 		BAIL_OUT("writing failed");
 	fclose(f);
-	CHECK_INT(getk_config_load(path, HOME, &cfg, &msg), GETK_ERR_CONFIG,
+	CHECK_INT(getk_config_load(path, HOME, &cfg, msg, sizeof(msg)), GETK_ERR_CONFIG,
 	    "a file of GETK_CONFIG_MAX + 1 bytes is refused");
-	CHECK(msg && strstr(msg, "larger than"),
+	CHECK(msg[0] && strstr(msg, "larger than"),
 	    "and the message says it is too large");
-	free(msg);
-	msg = NULL;
 	free(big);
 
 	unlink(path);
 	errno = 0;
-	CHECK_INT(getk_config_load(path, HOME, &cfg, &msg), GETK_ERR_SYSTEM,
+	CHECK_INT(getk_config_load(path, HOME, &cfg, msg, sizeof(msg)), GETK_ERR_SYSTEM,
 	    "config_load of a missing file is a system error");
 	CHECK_INT(errno, ENOENT, "with errno ENOENT");
-	CHECK(cfg == NULL && msg == NULL, "and no result");
+	CHECK(cfg == NULL && msg[0] == '\0', "and no result");
 }
 
 /* getk_config_read: which file a program reads. */
@@ -1123,7 +1119,7 @@ test_read(void)
 {
 	char dir[256], sub[300], file[300];
 	struct getk_config *cfg = NULL;
-	char *msg = NULL;
+	char msg[1024];
 	FILE *f;
 
 	tmp_template(dir, sizeof(dir), "getk-test-xdg");
@@ -1141,7 +1137,7 @@ test_read(void)
 	setenv("HOME", "/home/reader", 1);
 	setenv("XDG_CONFIG_HOME", dir, 1);
 
-	CHECK_INT(getk_config_read(NULL, &cfg, &msg), GETK_OK,
+	CHECK_INT(getk_config_read(NULL, &cfg, msg, sizeof(msg)), GETK_OK,
 	    "config_read finds $XDG_CONFIG_HOME/getk/config");
 	if (cfg) {
 		CHECK_STR(acc(cfg, NULL)->name, "xdg",
@@ -1152,31 +1148,27 @@ test_read(void)
 	getk_config_free(cfg);
 	cfg = NULL;
 
-	CHECK_INT(getk_config_read(file, &cfg, &msg), GETK_OK,
+	CHECK_INT(getk_config_read(file, &cfg, msg, sizeof(msg)), GETK_OK,
 	    "config_read of an explicit path");
 	getk_config_free(cfg);
 	cfg = NULL;
 
-	CHECK_INT(getk_config_read("/nonexistent/getk.conf", &cfg, &msg),
+	CHECK_INT(getk_config_read("/nonexistent/getk.conf", &cfg, msg, sizeof(msg)),
 	    GETK_ERR_CONFIG, "config_read of a missing explicit path fails");
-	CHECK(msg && strstr(msg, "/nonexistent/getk.conf"),
+	CHECK(msg[0] && strstr(msg, "/nonexistent/getk.conf"),
 	    "and the message names the path");
 	CHECK(cfg == NULL, "and there is no configuration");
-	free(msg);
-	msg = NULL;
 
 	f = fopen(file, "w");
 	if (!f)
 		BAIL_OUT("fopen failed");
 	fputs("defaults\nport x\n", f);
 	fclose(f);
-	CHECK_INT(getk_config_read(NULL, &cfg, &msg), GETK_ERR_CONFIG,
+	CHECK_INT(getk_config_read(NULL, &cfg, msg, sizeof(msg)), GETK_ERR_CONFIG,
 	    "config_read reports an error in the XDG file");
-	CHECK(msg && strncmp(msg, file, strlen(file)) == 0 &&
+	CHECK(msg[0] && strncmp(msg, file, strlen(file)) == 0 &&
 	    strncmp(msg + strlen(file), ":2: ", 4) == 0,
 	    "with its path and line");
-	free(msg);
-	msg = NULL;
 	getk_config_free(cfg);
 
 	unlink(file);

@@ -439,11 +439,11 @@ test_dirs(void)
 	    "account c\n"
 	    "state_dir /t\n";
 	struct getk_config *cfg = NULL;
-	char **dirs = NULL, *msg = NULL;
+	char **dirs = NULL, msg[1024];
 	size_t n = 0;
 
 	if (!CHECK(getk_config_parse(text, strlen(text), "t", NULL, &cfg,
-	    &msg) == GETK_OK, "a configuration of three accounts"))
+	    msg, sizeof(msg)) == GETK_OK, "a configuration of three accounts"))
 		return;
 	CHECK(getk_queue_dirs(cfg, &dirs, &n) == GETK_OK && n == 3 &&
 	    strcmp(dirs[0], "/s/queue") == 0 && strcmp(dirs[1], "/q") == 0 &&
@@ -525,10 +525,10 @@ test_envelope_choice(void)
 	const struct getk_account *acct;
 	struct getk_envelope_options eo;
 	struct getk_outgoing *o;
-	char *msg = NULL, why[256];
+	char msg[1024], why[256];
 
 	if (!CHECK(getk_config_parse(text, strlen(text), "t", NULL, &cfg,
-	    &msg) == GETK_OK, "a configuration of accounts"))
+	    msg, sizeof(msg)) == GETK_OK, "a configuration of accounts"))
 		return;
 	memset(&eo, 0, sizeof(eo));
 	o = message("From: Carol <carol@example.org>\nTo: x@example.org\n\nb\n");

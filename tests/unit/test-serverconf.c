@@ -14,12 +14,9 @@ static struct getk_server_config *
 parse(const char *text, char *msg, size_t msgsz)
 {
 	struct getk_server_config *cfg = NULL;
-	char *m = NULL;
 
 	getk_server_config_parse(text, strlen(text), "getkd.conf", "/home/x",
-	    &cfg, &m);
-	snprintf(msg, msgsz, "%s", m ? m : "");
-	free(m);
+	    &cfg, msg, msgsz);
 	return cfg;
 }
 
@@ -139,12 +136,11 @@ test_errors(void)
 	}
 	cfg = NULL;
 	{
-		char *m = NULL;
+		char m[1024];
 
 		CHECK(getk_server_config_parse("backend a:1\n\0x\n", 14, "f",
-		    NULL, &cfg, &m) == GETK_ERR_CONFIG && m &&
+		    NULL, &cfg, m, sizeof(m)) == GETK_ERR_CONFIG &&
 		    strstr(m, "f:2: NUL byte") != NULL, "a NUL byte");
-		free(m);
 	}
 }
 
