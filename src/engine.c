@@ -63,17 +63,6 @@ getk_result_set(struct getk_result *r, enum getk_status status, const char *fmt,
 	r->reason = strdup(msg);
 }
 
-long
-getk_engine_op_timeout(const struct engine *e)
-{
-	long left;
-
-	if (!e->deadline)
-		return e->s->timeout_ms;
-	left = e->deadline - getk_mono_ms();
-	return left < e->s->timeout_ms ? left : e->s->timeout_ms;
-}
-
 /* Orders MX hosts by preference, then by name (a canonical order). */
 static int
 mx_cmp(const void *a, const void *b)

@@ -1,7 +1,9 @@
 /*
  * engine.h: the insides of the lookup engine, shared by engine.c (DNS,
- * MX authentication, the order of work, corroboration), sources.c (what
- * each source does for an address) and lookup.c (the cache around it).
+ * MX authentication, the order of work, corroboration), the sources
+ * (source.c, what they share; source-smtp.c, source-wkd.c,
+ * source-dane.c, source-mtasts.c, keyring.c) and lookup.c (the cache
+ * around it).
  * Not the library's interface: that is lookup.h.
  */
 #ifndef GETK_ENGINE_H
@@ -171,6 +173,21 @@ void getk_result_set(struct getk_result *r, enum getk_status status,
  * reports progress when it was the last.
  */
 void getk_source_done(struct address *a);
+
+/*
+ * Verifies the LEN bytes at DATA that ORIGIN (a host, "DNS") offered for
+ * A as source SRC by a path of trust TRUST, and records A's finding for
+ * SRC: a key, or a key that failed, or a temporary failure.  Bytes that
+ * another source of A offered, or that the cache verified before, are
+ * not verified again (source.c).
+ */
+void getk_source_offer(struct address *a, enum getk_source src,
+    enum getk_trust trust, const char *origin, const unsigned char *data,
+    size_t len);
+
+/* HTTPS settings for WKD and MTA-STS requests of E, bodies up to MAX. */
+void getk_source_https_settings(const struct engine *e, size_t max,
+    struct getk_https_settings *hs);
 
 /*
  * The sources, as pool tasks.  Each fills its own finding of the
