@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "../src/addr.h"
+#include "cli.h"
 #include "../src/buf.h"
 #include "../src/clock.h"
 #include "../src/codec.h"
@@ -64,17 +65,6 @@ usage(FILE *f)
 	    "Exit status: 0 all keys found, 65 a key failed verification or\n"
 	    "changed, 75 temporary failure, 67 no key, 64 usage, 73 cache not\n"
 	    "writable, 78 configuration.\n");
-}
-
-/* The library's log callback: one line on stderr per message. */
-static void
-log_stderr(void *arg, int level, const char *msg)
-{
-	(void)arg;
-	(void)level;
-	flockfile(stderr);
-	fprintf(stderr, PROG ": %s\n", msg);
-	funlockfile(stderr);
 }
 
 /* RFC 3339 UTC time. */
@@ -500,7 +490,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o;
-	struct getk_logger logger = { log_stderr, NULL, 0 };
+	struct getk_logger logger = { getk_cli_log_stderr, (void *)PROG, 0 };
 	struct getk_config *cfg = NULL;
 	const struct getk_account *acct;
 	struct getk_lookup_settings ls;

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "../src/addr.h"
+#include "cli.h"
 #include "../src/buf.h"
 #include "../src/clock.h"
 #include "../src/conf.h"
@@ -80,31 +81,6 @@ usage(FILE *f)
 	    "74 the queue could not be read.\n");
 }
 
-static void
-log_stderr(void *arg, int level, const char *msg)
-{
-	(void)arg;
-	(void)level;
-	flockfile(stderr);
-	fprintf(stderr, PROG ": %s\n", msg);
-	funlockfile(stderr);
-}
-
-static int
-fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-fail(int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return status;
-}
 
 /*
  * Turns sendmail's -N argument ("never", or a comma-separated list of
@@ -188,7 +164,8 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 		}
 		if (strcmp(a, "--config") == 0) {
 			if (++i >= argc)
-				return fail(EX_USAGE, "--config needs a file");
+				return getk_cli_fail(PROG, EX_USAGE,
+				    "--config needs a file");
 			o->config_path = argv[i];
 			continue;
 		}
@@ -197,7 +174,8 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			/* -q: the due messages, -qf: all (no -qINTERVAL
 			 * daemon, no -qI/-qR/-qS selection). */
 			if (strcmp(a, "-q") != 0 && strcmp(a, "-qf") != 0)
-				return fail(EX_USAGE, "%s is not supported (only "
+				return getk_cli_fail(PROG, EX_USAGE,
+				    "%s is not supported (only "
 				    "-q and -qf)", a);
 			o->mode = MODE_QUEUE;
 			o->force = a[2] == 'f';
@@ -209,7 +187,8 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 				/* -oXXX: sendmail's -o options; all ignored
 				 * (-oi, -oem, -odb, ...). */
 				if (a[2] == '\0' && ++i >= argc)
-					return fail(EX_USAGE, "-o needs a value");
+					return getk_cli_fail(PROG, EX_USAGE,
+					    "-o needs a value");
 				continue;
 			}
 			if (a[2])
@@ -217,7 +196,8 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			else if (++i < argc)
 				arg = argv[i];
 			else
-				return fail(EX_USAGE, "-%c needs an argument", c);
+				return getk_cli_fail(PROG, EX_USAGE,
+				    "-%c needs an argument", c);
 			switch (c) {
 			case 'f':
 			case 'r':
@@ -235,8 +215,9 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 			case 'N':
 				if (dsn_notify(arg, o->dsn_notify,
 				    sizeof(o->dsn_notify)))
-					return fail(EX_USAGE, "-N takes never or "
-					    "a list of success, failure, delay");
+					return getk_cli_fail(PROG, EX_USAGE,
+					    "-N takes never or a list of "
+					    "success, failure, delay");
 				break;
 			case 'R':
 				if (strcasecmp(arg, "full") == 0)
@@ -246,7 +227,8 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 					snprintf(o->dsn_ret, sizeof(o->dsn_ret),
 					    "HDRS");
 				else
-					return fail(EX_USAGE, "-R takes full or "
+					return getk_cli_fail(PROG, EX_USAGE,
+					    "-R takes full or "
 					    "hdrs");
 				break;
 			default:
@@ -261,7 +243,8 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 				o->mode = a[2] == 'p' ? MODE_LIST : MODE_SEND;
 				continue;
 			}
-			return fail(EX_USAGE, "mode %s is not supported (only "
+			return getk_cli_fail(PROG, EX_USAGE,
+			    "mode %s is not supported (only "
 			    "-bm, sending a message, and -bp, listing the "
 			    "queue)", a);
 		}
@@ -278,12 +261,14 @@ parse_args(int argc, char **argv, struct opts *o, int *r_first)
 				break;
 			default:
 				usage(stderr);
-				return fail(EX_USAGE, "unknown option -%c", *p);
+				return getk_cli_fail(PROG, EX_USAGE,
+				    "unknown option -%c", *p);
 			}
 		}
 	}
 	if (o->mode != MODE_SEND && i < argc)
-		return fail(EX_USAGE, "%s takes no recipients", o->mode ==
+		return getk_cli_fail(PROG, EX_USAGE,
+		    "%s takes no recipients", o->mode ==
 		    MODE_LIST ? "-bp" : "-q");
 	*r_first = i;
 	return EX_OK;
@@ -324,14 +309,15 @@ read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
 
 	*r_headers = NULL;
 	if (getk_header_reader_new(&rd))
-		return fail(EX_OSERR, "out of memory");
+		return getk_cli_fail(PROG, EX_OSERR, "out of memory");
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			status = fail(EX_IOERR, "cannot read the message: %s",
+			status = getk_cli_fail(PROG, EX_IOERR,
+			    "cannot read the message: %s",
 			    strerror(errno));
 			goto leave;
 		}
@@ -343,9 +329,10 @@ read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
 			err = getk_header_reader_feed(rd, chunk, (size_t)n, n == 0,
 			    &used, &done, &why);
 			if (err) {
-				status = fail(err == GETK_ERR_NOMEM ? EX_OSERR :
-				    EX_DATAERR, "the message cannot be read: %s",
-				    why ? why : getk_strerror(err));
+				status = getk_cli_fail(PROG, err ==
+				    GETK_ERR_NOMEM ? EX_OSERR : EX_DATAERR,
+				    "the message cannot be read: %s", why ? why :
+				    getk_strerror(err));
 				goto leave;
 			}
 			if (done) {
@@ -359,7 +346,8 @@ read_message(int fd, struct getk_spool *body, struct getk_headers **r_headers)
 				break;
 		}
 		if (err) {
-			status = fail(EX_TEMPFAIL, "cannot spool the message: %s",
+			status = getk_cli_fail(PROG, EX_TEMPFAIL,
+			    "cannot spool the message: %s",
 			    strerror(errno));
 			goto leave;
 		}
@@ -438,14 +426,15 @@ parse_rcpts(char *const *words, size_t n, char ***r_boxes, size_t *r_n)
 		if (getk_addrlist_parse(words[i], strlen(words[i]), &list,
 		    &nlist, &why)) {
 			getk_strv_free(boxes);
-			return fail(why ? EX_USAGE : EX_OSERR, "recipient %s: %s",
+			return getk_cli_fail(PROG, why ? EX_USAGE : EX_OSERR,
+			    "recipient %s: %s",
 			    words[i], why ? why : "out of memory");
 		}
 		v = realloc(boxes, (nboxes + nlist + 1) * sizeof(*v));
 		if (!v) {
 			getk_strv_free(list);
 			getk_strv_free(boxes);
-			return fail(EX_OSERR, "out of memory");
+			return getk_cli_fail(PROG, EX_OSERR, "out of memory");
 		}
 		boxes = v;
 		for (k = 0; k < nlist; k++) {
@@ -471,8 +460,8 @@ read_config(const struct opts *o, struct getk_config **r_cfg)
 
 	err = getk_config_read(o->config_path, r_cfg, why, sizeof(why));
 	if (err)
-		status = fail(err == GETK_ERR_NOMEM ? EX_OSERR : EX_CONFIG, "%s",
-		    why[0] ? why : getk_strerror(err));
+		status = getk_cli_fail(PROG, err == GETK_ERR_NOMEM ? EX_OSERR :
+		    EX_CONFIG, "%s", why[0] ? why : getk_strerror(err));
 	return status;
 }
 
@@ -518,7 +507,8 @@ get_password(const struct getk_account *acct, char **r_password)
 	why[0] = '\0';
 	err = getk_account_password(acct, r_password, why, sizeof(why));
 	if (err)
-		return fail(exit_for(err), "%s", why[0] ? why : "out of memory");
+		return getk_cli_fail(PROG, exit_for(err), "%s", why[0] ? why :
+		    "out of memory");
 	return EX_OK;
 }
 
@@ -552,7 +542,8 @@ enqueue(const struct getk_outgoing *out, const struct getk_account *acct,
 	}
 	free(dir);
 	if (err)
-		return fail(EX_TEMPFAIL, "cannot queue the message: %s", why);
+		return getk_cli_fail(PROG, EX_TEMPFAIL,
+		    "cannot queue the message: %s", why);
 	fprintf(stderr, PROG ": queued as %s (%s)%s; getk-sendmail -q "
 	    "delivers it\n", id, r->why, r->submitted ? ": the copies the "
 	    "relay took are not sent again" : "");
@@ -585,7 +576,8 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	memset(&report, 0, sizeof(report));
 	/* Read the message first: whatever happens, stdin is drained. */
 	if (getk_spool_new(NULL, &body))
-		return fail(EX_TEMPFAIL, "cannot make a spool file: %s",
+		return getk_cli_fail(PROG, EX_TEMPFAIL,
+		    "cannot make a spool file: %s",
 		    strerror(errno));
 	status = read_message(STDIN_FILENO, body, &headers);
 	if (status) {
@@ -593,14 +585,14 @@ send_message(const struct opts *o, char *const *words, size_t n,
 		return status;
 	}
 	if (getk_outgoing_new(headers, body, 0, &out))
-		return fail(EX_OSERR, "out of memory");
+		return getk_cli_fail(PROG, EX_OSERR, "out of memory");
 	status = parse_rcpts(words, n, &boxes, &nboxes);
 	if (status)
 		goto leave;
 	err = getk_outgoing_recipients(out, boxes, nboxes, o->read_headers,
 	    why, sizeof(why));
 	if (err) {
-		status = fail(exit_for(err), "%s", why);
+		status = getk_cli_fail(PROG, exit_for(err), "%s", why);
 		goto leave;
 	}
 	status = read_config(o, &cfg);
@@ -609,7 +601,7 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	/* Envelope sender: -f, else the account's from, else From. */
 	if (o->from && *o->from && strcmp(o->from, "<>") != 0 &&
 	    getk_addr_parse(o->from, &from, &w)) {
-		status = fail(EX_USAGE, "-f %s: %s", o->from, w);
+		status = getk_cli_fail(PROG, EX_USAGE, "-f %s: %s", o->from, w);
 		goto leave;
 	}
 	memset(&eo, 0, sizeof(eo));
@@ -620,7 +612,7 @@ send_message(const struct opts *o, char *const *words, size_t n,
 	eo.dsn_ret = o->dsn_ret[0] ? o->dsn_ret : NULL;
 	err = getk_outgoing_envelope(out, cfg, &eo, &acct, why, sizeof(why));
 	if (err) {
-		status = fail(exit_for(err), "%s", why);
+		status = getk_cli_fail(PROG, exit_for(err), "%s", why);
 		goto leave;
 	}
 	/* One password for the relay lookup and the submission. */
@@ -647,7 +639,7 @@ send_message(const struct opts *o, char *const *words, size_t n,
 			fprintf(stderr, PROG ": %zu of %zu copies were "
 			    "submitted before the failure\n", report.submitted,
 			    report.tried);
-		fail(status, "not sent: %s", report.why);
+		getk_cli_fail(PROG, status, "not sent: %s", report.why);
 	}
 leave:
 	/* One log line per message, as msmtp writes it. */
@@ -683,7 +675,7 @@ log_queue(void *arg, int level, const char *msg)
 	struct qrun *q = arg;
 
 	if (q->o->verbose) {
-		log_stderr(NULL, level, msg);
+		getk_cli_log_stderr((void *)PROG, level, msg);
 		return;
 	}
 	pthread_mutex_lock(&q->lock);
@@ -784,7 +776,8 @@ run_queue(const struct opts *o)
 	rs.arg = &q;
 	err = getk_queue_run(&rs, &gave_up, why, sizeof(why));
 	if (err)
-		fail(EX_IOERR, "%s", why[0] ? why : getk_strerror(err));
+		getk_cli_fail(PROG, EX_IOERR,
+		    "%s", why[0] ? why : getk_strerror(err));
 	status = err == GETK_ERR_SYSTEM ? EX_IOERR : err ? exit_for(err) :
 	    gave_up ? EX_UNAVAILABLE : EX_OK;
 	getk_buf_free(&q.notes);
@@ -858,14 +851,16 @@ list_queue(const struct opts *o)
 		return status;
 	err = getk_queue_dirs(cfg, &dirs, &n);
 	if (err)
-		status = fail(exit_for(err), "%s", getk_strerror(err));
+		status = getk_cli_fail(PROG, exit_for(err),
+		    "%s", getk_strerror(err));
 	for (i = 0; !err && i < n; i++) {
 		memset(&l, 0, sizeof(l));
 		getk_buf_init(&l.text, 0);
 		l.now = getk_now();
 		err = getk_queue_list(dirs[i], list_entry, &l, why, sizeof(why));
 		if (err) {
-			status = fail(EX_IOERR, "%s", why[0] ? why :
+			status = getk_cli_fail(PROG, EX_IOERR,
+			    "%s", why[0] ? why :
 			    getk_strerror(err));
 		} else if (l.queued + l.failed == 0) {
 			printf("%s: empty\n", dirs[i]);
@@ -895,13 +890,15 @@ main(int argc, char **argv)
 	if (status)
 		return status < 0 ? EX_OK : status;
 	memset(&lg, 0, sizeof(lg));
-	lg.fn = log_stderr;
+	lg.fn = getk_cli_log_stderr;
+	lg.arg = (void *)PROG;
 	lg.level = o.verbose;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    getk_key_init() != GETK_OK) {
 		if (o.mode == MODE_SEND)
 			drain(STDIN_FILENO);
-		return fail(EX_SOFTWARE, "cannot initialise libcurl or "
+		return getk_cli_fail(PROG, EX_SOFTWARE,
+		    "cannot initialise libcurl or "
 		    "libgcrypt");
 	}
 	if (o.mode == MODE_LIST)
