@@ -141,6 +141,48 @@ wkd_publish() {
 	cp "$2" "$T/www/$1"
 }
 
+# json_top: SOURCE/TRUST/FINGERPRINT of each JSON line of the last fetch
+# ("invalid" for a line that is not JSON).
+json_top() {
+	"$PYTHON3" -c 'import json, sys
+for line in open(sys.argv[1]):
+    if line.strip():
+        try:
+            o = json.loads(line)
+            print(o["source"] + "/" + o["trust"] + "/" + o["fingerprint"])
+        except Exception:
+            print("invalid")' "$T/out"
+}
+
+# json_sources: the "sources" of each JSON line of the last fetch, as
+# sorted SOURCE/TRUST words ("invalid" for a line that is not JSON).
+json_sources() {
+	"$PYTHON3" -c 'import json, sys
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    try:
+        o = json.loads(line)
+        print(" ".join(sorted(s["source"] + "/" + s["trust"] for s in o["sources"])))
+    except Exception:
+        print("invalid")' "$T/out"
+}
+
+# armored N: the PGP message of the relay's stored message N, LF line
+# ends.
+armored() {
+	tr -d '\r' <"$(stored "$1")" |
+		sed -n '/^-----BEGIN PGP MESSAGE-----$/,/^-----END PGP MESSAGE-----$/p'
+}
+
+# subkey_id FPR [HOME]: the key ID of the encryption subkey of the key
+# FPR, from $GNUPGHOME or HOME.
+subkey_id() {
+	gpg --homedir "${2:-$GNUPGHOME}" --batch --no-auto-check-trustdb \
+		--with-colons --list-keys "$1" 2>/dev/null |
+		awk -F: '$1 == "sub" && $12 ~ /e/ { print $5; exit }'
+}
+
 # --- peers ---------------------------------------------------------------
 
 # free_port: a port that was free a moment ago, for UDP and TCP both.
