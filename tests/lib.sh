@@ -414,12 +414,28 @@ write_config() {
 	{
 		echo "# written by tests/lib.sh"
 		echo "defaults"
-		echo "dns_server 127.0.0.1@$DNS_PORT"
-		echo "dns_trust_anchor none"
-		echo "tls_trust_file $T/pki/ca.pem"
-		echo "timeout ${TEST_TIMEOUT:-5}"
-		echo "sources getk"
-		echo "state_dir $T/state"
+		# The harness's defaults, but for the keywords that the EXTRA
+		# LINES set in the defaults section (before any "account"):
+		# each keyword once, as getk reads the file.
+		{
+			echo "dns_server 127.0.0.1@$DNS_PORT"
+			echo "dns_trust_anchor none"
+			echo "tls_trust_file $T/pki/ca.pem"
+			echo "timeout ${TEST_TIMEOUT:-5}"
+			echo "sources getk"
+			echo "state_dir $T/state"
+		} | awk -v extra="$(printf '%s\n' "$@")" '
+			BEGIN {
+				n = split(extra, e, "\n")
+				for (i = 1; i <= n; i++) {
+					split(e[i], w, " ")
+					if (w[1] == "account")
+						break
+					if (w[1] != "")
+						set[w[1]] = 1
+				}
+			}
+			{ split($0, w, " "); if (!(w[1] in set)) print }'
 		[ -f "$T/connect_to" ] && cat "$T/connect_to"
 		[ $# -gt 0 ] && printf '%s\n' "$@"
 	} >"$CONF"
