@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -25,10 +26,29 @@
 #include "packet.h"
 #include "wkd.h"
 
+/* The cache: slots chosen by the hash, and the bytes they may hold. */
+#define CACHE_SLOTS 1024
+#define CACHE_BYTES (4 * 1024 * 1024)
+
+/* One key file as it was read, or the reason it is no key. */
+struct cached {
+	long domain;			/* index in domains; -1: slot free */
+	char hash[GETK_WKD_HASH_LEN + 1];
+	dev_t dev;			/* the file's identity and state */
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	const char *why;		/* NULL: DATA is a key */
+	unsigned char *data;
+	size_t len;
+};
+
 struct getk_keydir {
 	char *dir;
 	char **domains;		/* lower case, NULL-terminated */
 	size_t ndomains;
+	struct cached *cache;	/* CACHE_SLOTS, made at the first lookup */
+	size_t cached_bytes;
 };
 
 static int
@@ -144,6 +164,10 @@ getk_keydir_free(struct getk_keydir *kd)
 	for (i = 0; i < kd->ndomains; i++)
 		free(kd->domains[i]);
 	free(kd->domains);
+	if (kd->cache)
+		for (i = 0; i < CACHE_SLOTS; i++)
+			free(kd->cache[i].data);
+	free(kd->cache);
 	free(kd->dir);
 	free(kd);
 }
@@ -180,14 +204,106 @@ getk_keydir_serves(const struct getk_keydir *kd, const char *domain,
 	return domain_index(kd, domain, dlen) >= 0;
 }
 
+/* The slot of the file HASH of domain I. */
+static struct cached *
+slot_of(struct getk_keydir *kd, long i, const char *hash)
+{
+	unsigned long h = (unsigned long)i;
+	const char *c;
+
+	/* The hash is already uniform: a few of its letters will do. */
+	for (c = hash; *c && c < hash + 8; c++)
+		h = h * 33 + (unsigned char)*c;
+	return &kd->cache[h % CACHE_SLOTS];
+}
+
+static int
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Whether slot C holds the file HASH of domain I in the state ST. */
+static int
+cache_hit(const struct cached *c, long i, const char *hash,
+    const struct stat *st)
+{
+	return c->domain == i && strcmp(c->hash, hash) == 0 &&
+	    c->dev == st->st_dev && c->ino == st->st_ino &&
+	    c->size == st->st_size && same_time(&c->mtime, &st->st_mtim) &&
+	    same_time(&c->ctime, &st->st_ctim);
+}
+
+static void
+cache_drop(struct getk_keydir *kd, struct cached *c)
+{
+	kd->cached_bytes -= c->len;
+	free(c->data);
+	memset(c, 0, sizeof(*c));
+	c->domain = -1;
+}
+
+/*
+ * Keeps what was read of the file HASH of domain I in the state ST: its
+ * LEN bytes at DATA when WHY is NULL, else only WHY.  A file changed in
+ * the last second, or one over the byte budget, is not kept.
+ */
+static void
+cache_put(struct getk_keydir *kd, struct cached *c, long i, const char *hash,
+    const struct stat *st, const unsigned char *data, size_t len,
+    const char *why)
+{
+	time_t now = time(NULL);
+
+	if (c->domain >= 0)
+		cache_drop(kd, c);
+	if (now == (time_t)-1 || st->st_ctim.tv_sec >= now - 1 ||
+	    st->st_mtim.tv_sec >= now - 1)
+		return;
+	if (why)
+		len = 0;
+	if (kd->cached_bytes + len > CACHE_BYTES)
+		return;
+	if (len) {
+		c->data = malloc(len);
+		if (!c->data)
+			return;
+		memcpy(c->data, data, len);
+	}
+	c->len = len;
+	kd->cached_bytes += len;
+	c->domain = i;
+	memcpy(c->hash, hash, sizeof(c->hash));
+	c->dev = st->st_dev;
+	c->ino = st->st_ino;
+	c->size = st->st_size;
+	c->mtime = st->st_mtim;
+	c->ctime = st->st_ctim;
+	c->why = why;
+}
+
+/* The slots, all free; NULL when out of memory (lookups then read). */
+static struct cached *
+cache_new(void)
+{
+	struct cached *cache = calloc(CACHE_SLOTS, sizeof(*cache));
+	size_t i;
+
+	for (i = 0; cache && i < CACHE_SLOTS; i++)
+		cache[i].domain = -1;
+	return cache;
+}
+
 enum getk_err
-getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
-    size_t llen, const char *domain, size_t dlen, struct getk_buf *key,
+getk_keydir_lookup(struct getk_keydir *kd, const char *local, size_t llen,
+    const char *domain, size_t dlen, struct getk_buf *key,
     const char **r_why)
 {
 	char hash[GETK_WKD_HASH_LEN + 1], path[PATH_MAX];
 	unsigned char data[GETK_KEYDIR_MAX + 1];
 	char why[256];
+	struct cached *c = NULL;
+	struct stat st;
 	size_t before = key->len;
 	enum getk_err err;
 	long i;
@@ -204,15 +320,50 @@ getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
 		errno = ENAMETOOLONG;
 		return GETK_ERR_SYSTEM;
 	}
+	/* The one system call of a lookup, whether the user has a key, has
+	 * none or does not exist.  A symbolic link, which a WKD never
+	 * needs, is no key, as open(2) with O_NOFOLLOW would have it. */
+	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return GETK_ERR_NOKEY;
+		return GETK_ERR_SYSTEM;
+	}
+	if (S_ISLNK(st.st_mode))
+		return GETK_ERR_NOKEY;
+	if (S_ISDIR(st.st_mode)) {
+		*r_why = "key file is a directory";
+		return GETK_ERR_NOKEY;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*r_why = "key file is not a regular file";
+		return GETK_ERR_NOKEY;
+	}
+	if (st.st_size > GETK_KEYDIR_MAX) {
+		*r_why = "key file larger than 65536 octets";
+		return GETK_ERR_NOKEY;
+	}
+	if (!kd->cache)
+		kd->cache = cache_new();
+	if (kd->cache) {
+		c = slot_of(kd, i, hash);
+		if (cache_hit(c, i, hash, &st)) {
+			*r_why = c->why;
+			if (c->why)
+				return GETK_ERR_NOKEY;
+			return getk_buf_add(key, c->data, c->len);
+		}
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
-		/* ELOOP: a symbolic link, which a WKD never needs. */
+		/* Gone or replaced by a link since the stat(2). */
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 			return GETK_ERR_NOKEY;
 		return GETK_ERR_SYSTEM;
 	}
 	/* One read(2): a short read of a regular file is its end, and a
-	 * file that fills the buffer is too large anyway. */
+	 * file that fills the buffer is too large anyway.  What is read is
+	 * kept with the state the stat(2) saw: if the file changed between
+	 * the two, the next lookup sees another state and reads it again. */
 	n = (int)read(fd, data, sizeof(data));
 	close(fd);
 	err = GETK_OK;
@@ -229,6 +380,8 @@ getk_keydir_lookup(const struct getk_keydir *kd, const char *local,
 		*r_why = "key file is not an OpenPGP public key";
 		err = GETK_ERR_NOKEY;
 	}
+	if (c && (err == GETK_OK || err == GETK_ERR_NOKEY))
+		cache_put(kd, c, i, hash, &st, data, (size_t)n, *r_why);
 	if (!err)
 		err = getk_buf_add(key, data, (size_t)n);
 	if (err)

@@ -5,7 +5,8 @@
  * web server publishes: KEY_DIR/DOMAIN/hu/HASH, HASH the z-base-32 of the
  * SHA-1 of the lower-cased local part (getk_wkd_hash), each file one or
  * more binary transferable public keys.  The list of domains is read once
- * (and again on reload), the key files at every lookup.
+ * (and again on reload); the key files are looked at at every lookup and
+ * kept in memory while they are unchanged.
  */
 #ifndef GETK_KEYDIR_H
 #define GETK_KEYDIR_H
@@ -44,7 +45,9 @@ int getk_keydir_serves(const struct getk_keydir *kd, const char *domain,
 /*
  * Looks up the key of LOCAL (LLEN bytes, as the client sent it) at
  * DOMAIN, a domain KD serves, and appends the key file to KEY.  The same
- * work is done whether or not the user exists: the hash, one open(2).
+ * work is done whether or not the user exists: the hash, one stat(2)
+ * (a file that is there is read when it is not in KD's cache, or changed
+ * since; a missing one is never remembered).
  * GETK_OK with the key; GETK_ERR_NOKEY when there is no file, and also
  * when the file is larger than GETK_KEYDIR_MAX or not transferable public
  * keys by their packets (getk_packet_check_key), with *R_WHY saying which
@@ -52,7 +55,7 @@ int getk_keydir_serves(const struct getk_keydir *kd, const char *domain,
  * GETK_ERR_SYSTEM when the directory cannot be read (errno); GETK_ERR_INVAL
  * for a domain not served; GETK_ERR_NOMEM.
  */
-enum getk_err getk_keydir_lookup(const struct getk_keydir *kd,
+enum getk_err getk_keydir_lookup(struct getk_keydir *kd,
     const char *local, size_t llen, const char *domain, size_t dlen,
     struct getk_buf *key, const char **r_why);
 

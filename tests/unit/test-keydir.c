@@ -120,6 +120,73 @@ test_bad_files(const char *dir)
 	getk_keydir_free(kd);
 }
 
+/*
+ * The cache: a key file read once is served from memory while its stat(2)
+ * is the same, and read again when it changes, goes or becomes a link.
+ * Files changed in the last second are never kept, so the files are made
+ * and then aged by waiting.
+ */
+static void
+test_cache(const char *dir)
+{
+	static const unsigned char other[] = { 0x99, 0x00, 0x0d, 4, 0, 0, 0,
+	    0, 22, 1, 2, 3, 4, 5, 6, 7, 0xb4, 0x03, 'a', '@', 'b' };
+	static const unsigned char same_size[] = { 0x99, 0x00, 0x0d, 4, 0, 0,
+	    0, 0, 22, 7, 6, 5, 4, 3, 2, 1, 0xb4, 0x03, 'a', '@', 'b' };
+	char path[512], tmp[512];
+	struct getk_keydir *kd = NULL;
+	struct getk_buf key;
+	const char *why = NULL;
+	int i, ok;
+
+	snprintf(path, sizeof(path),
+	    "%s/example.org/hu/iy9q119eutrkn8s1mk4r39qejnbu3n5q", dir);
+	snprintf(tmp, sizeof(tmp), "%s/example.org/hu/tmp", dir);
+	put(path, pubkey, sizeof(pubkey));
+	sleep(2);
+	getk_keydir_new(dir, NULL, &kd);
+	getk_buf_init(&key, 0);
+	for (i = 0, ok = 1; i < 3; i++) {
+		key.len = 0;
+		ok &= getk_keydir_lookup(kd, "Joe.Doe", 7, "example.org", 11,
+		    &key, &why) == GETK_OK && key.len == sizeof(pubkey) &&
+		    memcmp(key.data, pubkey, key.len) == 0;
+	}
+	CHECK(ok, "the same key at every lookup, cached or not");
+	for (i = 0, ok = 1; i < 2; i++)
+		ok &= getk_keydir_lookup(kd, "bob", 3, "example.org", 11, &key,
+		    &why) == GETK_ERR_NOKEY && why && strstr(why, "not an");
+	CHECK(ok, "a file that is no key: no key again, with its reason");
+
+	/* Replaced, as gpg-wks-server does: a new file renamed over it. */
+	put(tmp, other, sizeof(other));
+	CHECK(rename(tmp, path) == 0, "key replaced");
+	key.len = 0;
+	CHECK(getk_keydir_lookup(kd, "Joe.Doe", 7, "example.org", 11, &key,
+	    &why) == GETK_OK && key.len == sizeof(other) &&
+	    memcmp(key.data, other, key.len) == 0, "the new key at once");
+	/* Aged and kept, then written in place with as many bytes: only
+	 * the times tell. */
+	sleep(2);
+	getk_keydir_lookup(kd, "Joe.Doe", 7, "example.org", 11, &key, &why);
+	put(path, same_size, sizeof(same_size));
+	key.len = 0;
+	CHECK(getk_keydir_lookup(kd, "Joe.Doe", 7, "example.org", 11, &key,
+	    &why) == GETK_OK && key.len == sizeof(same_size) &&
+	    memcmp(key.data, same_size, key.len) == 0,
+	    "a key rewritten in place: the new bytes");
+	CHECK(unlink(path) == 0 && symlink("../../file.example", path) == 0,
+	    "key replaced by a symbolic link");
+	CHECK(getk_keydir_lookup(kd, "Joe.Doe", 7, "example.org", 11, &key,
+	    &why) == GETK_ERR_NOKEY, "a symbolic link: no key");
+	CHECK(unlink(path) == 0, "key removed");
+	CHECK(getk_keydir_lookup(kd, "Joe.Doe", 7, "example.org", 11, &key,
+	    &why) == GETK_ERR_NOKEY && why == NULL,
+	    "a removed key: no key at once");
+	getk_buf_free(&key);
+	getk_keydir_free(kd);
+}
+
 int
 main(void)
 {
@@ -133,6 +200,7 @@ main(void)
 		BAIL_OUT("mkdtemp");
 	test_lookup(dir);
 	test_bad_files(dir);
+	test_cache(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		DIAG("could not remove %s", dir);
