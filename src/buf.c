@@ -46,6 +46,12 @@ buf_reserve(struct getk_buf *b, size_t extra)
 }
 
 enum getk_err
+getk_buf_reserve(struct getk_buf *b, size_t extra)
+{
+	return buf_reserve(b, extra);
+}
+
+enum getk_err
 getk_buf_add(struct getk_buf *b, const void *p, size_t len)
 {
 	enum getk_err err;

@@ -29,6 +29,12 @@ void getk_buf_init(struct getk_buf *b, size_t max);
  */
 enum getk_err getk_buf_add(struct getk_buf *b, const void *p, size_t len);
 
+/*
+ * Makes room for EXTRA more bytes, so that appending them allocates
+ * nothing; as getk_buf_add.
+ */
+enum getk_err getk_buf_reserve(struct getk_buf *b, size_t extra);
+
 /* Appends a NUL-terminated string; as getk_buf_add. */
 enum getk_err getk_buf_adds(struct getk_buf *b, const char *s);
 

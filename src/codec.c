@@ -99,35 +99,44 @@ enum getk_err
 getk_base64_encode(const unsigned char *in, size_t len, size_t wrap,
     struct getk_buf *out)
 {
-	size_t i, col = 0;
+	size_t quads = (len + 2) / 3, need = quads * 4, i, col = 0;
 	enum getk_err err;
+	char *q;
 
+	/* The whole text at once: one check of the limit, no growing. */
+	if (wrap && len)
+		need += (quads * 4 + wrap - 1) / wrap;
+	err = getk_buf_reserve(out, need);
+	if (err)
+		return err;
+	q = out->data + out->len;
 	for (i = 0; i < len; i += 3) {
-		char q[4];
-		unsigned long n = (unsigned long)in[i] << 16;
 		size_t rest = len - i;
+		unsigned long n = (unsigned long)in[i] << 16;
 
-		if (rest > 1)
-			n |= (unsigned long)in[i + 1] << 8;
-		if (rest > 2)
-			n |= in[i + 2];
+		if (rest > 2) {
+			n |= (unsigned long)in[i + 1] << 8 | in[i + 2];
+			q[2] = b64chars[(n >> 6) & 63];
+			q[3] = b64chars[n & 63];
+		} else {
+			if (rest > 1)
+				n |= (unsigned long)in[i + 1] << 8;
+			q[2] = rest > 1 ? b64chars[(n >> 6) & 63] : '=';
+			q[3] = '=';
+		}
 		q[0] = b64chars[(n >> 18) & 63];
 		q[1] = b64chars[(n >> 12) & 63];
-		q[2] = rest > 1 ? b64chars[(n >> 6) & 63] : '=';
-		q[3] = rest > 2 ? b64chars[n & 63] : '=';
-		err = getk_buf_add(out, q, 4);
-		if (err)
-			return err;
+		q += 4;
 		col += 4;
 		if (wrap && col >= wrap && i + 3 < len) {
-			err = getk_buf_add(out, "\n", 1);
-			if (err)
-				return err;
+			*q++ = '\n';
 			col = 0;
 		}
 	}
 	if (wrap && len)
-		return getk_buf_add(out, "\n", 1);
+		*q++ = '\n';
+	out->len = (size_t)(q - out->data);
+	out->data[out->len] = '\0';
 	return GETK_OK;
 }
 
