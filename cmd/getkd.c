@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <sysexits.h>
@@ -69,15 +70,19 @@ struct logdest {
 	int fd;			/* log FILE, or -1 */
 	int syslog;
 	pid_t pid;		/* of the process logging */
+	time_t stamp_time;	/* the second STAMP is of */
+	char stamp[64];		/* "TIME getkd[PID]: ", made once a second */
+	size_t stamplen;
 };
 
 static void
 log_line(void *arg, int level, const char *msg)
 {
-	const struct logdest *d = arg;
-	char line[1200], stamp[32];
+	struct logdest *d = arg;
+	struct iovec iov[3];
 	struct tm tm;
 	time_t now = time(NULL);
+	size_t len = strlen(msg);
 	int n;
 
 	if (d->syslog)
@@ -85,19 +90,36 @@ log_line(void *arg, int level, const char *msg)
 		    msg);
 	if (!d->to_stderr && d->fd < 0)
 		return;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "%s " PROG "[%ld]: %s\n", stamp,
-	    (long)d->pid, msg);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
+	if (now != d->stamp_time || !d->stamplen) {
+		gmtime_r(&now, &tm);
+		n = (int)strftime(d->stamp, sizeof(d->stamp),
+		    "%Y-%m-%dT%H:%M:%SZ", &tm);
+		n += snprintf(d->stamp + n, sizeof(d->stamp) - (size_t)n,
+		    " " PROG "[%ld]: ", (long)d->pid);
+		d->stamplen = strlen(d->stamp);
+		d->stamp_time = now;
+	}
+	if (len > 1100)
+		len = 1100;
+	iov[0].iov_base = d->stamp;
+	iov[0].iov_len = d->stamplen;
+	iov[1].iov_base = (char *)msg;
+	iov[1].iov_len = len;
+	iov[2].iov_base = (char *)"\n";
+	iov[2].iov_len = 1;
 	/* One write(2) per line: lines of both processes stay whole. */
-	if (d->to_stderr && write(2, line, (size_t)n) < 0)
+	if (d->to_stderr && writev(2, iov, 3) < 0)
 		return;
-	if (d->fd >= 0 && write(d->fd, line, (size_t)n) < 0)
+	if (d->fd >= 0 && writev(d->fd, iov, 3) < 0)
 		return;
+}
+
+/* The process logging is PID from now on. */
+static void
+log_pid(struct logdest *d, pid_t pid)
+{
+	d->pid = pid;
+	d->stamplen = 0;
 }
 
 static int
@@ -289,7 +311,7 @@ main(int argc, char **argv)
 	const char *file = GETK_SERVER_CONFIG_FILE;
 	struct getk_server_config *cfg = NULL;
 	struct getk_server_settings ss;
-	struct logdest dest = { 0, -1, 0, 0 };
+	struct logdest dest = { 0, -1, 0, 0, 0, "", 0 };
 	struct getk_logger lg = { log_line, &dest, 0 };
 	struct getk_keydir *kd = NULL;
 	struct passwd *pw = NULL;
@@ -404,7 +426,7 @@ main(int argc, char **argv)
 		}
 	}
 	dest.to_stderr = foreground;
-	dest.pid = getpid();
+	log_pid(&dest, getpid());
 	if (cfg->syslog && !foreground) {
 		openlog(PROG, LOG_PID | LOG_NDELAY, facility(cfg->syslog));
 		dest.syslog = 1;
@@ -476,7 +498,7 @@ main(int argc, char **argv)
 	if (child == 0) {
 		enum getk_err err;
 
-		dest.pid = getpid();
+		log_pid(&dest, getpid());
 		close(ctl[0]);
 		ss.ctl_fd = ctl[1];
 		memset(&sa, 0, sizeof(sa));
@@ -499,7 +521,7 @@ main(int argc, char **argv)
 		_exit(err ? EX_OSERR : 0);
 	}
 	close(ctl[1]);
-	dest.pid = getpid();
+	log_pid(&dest, getpid());
 	for (i = 0; i < (size_t)nfds; i++)
 		close(fds[i]);
 	getk_creds_clear(&ss.creds);
