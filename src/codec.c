@@ -95,43 +95,58 @@ getk_base64_decode(const char *in, size_t len, struct getk_buf *out)
 	return GETK_OK;
 }
 
+/* Writes the base64 of the N whole groups of three octets at IN to Q. */
+static char *
+encode_groups(const unsigned char *in, size_t n, char *q)
+{
+	for (; n; n--, in += 3, q += 4) {
+		unsigned long v = (unsigned long)in[0] << 16 |
+		    (unsigned long)in[1] << 8 | in[2];
+
+		q[0] = b64chars[v >> 18];
+		q[1] = b64chars[(v >> 12) & 63];
+		q[2] = b64chars[(v >> 6) & 63];
+		q[3] = b64chars[v & 63];
+	}
+	return q;
+}
+
 enum getk_err
 getk_base64_encode(const unsigned char *in, size_t len, size_t wrap,
     struct getk_buf *out)
 {
-	size_t quads = (len + 2) / 3, need = quads * 4, i, col = 0;
+	size_t groups = len / 3, rest = len % 3, quads = (len + 2) / 3;
+	size_t need = quads * 4, per_line;
 	enum getk_err err;
 	char *q;
 
-	/* The whole text at once: one check of the limit, no growing. */
+	/* The whole text at once: one check of the limit, no growing.  A
+	 * line holds whole groups: WRAP rounded up to a multiple of 4. */
+	per_line = wrap ? (wrap + 3) / 4 : groups + 1;
 	if (wrap && len)
-		need += (quads * 4 + wrap - 1) / wrap;
+		need += (quads + per_line - 1) / per_line;
 	err = getk_buf_reserve(out, need);
 	if (err)
 		return err;
 	q = out->data + out->len;
-	for (i = 0; i < len; i += 3) {
-		size_t rest = len - i;
-		unsigned long n = (unsigned long)in[i] << 16;
+	while (groups) {
+		size_t n = groups < per_line ? groups : per_line;
 
-		if (rest > 2) {
-			n |= (unsigned long)in[i + 1] << 8 | in[i + 2];
-			q[2] = b64chars[(n >> 6) & 63];
-			q[3] = b64chars[n & 63];
-		} else {
-			if (rest > 1)
-				n |= (unsigned long)in[i + 1] << 8;
-			q[2] = rest > 1 ? b64chars[(n >> 6) & 63] : '=';
-			q[3] = '=';
-		}
-		q[0] = b64chars[(n >> 18) & 63];
-		q[1] = b64chars[(n >> 12) & 63];
-		q += 4;
-		col += 4;
-		if (wrap && col >= wrap && i + 3 < len) {
+		q = encode_groups(in, n, q);
+		in += 3 * n;
+		groups -= n;
+		if (wrap && n == per_line && (groups || rest))
 			*q++ = '\n';
-			col = 0;
-		}
+	}
+	if (rest) {
+		unsigned long v = (unsigned long)in[0] << 16;
+
+		if (rest > 1)
+			v |= (unsigned long)in[1] << 8;
+		*q++ = b64chars[v >> 18];
+		*q++ = b64chars[(v >> 12) & 63];
+		*q++ = rest > 1 ? b64chars[(v >> 6) & 63] : '=';
+		*q++ = '=';
 	}
 	if (wrap && len)
 		*q++ = '\n';

@@ -204,6 +204,26 @@ getk_keydir_serves(const struct getk_keydir *kd, const char *domain,
 	return domain_index(kd, domain, dlen) >= 0;
 }
 
+/* PATH (SIZE bytes) = "DIR/DOMAIN/hu/HASH"; -1 when it does not fit. */
+static int
+join_path(char *path, size_t size, const char *dir, const char *domain,
+    const char *hash)
+{
+	const char *parts[] = { dir, "/", domain, "/hu/", hash };
+	size_t i, used = 0;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t n = strlen(parts[i]);
+
+		if (n >= size - used)
+			return -1;
+		memcpy(path + used, parts[i], n);
+		used += n;
+	}
+	path[used] = '\0';
+	return 0;
+}
+
 /* The slot of the file HASH of domain I. */
 static struct cached *
 slot_of(struct getk_keydir *kd, long i, const char *hash)
@@ -314,9 +334,8 @@ getk_keydir_lookup(struct getk_keydir *kd, const char *local, size_t llen,
 	if (i < 0)
 		return GETK_ERR_INVAL;
 	getk_wkd_hash(local, llen, hash);
-	n = snprintf(path, sizeof(path), "%s/%s/hu/%s", kd->dir,
-	    kd->domains[i], hash);
-	if (n < 0 || (size_t)n >= sizeof(path) || !hash[0]) {
+	if (!hash[0] || join_path(path, sizeof(path), kd->dir, kd->domains[i],
+	    hash) != 0) {
 		errno = ENAMETOOLONG;
 		return GETK_ERR_SYSTEM;
 	}

@@ -640,8 +640,22 @@ success_reply(const struct getk_proxy *p, const struct getk_buf *key,
 	/* 57 octets of key make a line of 76 characters. */
 	err = getk_buf_reserve(out, elen + 32 + lines * (elen + 78) +
 	    strlen(end));
-	if (!err)
-		err = getk_buf_printf(out, "%sOPENPGP %zu\r\n", enh, key->len);
+	if (!err) {
+		/* "OPENPGP LEN", LEN at most 65536: no printf needed. */
+		char num[24], *d = num + sizeof(num);
+		size_t v = key->len;
+
+		do
+			*--d = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		err = getk_buf_add(out, enh, elen);
+		if (!err)
+			err = getk_buf_add(out, "OPENPGP ", 8);
+		if (!err)
+			err = getk_buf_add(out, d, (size_t)(num + sizeof(num) - d));
+		if (!err)
+			err = getk_buf_add(out, "\r\n", 2);
+	}
 	for (i = 0; !err && i < key->len; i += 57) {
 		size_t n = key->len - i < 57 ? key->len - i : 57;
 
