@@ -561,17 +561,23 @@ waiting_for_mta(const struct getk_proxy *p)
 	return 0;
 }
 
+/* The connection to the MTA is up: the session can begin. */
+static void
+mta_connected(struct getk_proxy *p)
+{
+	getk_log(p->env->log, GETK_LOG_DEBUG, "session %lu: connected to "
+	    "the MTA", p->id);
+	set_state(p, p->env->cfg->client_info == GETK_CLIENT_INFO_XCLIENT ?
+	    ST_XCLIENT_GREET : ST_COMMAND);
+}
+
 static void
 mta_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct getk_proxy *p = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		getk_log(p->env->log, GETK_LOG_DEBUG, "session %lu: connected "
-		    "to the MTA", p->id);
-		no_delay(bufferevent_getfd(bev));
-		set_state(p, p->env->cfg->client_info ==
-		    GETK_CLIENT_INFO_XCLIENT ? ST_XCLIENT_GREET : ST_COMMAND);
+		mta_connected(p);
 		run(p);
 		return;
 	}
@@ -1326,24 +1332,27 @@ client_event_cb(struct bufferevent *bev, short what, void *arg)
 
 /* --- starting and ending --------------------------------------------------- */
 
-/* Connects to the MTA, with the client's address in front (PROXY). */
+/*
+ * Connects to the MTA, with the client's address in front (PROXY).  On
+ * loopback the handshake is over when connect(2) returns, so the header
+ * is sent at once: the MTA finds it there when it accepts, and reads it
+ * without waiting for it (Postfix waits for the header before its
+ * greeting).  When the send finds the connection still being made, the
+ * header waits in the bufferevent, which tells when the connection is up.
+ */
 static enum getk_err
 connect_mta(struct getk_proxy *p, int fd)
 {
 	const struct getk_server_config *cfg = p->env->cfg;
+	const struct sockaddr *sa = (const struct sockaddr *)&p->env->backend;
 	struct sockaddr_storage local;
 	socklen_t locallen = sizeof(local);
 	struct timeval tv = { cfg->timeout, 0 };
 	struct getk_buf hdr;
 	enum getk_err err = GETK_OK;
+	ssize_t sent = -1;
+	int mfd, connected = 0;
 
-	p->mta = bufferevent_socket_new(p->env->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (!p->mta)
-		return GETK_ERR_NOMEM;
-	bufferevent_setcb(p->mta, mta_read_cb, mta_write_cb, mta_event_cb, p);
-	bufferevent_setwatermark(p->mta, EV_WRITE, OUT_LOW, 0);
-	bufferevent_set_timeouts(p->mta, &tv, &tv);
-	bufferevent_enable(p->mta, EV_READ | EV_WRITE);
 	getk_buf_init(&hdr, 0);
 	if (cfg->client_info == GETK_CLIENT_INFO_PROXY_V1 ||
 	    cfg->client_info == GETK_CLIENT_INFO_PROXY_V2) {
@@ -1353,23 +1362,65 @@ connect_mta(struct getk_proxy *p, int fd)
 		    GETK_CLIENT_INFO_PROXY_V1 ? 1 : 2,
 		    (struct sockaddr *)&p->addr, (struct sockaddr *)&local,
 		    &hdr);
-		if (!err && bufferevent_write(p->mta, hdr.data, hdr.len) != 0)
-			err = GETK_ERR_NOMEM;
+		if (err)
+			goto leave;
 	}
-	getk_buf_free(&hdr);
-	if (err)
-		return err;
-	if (bufferevent_socket_connect(p->mta, (struct sockaddr *)
-	    &p->env->backend, (int)p->env->backend_len) != 0) {
-		/* Refused at once (libevent frees nothing): as if the
-		 * connection failed. */
+	mfd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (mfd < 0 || (connect(mfd, sa, p->env->backend_len) != 0 &&
+	    errno != EINPROGRESS)) {
+		if (mfd >= 0)
+			close(mfd);
 		getk_log(p->env->log, GETK_LOG_ERROR, "session %lu: cannot "
-		    "connect to the MTA", p->id);
-		mta_close(p);
+		    "connect to the MTA: %s", p->id, strerror(errno));
 		fail(p, "421 4.3.0", "Service not available, try again later",
 		    "MTA unreachable");
+		goto leave;
 	}
-	return GETK_OK;
+	no_delay(mfd);
+	p->mta = bufferevent_socket_new(p->env->base, mfd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (!p->mta) {
+		close(mfd);
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	bufferevent_setcb(p->mta, mta_read_cb, mta_write_cb, mta_event_cb, p);
+	bufferevent_setwatermark(p->mta, EV_WRITE, OUT_LOW, 0);
+	bufferevent_set_timeouts(p->mta, &tv, &tv);
+	bufferevent_enable(p->mta, EV_READ | EV_WRITE);
+	if (hdr.len) {
+		/* Only an established connection takes data: a send that
+		 * does is the news that the handshake is over. */
+		sent = send(mfd, hdr.data, hdr.len, MSG_DONTWAIT |
+		    MSG_NOSIGNAL);
+		if (sent > 0) {
+			connected = 1;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ENOTCONN) {
+			getk_log(p->env->log, GETK_LOG_ERROR, "session %lu: "
+			    "cannot connect to the MTA: %s", p->id,
+			    strerror(errno));
+			mta_close(p);
+			fail(p, "421 4.3.0", "Service not available, try again "
+			    "later", "MTA unreachable");
+			goto leave;
+		}
+		if (sent < 0)
+			sent = 0;
+		if ((size_t)sent < hdr.len && bufferevent_write(p->mta,
+		    hdr.data + sent, hdr.len - (size_t)sent) != 0) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+	}
+	if (connected)
+		mta_connected(p);
+	else if (bufferevent_socket_connect(p->mta, NULL, 0) != 0)
+		err = GETK_ERR_NOMEM;
+leave:
+	getk_buf_free(&hdr);
+	return err;
 }
 
 enum getk_err
