@@ -301,7 +301,9 @@ mta_close(struct getk_proxy *p)
  * to do: removed now, as the write callback would remove it, the epoll
  * changelist drops the pair of epoll_ctl calls and the turn itself;
  * libevent adds it again when data comes.  What the socket does not
- * take, and any error, the bufferevent meets at its next turn as usual.
+ * take, and any error, the bufferevent meets at its next turn as usual;
+ * a plain socket, which is not watched for writing until then, is
+ * watched from now on.
  */
 static void
 send_now(struct bufferevent *bev)
@@ -321,6 +323,8 @@ send_now(struct bufferevent *bev)
 	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) == 0)
 		event_del(&bev->ev_write);
+	else if (!(bufferevent_get_enabled(bev) & EV_WRITE))
+		bufferevent_enable(bev, EV_WRITE);
 }
 
 /*
@@ -773,7 +777,10 @@ set_client_callbacks(struct getk_proxy *p)
 	bufferevent_setwatermark(p->client, EV_READ, 0, IN_HIGH);
 	bufferevent_setwatermark(p->client, EV_WRITE, OUT_LOW / 4, 0);
 	bufferevent_set_timeouts(p->client, &tv, &tv);
-	bufferevent_enable(p->client, EV_READ | EV_WRITE);
+	/* A plain socket is watched for writing only when send_now()
+	 * leaves output behind; the TLS filter needs EV_WRITE to write. */
+	bufferevent_enable(p->client, bufferevent_get_underlying(p->client) ?
+	    EV_READ | EV_WRITE : EV_READ);
 }
 
 /*
@@ -1388,7 +1395,8 @@ connect_mta(struct getk_proxy *p, int fd)
 	bufferevent_setcb(p->mta, mta_read_cb, mta_write_cb, mta_event_cb, p);
 	bufferevent_setwatermark(p->mta, EV_WRITE, OUT_LOW, 0);
 	bufferevent_set_timeouts(p->mta, &tv, &tv);
-	bufferevent_enable(p->mta, EV_READ | EV_WRITE);
+	/* Writing is send_now()'s, EV_WRITE only for what it leaves. */
+	bufferevent_enable(p->mta, EV_READ);
 	if (hdr.len) {
 		/* Only an established connection takes data: a send that
 		 * does is the news that the handshake is over. */
