@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "../src/addr.h"
 #include "cli.h"
 #include "../src/buf.h"
@@ -26,6 +24,7 @@
 #include "../src/codec.h"
 #include "../src/conf.h"
 #include "../src/lookup.h"
+#include "../src/net.h"
 #include "../src/store.h"
 
 #define PROG "getk-fetch"
@@ -252,6 +251,8 @@ lookup_settings(const struct opts *o, const struct getk_account *acct,
     struct getk_lookup_settings *ls)
 {
 	getk_lookup_settings_init(ls, acct, host, hostsz);
+	/* The network half is loaded only by a lookup that needs it. */
+	ls->net = getk_net_load;
 	ls->sources = o->sources;
 	ls->nsources = o->nsources;
 	ls->jobs = o->jobs;
@@ -660,12 +661,6 @@ main(int argc, char **argv)
 			goto leave;
 	}
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    getk_key_init() != GETK_OK) {
-		fprintf(stderr, PROG ": cannot initialise libcurl or GnuPG\n");
-		status = EX_SOFTWARE;
-		goto leave;
-	}
 	lookup_settings(&o, acct, &logger, host, sizeof(host), &ls);
 	ls.store = store;
 	/* passwordeval runs only when the relay will be asked. */
@@ -745,6 +740,5 @@ leave:
 	free(mailboxes);
 	free(addr);
 	getk_config_free(cfg);
-	curl_global_cleanup();
 	return status;
 }

@@ -45,24 +45,6 @@
 /* Pool tags: the policy fetches are waited for on their own. */
 enum { TAG_SOURCE, TAG_POLICY };
 
-void
-getk_result_set(struct getk_result *r, enum getk_status status, const char *fmt,
-    ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	r->status = status;
-	free(r->reason);
-	r->reason = NULL;
-	if (!fmt)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	r->reason = strdup(msg);
-}
-
 /* Orders MX hosts by preference, then by name (a canonical order). */
 static int
 mx_cmp(const void *a, const void *b)

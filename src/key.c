@@ -48,15 +48,6 @@ getk_key_engine_init(void)
 	return GETK_OK;
 }
 
-void
-getk_key_free(struct getk_key *key)
-{
-	if (!key)
-		return;
-	free(key->data);
-	free(key);
-}
-
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -375,27 +366,6 @@ leave:
 	}
 	getk_buf_free(&filter);
 	return err;
-}
-
-enum getk_err
-getk_key_from_data(const unsigned char *data, size_t len, const char *fpr,
-    time_t created, time_t expires, struct getk_key **r_key)
-{
-	struct getk_key *key;
-
-	*r_key = NULL;
-	key = calloc(1, sizeof(*key));
-	if (!key || !(key->data = malloc(len ? len : 1))) {
-		free(key);
-		return GETK_ERR_NOMEM;
-	}
-	memcpy(key->data, data, len);
-	key->len = len;
-	snprintf(key->fpr, sizeof(key->fpr), "%s", fpr);
-	key->created = created;
-	key->expires = expires;
-	*r_key = key;
-	return GETK_OK;
 }
 
 enum getk_err

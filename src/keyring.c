@@ -26,16 +26,6 @@
 #include "keyring.h"
 #include "packet.h"
 
-/*
- * The files of a GnuPG home that decide what gpg lists: the public
- * keyring (a keybox, or the keyring of gpg before 2.1), the trustdb, the
- * TOFU database with its journal, and gpg.conf.  The copy takes these
- * (gpg.conf only in part), and the state is made of them.
- */
-static const char *const home_files[] = { "pubring.kbx", "pubring.gpg",
-    "trustdb.gpg", "tofu.db", "tofu.db-wal", "tofu.db-journal", "gpg.conf" };
-#define NHOME_FILES (sizeof(home_files) / sizeof(home_files[0]))
-
 /* The files whose gpg lock (dotlock) says that a gpg is changing them. */
 static const char *const locked_files[] = { "pubring.kbx", "pubring.gpg",
     "trustdb.gpg" };
@@ -59,65 +49,6 @@ struct getk_keyring {
 	gpgme_error_t gpg_error;	/* the first failure gpg reported in
 					   a status line, but "no key" */
 };
-
-enum getk_err
-getk_keyring_home(const char *home, char **r_home)
-{
-	return getk_default_path(home && *home ? home : NULL, "GNUPGHOME", 0,
-	    NULL, ".gnupg", r_home);
-}
-
-/* Non-zero when NAME is a regular file (symbolic links followed). */
-static int
-is_file(const char *home, const char *name)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", home, name) >=
-	    sizeof(path))
-		return 0;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-void
-getk_keyring_state(const char *home, char r_state[65], int *r_present)
-{
-	unsigned char md[32];
-	struct getk_buf b;
-	struct stat st;
-	char path[PATH_MAX];
-	size_t i;
-	enum getk_err err;
-
-	r_state[0] = '\0';
-	*r_present = is_file(home, "pubring.kbx") ||
-	    is_file(home, "pubring.gpg");
-	getk_buf_init(&b, 64 * 1024);
-	err = getk_buf_printf(&b, "%s\n", home);
-	for (i = 0; !err && i < NHOME_FILES; i++) {
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", home,
-		    home_files[i]) >= sizeof(path) || stat(path, &st) != 0) {
-			err = getk_buf_printf(&b, "%s -\n", home_files[i]);
-			continue;
-		}
-		/* The change time catches a file rewritten within the
-		 * resolution of its modification time, or set back. */
-		err = getk_buf_printf(&b, "%s %llu %llu %o %lld %lld.%09ld "
-		    "%lld.%09ld\n", home_files[i], (unsigned long long)st.st_dev,
-		    (unsigned long long)st.st_ino, (unsigned)st.st_mode,
-		    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-		    st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec,
-		    st.st_ctim.tv_nsec);
-	}
-	if (!err) {
-		/* Without a state, nothing remembered ever matches. */
-		gcry_md_hash_buffer(GCRY_MD_SHA256, md, b.data, b.len);
-		for (i = 0; i < sizeof(md); i++)
-			snprintf(r_state + 2 * i, 3, "%02x", md[i]);
-	}
-	getk_buf_free(&b);
-}
 
 /*
  * Non-zero when another live process holds gpg's lock on NAME in HOME:
@@ -330,7 +261,7 @@ getk_keyring_open(const char *home, const char *tmpdir,
 
 	*r_kr = NULL;
 	why[0] = '\0';
-	if (!is_file(home, "pubring.kbx") && !is_file(home, "pubring.gpg")) {
+	if (!getk_keyring_present(home)) {
 		snprintf(why, whysz, "no keyring at %s", home);
 		return GETK_ERR_NOKEY;
 	}
@@ -356,10 +287,10 @@ getk_keyring_open(const char *home, const char *tmpdir,
 	/* The copy's keyring is read only: gpg then skips its compaction
 	 * run (a copy written beside it).  Its trustdb is gpg's to check
 	 * and update. */
-	for (i = 0; !err && i < NHOME_FILES; i++)
-		if (strcmp(home_files[i], "gpg.conf") != 0)
-			err = copy_file(home, home_files[i], kr->copy,
-			    strncmp(home_files[i], "pubring.", 8) == 0 ?
+	for (i = 0; !err && i < getk_keyring_nfiles; i++)
+		if (strcmp(getk_keyring_files[i], "gpg.conf") != 0)
+			err = copy_file(home, getk_keyring_files[i], kr->copy,
+			    strncmp(getk_keyring_files[i], "pubring.", 8) == 0 ?
 			    0400 : 0600, why, whysz);
 	if (!err)
 		err = write_conf(home, kr->copy, why, whysz);

@@ -32,6 +32,18 @@
 #include "trust.h"
 
 /*
+ * The files of a GnuPG home that decide what gpg lists (the public
+ * keyring, the trustdb, the TOFU database, gpg.conf): the state is made
+ * of them, and the copy takes them.  keyringstate.c.
+ */
+extern const char *const getk_keyring_files[];
+extern const size_t getk_keyring_nfiles;
+
+/* Non-zero when HOME holds a public keyring (pubring.kbx or
+ * pubring.gpg). */
+int getk_keyring_present(const char *home);
+
+/*
  * The keyring's home: HOME when given, else $GNUPGHOME, else
  * $HOME/.gnupg, as a new string in *R_HOME.  GETK_ERR_CONFIG when none
  * can be found, GETK_ERR_NOMEM.

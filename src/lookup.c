@@ -16,6 +16,7 @@
 #include "getkreply.h"
 #include "host.h"
 #include "keyring.h"
+#include "net.h"
 
 void
 getk_results_free(struct getk_result *results, size_t n)
@@ -88,6 +89,17 @@ parse_agreed(const char *text, enum getk_trust trust, struct getk_result *r)
 		}
 		text += len + (text[len] == ',');
 	}
+}
+
+/* The network half of S's program, or NULL with WHY. */
+static const struct getk_net *
+get_net(const struct getk_lookup_settings *s, char *why, size_t whysz)
+{
+	if (!s->net) {
+		snprintf(why, whysz, "the key cache alone is asked");
+		return NULL;
+	}
+	return s->net(why, whysz);
 }
 
 /* Makes R a FOUND result from the cached key of CE. */
@@ -245,6 +257,7 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	struct getk_pin_view pv;
 	struct getk_pin_input in;
 	struct getk_pin_verdict v;
+	const struct getk_net *net;
 	char why[300], agreed[128];
 	enum getk_err err = GETK_OK;
 	int yes = 0;
@@ -259,7 +272,8 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	in.from_keyring = r->status == GETK_STATUS_FOUND &&
 	    r->source == GETK_SOURCE_KEYRING;
 	if (getk_trust_wants_certification(&pv, &in, s->key_trust_any) &&
-	    getk_key_certifies(ce->key->data, ce->key->len,
+	    (net = get_net(s, why, sizeof(why))) != NULL &&
+	    net->key_certifies(ce->key->data, ce->key->len,
 	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
 	    s->tmpdir, getk_mono_ms() + s->timeout_ms, &yes) == GETK_OK)
 		in.certified = yes;
@@ -346,6 +360,7 @@ enum kr_how {
 struct kr_batch {
 	char *home;
 	char state[65];
+	const struct getk_net *net;	/* once gpg is needed */
 	struct getk_keyring *kr;	/* the copy, once gpg is needed */
 	struct getk_keyring_find *finds;	/* by address */
 	enum kr_how *how;		/* by address */
@@ -369,12 +384,15 @@ kr_open(const struct getk_lookup_settings *s, struct kr_batch *kb)
 {
 	if (kb->kr)
 		return GETK_OK;
-	if (getk_key_engine_init() != GETK_OK) {
+	kb->net = get_net(s, kb->why, sizeof(kb->why));
+	if (!kb->net)
+		return GETK_ERR_CRYPTO;
+	if (kb->net->key_engine_init() != GETK_OK) {
 		snprintf(kb->why, sizeof(kb->why), "keyring: GnuPG (gpg) cannot "
 		    "be used");
 		return GETK_ERR_CRYPTO;
 	}
-	return getk_keyring_open(kb->home, s->tmpdir, &kb->kr, kb->why,
+	return kb->net->keyring_open(kb->home, s->tmpdir, &kb->kr, kb->why,
 	    sizeof(kb->why));
 }
 
@@ -469,7 +487,7 @@ kr_ask(const struct getk_lookup_settings *s, struct getk_result *results,
 		goto leave;
 	err = kr_open(s, kb);
 	if (!err)
-		err = getk_keyring_list(kb->kr, getk_mono_ms() + s->timeout_ms,
+		err = kb->net->keyring_list(kb->kr, getk_mono_ms() + s->timeout_ms,
 		    boxes, nask, found, kb->why, sizeof(kb->why));
 	if (err == GETK_ERR_NOMEM || err == GETK_ERR_NOKEY) {
 		/* NOKEY: the keyring went away meanwhile; it is silent. */
@@ -620,7 +638,7 @@ kr_export(const struct getk_lookup_settings *s, struct kr_batch *kb,
 	}
 	err = kr_open(s, kb);
 	if (!err)
-		err = getk_keyring_export(kb->kr, getk_mono_ms() +
+		err = kb->net->keyring_export(kb->kr, getk_mono_ms() +
 		    s->timeout_ms, fprs, m, created, expires, keys, kb->why,
 		    sizeof(kb->why));
 	if (err == GETK_ERR_NOMEM)
@@ -649,7 +667,8 @@ leave:
 static void
 kr_free(struct kr_batch *kb)
 {
-	getk_keyring_close(kb->kr);
+	if (kb->kr)
+		kb->net->keyring_close(kb->kr);
 	free(kb->home);
 	free(kb->finds);
 	free(kb->how);
@@ -668,6 +687,7 @@ getk_lookup(const struct getk_lookup_settings *settings,
 	const char **boxes = NULL;
 	size_t *which = NULL, nnet = 0, i;
 	struct kr_batch kb;
+	const struct getk_net *nw = NULL;
 	time_t now = getk_now();
 	char swhy[300];
 	enum getk_err err = GETK_OK;
@@ -734,14 +754,19 @@ getk_lookup(const struct getk_lookup_settings *settings,
 		known[nnet] = entries[i];
 		nnet++;
 	}
-	if (nnet && getk_key_engine_init() != GETK_OK) {
+	/* Only now, with addresses the cache cannot answer, is the network
+	 * half loaded (net.h). */
+	if (nnet && ((nw = get_net(settings, swhy, sizeof(swhy))) == NULL ||
+	    nw->key_engine_init() != GETK_OK)) {
 		for (i = 0; i < nnet; i++)
 			getk_result_set(&results[which[i]], GETK_STATUS_TEMPFAIL,
-			    "GnuPG (gpg) cannot be used to verify keys");
+			    "%s", nw ? "GnuPG (gpg) cannot be used to verify "
+			    "keys" : swhy);
 		nnet = 0;
 	}
-	err = getk_engine_run(settings, boxes, nnet, net, known,
-	    uses_keyring(settings) ? kfind : NULL, why, whysz);
+	if (nnet)
+		err = nw->engine_run(settings, boxes, nnet, net, known,
+		    uses_keyring(settings) ? kfind : NULL, why, whysz);
 	for (i = 0; i < nnet; i++) {
 		struct getk_result *r = &results[which[i]];
 

@@ -25,6 +25,8 @@
 #include "store.h"
 #include "trust.h"
 
+struct getk_net;
+
 struct getk_lookup_settings {
 	const enum getk_source *sources;	/* in order of preference */
 	size_t nsources;
@@ -55,6 +57,11 @@ struct getk_lookup_settings {
 					   cache holds a fresh answer */
 	long refresh_after;		/* seconds a cached key stays fresh */
 	long negative_ttl;		/* seconds "no key" is remembered */
+
+	/* The network half (net.h): getk_net_linked where the program
+	 * links it, getk_net_load where it is a module; NULL: the cache
+	 * alone, every other address a temporary failure. */
+	const struct getk_net *(*net)(char *why, size_t whysz);
 
 	/* Called (from any thread, one call at a time) each time an
 	 * address asked on the network is settled; or NULL. */

@@ -34,6 +34,7 @@
 #include "key.h"
 #include "keyring.h"
 #include "lookup.h"
+#include "net.h"
 #include "outgoing.h"
 #include "pgpmime.h"
 #include "store.h"
@@ -553,6 +554,7 @@ on_lookup(struct send *sd)
 	if (a->encrypt_to_self && !a->self_key && *sd->out->from)
 		sd->boxes[sd->nboxes++] = sd->out->from;
 	getk_lookup_settings_init(&ls, a, sd->host, sizeof(sd->host));
+	ls.net = getk_net_linked;
 	ls.log = sd->s->log;
 	ls.relay_password = sd->s->password;
 	err = open_cache(sd);

@@ -30,18 +30,6 @@ getk_engine_op_timeout(const struct engine *e)
 	return left < e->s->timeout_ms ? left : e->s->timeout_ms;
 }
 
-void
-getk_finding_set(struct finding *f, enum finding_state state, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	f->state = state;
-	va_start(ap, fmt);
-	vsnprintf(f->why, sizeof(f->why), fmt, ap);
-	va_end(ap);
-}
-
 /* One source of A is done: reports progress when it was the last. */
 void
 getk_source_done(struct address *a)
