@@ -273,6 +273,81 @@ getk_mailbox_match(const char *mailbox, const char *uid)
 	return 1;
 }
 
+/* GnuPG's has_invalid_email_chars(): the characters of a plain mailbox. */
+static int
+gpg_invalid_email_chars(const char *s)
+{
+	static const char valid[] = "01234567890_-.abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	int at_seen = 0;
+
+	for (; *s; s++) {
+		if (*s & 0x80)
+			continue;
+		if (*s == '@')
+			at_seen = 1;
+		else if (!at_seen && !strchr(valid, *s) &&
+		    !strchr("!#$%&'*+/=?^`{|}~", *s))
+			return 1;
+		else if (at_seen && !strchr(valid, *s))
+			return 1;
+	}
+	return 0;
+}
+
+/* Number of C in S. */
+static size_t
+count_chr(const char *s, size_t len, char c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += s[i] == c;
+	return n;
+}
+
+int
+getk_uid_mbox(const char *uid, char *mbox, size_t mboxsz)
+{
+	const char *lt, *gt, *at, *p = uid;
+	size_t len, i;
+
+	if (mboxsz)
+		mbox[0] = '\0';
+	lt = strchr(uid, '<');
+	if (lt) {
+		p = lt + 1;
+		gt = strchr(p, '>');
+		if (!gt || gt == p)
+			return 0;
+		len = (size_t)(gt - p);
+		if (count_chr(p, len, '@') != 1 || p[0] == '@' ||
+		    p[len - 1] == '@' || p[len - 1] == '.')
+			return 0;
+		for (i = 0; i < len; i++)
+			if (!(p[i] & 0x80) && (unsigned char)p[i] <= 0x20)
+				return 0;
+		at = memchr(p, '@', len);
+		for (i = (size_t)(at - p) + 1; i + 1 < len; i++)
+			if (p[i] == '.' && p[i + 1] == '.')
+				return 0;
+	} else {
+		len = strlen(uid);
+		if (!len || gpg_invalid_email_chars(uid) ||
+		    count_chr(uid, len, '@') != 1 || uid[0] == '@' ||
+		    uid[len - 1] == '@' || uid[len - 1] == '.' ||
+		    strstr(uid, ".."))
+			return 0;
+	}
+	if (len >= mboxsz)
+		return 0;
+	for (i = 0; i < len; i++)
+		mbox[i] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] - 'A' + 'a') :
+		    p[i];
+	mbox[len] = '\0';
+	return 1;
+}
+
 const char *
 getk_uid_addr_spec(const char *uid, const char *address, size_t *r_len)
 {

@@ -57,6 +57,18 @@ const char *getk_uid_addr_spec(const char *uid, const char *address,
     size_t *r_len);
 
 /*
+ * The mailbox gpg sees in the User ID UID, as GnuPG 2.2's
+ * mailbox_from_userid() finds it for import filters ("mbox"): the text
+ * between the first '<' and the '>' after it, when that has one '@',
+ * something before it, something after it not ending in '.', no control
+ * character or space and no ".." after the '@'; else, without '<', UID
+ * itself when it is a plain mailbox (is_valid_mailbox()).  ASCII
+ * lower-cased into MBOX (MBOXSZ bytes).  Returns 1 when UID has one
+ * that fits, else 0.
+ */
+int getk_uid_mbox(const char *uid, char *mbox, size_t mboxsz);
+
+/*
  * Address lists (RFC 5322 3.4), the bodies of To, Cc, Bcc and their
  * Resent- forms: at most GETK_MAX_ADDRESSES mailboxes in one list, and
  * the list at most GETK_MAX_ADDRLIST octets long.

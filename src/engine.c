@@ -17,10 +17,11 @@
  *               are the same form a group that shares each SMTP
  *               session; each group is one task
  *
- * Tasks run on a pool of worker threads and verify what they were offered
- * at once, so gpg runs overlap the other sources' waits.  Each source of
- * an address writes only its own finding; when all are in, the main
- * thread corroborates them into the address's result.
+ * Tasks run on a pool of worker threads.  Each source of an address
+ * writes only its own finding; when all are in, the main thread verifies
+ * every key offered in the batch together (a few gpg processes, not
+ * three per key: on two cores those cost more than the network's
+ * waits), then corroborates the findings into each address's result.
  */
 #include <config.h>
 
@@ -571,6 +572,7 @@ view_state(enum finding_state st)
 	case F_NOKEY: return GETK_FINDING_NOKEY;
 	case F_TEMP: return GETK_FINDING_TEMP;
 	case F_BAD: return GETK_FINDING_BAD;
+	case F_OFFERED: return GETK_FINDING_TEMP;	/* never by now */
 	case F_UNASKED: break;
 	}
 	return GETK_FINDING_UNASKED;
@@ -837,6 +839,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		err = ask_network(&e, &dns, names, why, whysz);
 		if (err)
 			goto leave;
+		getk_sources_verify(&e);
 	}
 	for (i = 0; i < n; i++) {
 		corroborate(&e, &e.addrs[i], &results[i]);
@@ -848,8 +851,10 @@ leave:
 	getk_pool_free(e.pool);
 	getk_https_share_free(e.https);
 	for (i = 0; e.addrs && i < n; i++) {
-		for (k = 0; k < GETK_NSOURCES; k++)
+		for (k = 0; k < GETK_NSOURCES; k++) {
 			getk_key_free(e.addrs[i].f[k].key);
+			free(e.addrs[i].f[k].offered);
+		}
 		pthread_mutex_destroy(&e.addrs[i].verify_lock);
 	}
 	for (i = 0; i < e.nq; i++)

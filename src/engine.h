@@ -32,7 +32,10 @@ enum finding_state {
 	F_KEY,			/* a verified key */
 	F_NOKEY,		/* no key */
 	F_TEMP,			/* a temporary or authentication failure */
-	F_BAD			/* a key was offered but failed verification */
+	F_BAD,			/* a key was offered but failed verification */
+	F_OFFERED		/* a key was offered: verified with the
+				   batch's others once every source is done
+				   (getk_sources_verify) */
 };
 
 struct finding {
@@ -43,6 +46,9 @@ struct finding {
 	char revoked[41];		/* a revoked key offered, or "" */
 	char why[300];			/* the latest failure */
 	char verdict[200];		/* F_BAD: gpg's reason alone */
+	unsigned char *offered;		/* F_OFFERED: the bytes, OFFERED_LEN */
+	size_t offered_len;
+	char origin[256];		/* F_OFFERED: who offered them */
 };
 
 /* How an MX host is authenticated for a domain (RFC 7672, RFC 8461). */
@@ -197,6 +203,15 @@ void getk_source_relay(void *engine);	/* every address, one session */
 void getk_source_getk(void *group);	/* a group's addresses, MX by MX */
 void getk_source_wkd(void *address);
 void getk_source_dane(void *address);	/* from DNS round 1's answers */
+
+/*
+ * Verifies, in one batch (getk_key_verify_batch), every key offered to
+ * the sources of E's addresses (F_OFFERED), once each: bytes that two
+ * sources of an address offered alike are judged once.  Each such
+ * finding becomes F_KEY, F_BAD, or F_TEMP when gpg could not judge.
+ * Call when every source is done.
+ */
+void getk_sources_verify(struct engine *e);
 
 /*
  * Fetches the MTA-STS policy of a domain into its policy members; on

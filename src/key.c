@@ -1,11 +1,14 @@
 /*
  * key.c: checking an offered OpenPGP key with gpgme.
  *
- * Each verification makes a throw-away GnuPG home (gpg.conf says
- * no-autostart, so no gpg-agent is left behind), imports the data with an
- * import filter that keeps only the User IDs of the queried mailbox,
- * lists what was imported, applies the checks of GETK.md 6.5 and exports
- * the winning key in binary.  Costs: three short gpg processes.  Every
+ * A batch of offers is verified together: each offer's packets are
+ * checked (packet.c) and stripped of the User IDs of other mailboxes, as
+ * gpg's import filter keep-uid=mbox would strip them; the offers go into
+ * throw-away GnuPG homes (gpg.conf says no-autostart, so no gpg-agent is
+ * left behind), as few as can be without two offers of one primary key
+ * in the same home, where gpg would merge them; each home costs one
+ * import, one listing, to which the checks of GETK.md 6.5 are applied
+ * offer by offer, and one export of the winning keys in binary.  Every
  * gpg runs through gpg.c, under the caller's deadline, and no byte
  * reaches gpg before packet.c has found it to be a public key.
  */
@@ -27,6 +30,7 @@
 #include "buf.h"
 #include "gpg.h"
 #include "key.h"
+#include "packet.h"
 
 enum getk_err
 getk_key_init(void)
@@ -196,175 +200,670 @@ upper_hex(char *s)
 }
 
 /*
- * Takes the listed keys of G: the best usable one for MAILBOX goes to
- * *R_BEST (with the time of its newest self-signature in *R_TIME), the
- * first problem to *R_PROBLEM, a revoked key's fingerprint to R_REVOKED.
+ * Weighs the listed key K of an offer for MAILBOX: the best usable one
+ * goes to *R_BEST (with the time of its newest self-signature in
+ * *R_TIME), the first problem to *R_PROBLEM, a revoked key's fingerprint
+ * to R_REVOKED.  Takes K.
  */
 static void
-pick_key(struct getk_gpg *g, const char *mailbox, gpgme_key_t *r_best,
+weigh_key(gpgme_key_t k, const char *mailbox, gpgme_key_t *r_best,
     time_t *r_time, const char **r_problem, char r_revoked[41])
 {
-	gpgme_key_t k;
+	const char *p = getk_key_problem(mailbox, k);
+	time_t t;
 
-	while ((k = getk_gpg_next_key(g)) != NULL) {
-		const char *p = getk_key_problem(mailbox, k);
-		time_t t;
-
-		if (p) {
-			if (!*r_problem)
-				*r_problem = p;
-			if (k->revoked && !r_revoked[0] && k->subkeys &&
-			    k->subkeys->fpr) {
-				snprintf(r_revoked, 41, "%s", k->subkeys->fpr);
-				upper_hex(r_revoked);
-			}
-			gpgme_key_unref(k);
-			continue;
+	if (p) {
+		if (!*r_problem)
+			*r_problem = p;
+		if (k->revoked && !r_revoked[0] && k->subkeys &&
+		    k->subkeys->fpr) {
+			snprintf(r_revoked, 41, "%s", k->subkeys->fpr);
+			upper_hex(r_revoked);
 		}
-		t = newest_selfsig(mailbox, k);
-		if (!*r_best || t > *r_time) {
-			if (*r_best)
-				gpgme_key_unref(*r_best);
-			*r_best = k;
-			*r_time = t;
-		} else {
-			gpgme_key_unref(k);
-		}
+		gpgme_key_unref(k);
+		return;
+	}
+	t = newest_selfsig(mailbox, k);
+	if (!*r_best || t > *r_time) {
+		if (*r_best)
+			gpgme_key_unref(*r_best);
+		*r_best = k;
+		*r_time = t;
+	} else {
+		gpgme_key_unref(k);
 	}
 }
 
-/*
- * Exports the key FPR from G in MODE into a new key record *R_KEY.
- * GETK_ERR_CRYPTO when gpg exported nothing, and the errors of
- * getk_gpg_export().
- */
-static enum getk_err
-export_key(struct getk_gpg *g, const char *fpr, gpgme_export_mode_t mode,
-    time_t created, time_t expires, struct getk_key **r_key, char *why,
-    size_t whysz)
+int
+getk_key_v4_fpr(const unsigned char *body, size_t len, char fpr[41])
 {
-	gpgme_data_t out = NULL;
-	char *exported = NULL, upper[41];
-	size_t outlen = 0;
-	gpgme_error_t gerr;
-	enum getk_err err;
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char head[3];
+	const unsigned char *md;
+	gcry_md_hd_t h;
+	size_t i;
 
-	*r_key = NULL;
-	gerr = gpgme_data_new(&out);
-	if (gerr) {
-		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
-		return GETK_ERR_NOMEM;
+	if (len < 1 || body[0] != 4 || len > 0xffff ||
+	    gcry_md_open(&h, GCRY_MD_SHA1, 0))
+		return 1;
+	head[0] = 0x99;
+	head[1] = (unsigned char)(len >> 8);
+	head[2] = (unsigned char)len;
+	gcry_md_write(h, head, sizeof(head));
+	gcry_md_write(h, body, len);
+	md = gcry_md_read(h, GCRY_MD_SHA1);
+	for (i = 0; i < 20; i++) {
+		fpr[2 * i] = hex[md[i] >> 4];
+		fpr[2 * i + 1] = hex[md[i] & 15];
 	}
-	gpgme_set_armor(getk_gpg_ctx(g), 0);
-	err = getk_gpg_export(g, fpr, mode, out, why, whysz);
-	if (!err) {
-		exported = gpgme_data_release_and_get_mem(out, &outlen);
-		out = NULL;
-		if (!exported || outlen == 0) {
-			err = GETK_ERR_CRYPTO;
-			snprintf(why, whysz, "gpg exported nothing");
+	fpr[40] = '\0';
+	gcry_md_close(h);
+	return 0;
+}
+
+/* gpg's export of several keys, as getk_key_split walks it. */
+struct split {
+	const unsigned char *data;	/* the export */
+	const char *const *fprs;	/* the keys asked for */
+	size_t n;
+	const time_t *created, *expires;
+	struct getk_key **keys;		/* by the index of FPRS */
+	int open;			/* a key has started */
+	unsigned long long start;	/* where it starts */
+	char fpr[41];			/* its fingerprint, once known */
+	unsigned char body[0xffff];	/* its public key packet's body */
+	size_t blen;
+	int toolong;
+	char *why;
+	size_t whysz;
+};
+
+/* The key that started at S->start ends at END: kept when asked for. */
+static enum getk_err
+split_end_key(struct split *s, unsigned long long end)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!s->keys[i] && strcasecmp(s->fprs[i], s->fpr) == 0)
+			return getk_key_from_data(s->data + s->start,
+			    (size_t)(end - s->start), s->fpr, s->created ?
+			    s->created[i] : 0, s->expires ? s->expires[i] : 0,
+			    &s->keys[i]);
+	return GETK_OK;
+}
+
+/* The packet walker's handler (packet.h) for getk_key_split. */
+static enum getk_err
+split_packet(void *arg, enum getk_packet_event ev,
+    const struct getk_packet *pkt, const unsigned char *p, size_t len)
+{
+	struct split *s = arg;
+	enum getk_err err = GETK_OK;
+
+	if (pkt->tag != GETK_PKT_PUBKEY) {
+		if (ev == GETK_PACKET_START && !s->open) {
+			snprintf(s->why, s->whysz, "gpg exported a %s at octet "
+			    "%llu before any key", getk_packet_tag_name(pkt->tag),
+			    pkt->offset);
+			return GETK_ERR_CRYPTO;
 		}
+		return GETK_OK;
 	}
-	if (!err) {
-		snprintf(upper, sizeof(upper), "%s", fpr);
-		upper_hex(upper);
-		err = getk_key_from_data((unsigned char *)exported, outlen, upper,
-		    created, expires, r_key);
+	switch (ev) {
+	case GETK_PACKET_START:
+		if (s->open)
+			err = split_end_key(s, pkt->offset);
+		s->open = 1;
+		s->start = pkt->offset;
+		s->blen = 0;
+		s->toolong = 0;
+		break;
+	case GETK_PACKET_BODY:
+		if (s->toolong || len > sizeof(s->body) - s->blen) {
+			s->toolong = 1;
+			break;
+		}
+		memcpy(s->body + s->blen, p, len);
+		s->blen += len;
+		break;
+	case GETK_PACKET_END:
+		if (s->toolong || getk_key_v4_fpr(s->body, s->blen, s->fpr)) {
+			snprintf(s->why, s->whysz, "gpg exported a key other "
+			    "than of version 4 at octet %llu", s->start);
+			err = GETK_ERR_CRYPTO;
+		}
+		break;
 	}
-	gpgme_free(exported);
-	gpgme_data_release(out);
 	return err;
 }
 
 enum getk_err
-getk_key_verify(const char *mailbox, const unsigned char *data, size_t len,
-    const char *tmpdir, long deadline_ms, struct getk_key **r_key, char *why,
-    size_t whysz, char r_revoked[41])
+getk_key_split(const unsigned char *p, size_t len, const char *const *fprs,
+    size_t n, const time_t *created, const time_t *expires,
+    struct getk_key **keys, char *why, size_t whysz)
 {
-	struct getk_gpg *g = NULL;
-	gpgme_ctx_t ctx;
-	gpgme_key_t best = NULL;
-	gpgme_import_result_t ires;
-	gpgme_error_t gerr;
-	struct getk_buf filter;
-	const char *problem = NULL;
-	char *home = NULL;
-	time_t best_time = 0;
+	struct getk_packet_walker *w = NULL;
+	struct split *s;
 	enum getk_err err;
 
-	*r_key = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return GETK_ERR_NOMEM;
+	s->data = p;
+	s->fprs = fprs;
+	s->n = n;
+	s->created = created;
+	s->expires = expires;
+	s->keys = keys;
+	s->why = why;
+	s->whysz = whysz;
 	why[0] = '\0';
-	r_revoked[0] = '\0';
-	getk_buf_init(&filter, 1024);
+	err = getk_packet_walker_new(split_packet, s, &w);
+	if (!err)
+		err = getk_packet_walk(w, p, len);
+	if (!err)
+		err = getk_packet_walk_end(w);
+	if (!err && s->open)
+		err = split_end_key(s, len);
+	if (err == GETK_ERR_SYNTAX) {
+		snprintf(why, whysz, "gpg exported what is no key: %s",
+		    getk_packet_walker_why(w) ? getk_packet_walker_why(w) :
+		    "malformed");
+		err = GETK_ERR_CRYPTO;
+	}
+	getk_packet_walker_free(w);
+	free(s);
+	return err;
+}
+
+/* --- batches ---------------------------------------------------------- */
+
+/*
+ * One offer of a batch, made ready for a shared import: its packets
+ * without the User IDs that gpg's import filter "keep-uid=mbox = MAILBOX"
+ * would drop (with their signatures), and what decides whom it may share
+ * a GnuPG home with.
+ */
+struct prep {
+	struct getk_buf data;		/* the filtered offer */
+	char (*fprs)[41];		/* its primary keys' fingerprints */
+	size_t nfprs;
+	int alone;			/* a key without a version 4
+					   fingerprint: the offer gets a home
+					   of its own */
+	int lost_uids;			/* a key whose every User ID was
+					   dropped */
+	size_t packets, sigs, uids;	/* kept, for packet.c's limits */
+	size_t group;
+	gpgme_key_t best;		/* the winner, while listing */
+	time_t best_time;
+	const char *problem;
+};
+
+/* The packet walker's state while an offer is filtered. */
+struct filter {
+	const char *mailbox;
+	const unsigned char *in;
+	struct prep *p;
+	struct getk_buf key;		/* the current key's kept packets */
+	size_t packets, sigs, uids;	/* ... and their counts */
+	struct getk_buf body;		/* of the packet, when wanted */
+	unsigned int tag;		/* of the packet */
+	int keep;			/* the packet is kept */
+	int dropping;			/* in a dropped User ID's block */
+	unsigned long long start;	/* where the packet starts */
+	int open;			/* a packet has started */
+	size_t key_uids, key_kept;	/* of the current key */
+};
+
+/* Copies the packet that started at F->start and ends at END, if kept. */
+static enum getk_err
+filter_flush(struct filter *f, unsigned long long end)
+{
+	if (!f->open || !f->keep)
+		return GETK_OK;
+	f->packets++;
+	f->sigs += f->tag == GETK_PKT_SIG;
+	f->uids += f->tag == GETK_PKT_UID;
+	return getk_buf_add(&f->key, f->in + f->start,
+	    (size_t)(end - f->start)) ? GETK_ERR_NOMEM : GETK_OK;
+}
+
+/*
+ * The end of a key: kept when a User ID is left, else dropped whole, as
+ * gpg skips a key without User IDs ("no valid user IDs").
+ */
+static enum getk_err
+filter_end_key(struct filter *f)
+{
+	struct prep *p = f->p;
+	enum getk_err err = GETK_OK;
+
+	if (f->key_kept) {
+		err = getk_buf_add(&p->data, f->key.data, f->key.len);
+		p->packets += f->packets;
+		p->sigs += f->sigs;
+		p->uids += f->uids;
+	} else if (f->key_uids) {
+		p->lost_uids = 1;
+	}
+	f->key.len = 0;
+	f->packets = f->sigs = f->uids = 0;
+	f->key_uids = f->key_kept = 0;
+	return err ? GETK_ERR_NOMEM : GETK_OK;
+}
+
+/* A User ID packet's body is complete: kept when gpg's mbox matches. */
+static void
+filter_uid(struct filter *f)
+{
+	char mbox[GETK_MAX_MAILBOX + 1];
+	/* gpg takes the User ID as a C string: up to a NUL. */
+	size_t n = strnlen(f->body.data ? f->body.data : "", f->body.len);
+	char *text = strndup(f->body.data ? f->body.data : "", n);
+
+	f->keep = f->tag == GETK_PKT_UID && text &&
+	    getk_uid_mbox(text, mbox, sizeof(mbox)) &&
+	    strcasecmp(mbox, f->mailbox) == 0;
+	free(text);
+	f->dropping = !f->keep;
+	f->key_uids++;
+	f->key_kept += f->keep;
+}
+
+static enum getk_err
+filter_packet(void *arg, enum getk_packet_event ev,
+    const struct getk_packet *pkt, const unsigned char *p, size_t len)
+{
+	struct filter *f = arg;
+	struct prep *pr = f->p;
+	char (*fprs)[41];
+	enum getk_err err;
+
+	switch (ev) {
+	case GETK_PACKET_START:
+		err = filter_flush(f, pkt->offset);
+		if (err)
+			return err;
+		f->open = 1;
+		f->start = pkt->offset;
+		f->tag = pkt->tag;
+		f->body.len = 0;
+		if (pkt->tag == GETK_PKT_PUBKEY && (err = filter_end_key(f)))
+			return err;
+		if (pkt->tag == GETK_PKT_PUBKEY || pkt->tag == GETK_PKT_PUBSUBKEY)
+			f->dropping = 0;
+		f->keep = !f->dropping;
+		return GETK_OK;
+	case GETK_PACKET_BODY:
+		if (f->tag == GETK_PKT_PUBKEY || f->tag == GETK_PKT_UID)
+			return getk_buf_add(&f->body, p, len) ? GETK_ERR_NOMEM :
+			    GETK_OK;
+		return GETK_OK;
+	case GETK_PACKET_END:
+		break;
+	}
+	if (f->tag == GETK_PKT_UID || f->tag == GETK_PKT_UAT) {
+		filter_uid(f);
+		return GETK_OK;
+	}
+	if (f->tag != GETK_PKT_PUBKEY)
+		return GETK_OK;
+	fprs = realloc(pr->fprs, (pr->nfprs + 1) * sizeof(*pr->fprs));
+	if (!fprs)
+		return GETK_ERR_NOMEM;
+	pr->fprs = fprs;
+	if (getk_key_v4_fpr((const unsigned char *)f->body.data, f->body.len,
+	    pr->fprs[pr->nfprs]))
+		pr->alone = 1;
+	else
+		pr->nfprs++;
+	return GETK_OK;
+}
+
+/*
+ * Filters offer O into P: its packets must pass packet.c's check first,
+ * else O's verdict is given here (GETK_ERR_BADKEY, as getk_gpg_import
+ * says it) and P stays empty.
+ */
+static enum getk_err
+prepare(struct getk_key_offer *o, struct prep *p)
+{
+	struct getk_packet_walker *w = NULL;
+	struct filter f;
+	char reason[200];
+	enum getk_err err;
+
+	getk_buf_init(&p->data, GETK_KEY_MAX_OCTETS);
+	err = getk_packet_check_key(o->data, o->len, reason, sizeof(reason));
+	if (err == GETK_ERR_NOMEM)
+		return err;
+	if (err) {
+		o->err = GETK_ERR_BADKEY;
+		snprintf(o->why, sizeof(o->why), "not a transferable public "
+		    "key: %s", reason);
+		return GETK_OK;
+	}
+	memset(&f, 0, sizeof(f));
+	f.mailbox = o->mailbox;
+	f.in = o->data;
+	f.p = p;
+	getk_buf_init(&f.body, GETK_KEY_MAX_OCTETS);
+	getk_buf_init(&f.key, GETK_KEY_MAX_OCTETS);
+	err = getk_packet_walker_new(filter_packet, &f, &w);
+	if (!err)
+		err = getk_packet_walk(w, o->data, o->len);
+	if (!err)
+		err = getk_packet_walk_end(w);
+	if (!err)
+		err = filter_flush(&f, o->len);
+	if (!err)
+		err = filter_end_key(&f);
+	getk_packet_walker_free(w);
+	getk_buf_free(&f.body);
+	getk_buf_free(&f.key);
+	if (err == GETK_ERR_NOMEM)
+		return err;
+	if (err) {
+		/* The check passed; the same walk cannot fail otherwise. */
+		o->err = GETK_ERR_CRYPTO;
+		snprintf(o->why, sizeof(o->why), "cannot read the offered "
+		    "packets");
+	} else if (p->data.len == 0) {
+		/* No key keeps a User ID for the mailbox: gpg would import
+		 * nothing ("no valid user IDs"), and is not asked. */
+		o->err = GETK_ERR_BADKEY;
+		snprintf(o->why, sizeof(o->why), "key has no valid User ID for "
+		    "the address");
+	}
+	return GETK_OK;
+}
+
+/* Non-zero when offer P may join the offers of group G in PREPS: no
+ * primary key in common, and within packet.c's limits together. */
+static int
+fits(const struct prep *preps, const struct getk_key_offer *offers,
+    size_t n, size_t g, const struct prep *p)
+{
+	size_t octets = p->data.len, packets = p->packets, sigs = p->sigs;
+	size_t uids = p->uids, i, a, b;
+
+	for (i = 0; i < n; i++) {
+		const struct prep *q = &preps[i];
+
+		if (&preps[i] == p || offers[i].err || q->group != g)
+			continue;
+		if (q->alone || p->alone)
+			return 0;
+		for (a = 0; a < q->nfprs; a++)
+			for (b = 0; b < p->nfprs; b++)
+				if (strcmp(q->fprs[a], p->fprs[b]) == 0)
+					return 0;
+		octets += q->data.len;
+		packets += q->packets;
+		sigs += q->sigs;
+		uids += q->uids;
+	}
+	return octets <= GETK_KEY_MAX_OCTETS && packets <= GETK_KEY_MAX_PACKETS &&
+	    sigs <= GETK_KEY_MAX_SIGS && uids <= GETK_KEY_MAX_USERIDS;
+}
+
+/* The offer of group G in PREPS that holds the key FPR, or NULL. */
+static size_t
+owner(const struct prep *preps, const struct getk_key_offer *offers,
+    size_t n, size_t g, const char *fpr)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (offers[i].err || preps[i].group != g)
+			continue;
+		for (k = 0; k < preps[i].nfprs; k++)
+			if (strcasecmp(preps[i].fprs[k], fpr) == 0)
+				return i;
+	}
+	return n;
+}
+
+/* Gives every offer of group G that has no verdict yet ERR and WHY. */
+static void
+group_fails(struct getk_key_offer *offers, const struct prep *preps,
+    size_t n, size_t g, enum getk_err err, const char *why)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!offers[i].err && !offers[i].key && preps[i].group == g) {
+			offers[i].err = err;
+			snprintf(offers[i].why, sizeof(offers[i].why), "%s", why);
+		}
+}
+
+/*
+ * Judges the offers of group G in one GnuPG home: one import of them
+ * all, one listing, one export of the winners.
+ */
+static enum getk_err
+judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
+    size_t g, const char *tmpdir, long deadline_ms)
+{
+	struct getk_gpg *g_ = NULL;
+	struct getk_buf all;
+	gpgme_ctx_t ctx;
+	gpgme_import_result_t ires;
+	gpgme_data_t out = NULL;
+	gpgme_key_t k;
+	const char **fprs = NULL;
+	struct getk_key **keys = NULL;
+	time_t *created = NULL, *expires = NULL;
+	char *home = NULL, *exported = NULL, why[200];
+	size_t i, m = 0, members = 0, outlen = 0;
+	enum getk_err err;
+
+	why[0] = '\0';
+	getk_buf_init(&all, GETK_KEY_MAX_OCTETS);
+	for (i = 0; i < n; i++) {
+		if (offers[i].err || preps[i].group != g)
+			continue;
+		members++;
+		if (getk_buf_add(&all, preps[i].data.data, preps[i].data.len)) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+	}
 	err = make_home(tmpdir, "gpg", &home);
 	if (err) {
-		snprintf(why, whysz, "cannot make a temporary GnuPG home: %s",
-		    strerror(errno));
-		goto leave;
+		snprintf(why, sizeof(why), "cannot make a temporary GnuPG home: "
+		    "%s", strerror(errno));
+		goto fail;
 	}
-	err = getk_gpg_new(home, deadline_ms, &g, why, whysz);
+	err = getk_gpg_new(home, deadline_ms, &g_, why, sizeof(why));
 	if (err)
-		goto leave;
-	ctx = getk_gpg_ctx(g);
-	/* gpg compares mbox case-insensitively; getk_key_problem() then
-	 * applies the stricter rule of GETK.md 6.5. */
-	if (getk_buf_printf(&filter, "keep-uid=mbox = %s", mailbox)) {
+		goto fail;
+	ctx = getk_gpg_ctx(g_);
+	err = getk_gpg_import(g_, (const unsigned char *)all.data, all.len,
+	    why, sizeof(why));
+	if (err == GETK_ERR_BADKEY)
+		/* Each offer passed alone; together they are never judged. */
+		err = GETK_ERR_CRYPTO;
+	if (err)
+		goto fail;
+	ires = gpgme_op_import_result(ctx);
+	if (gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
+	    GPGME_KEYLIST_MODE_SIGS)) {
+		err = GETK_ERR_CRYPTO;
+		snprintf(why, sizeof(why), "gpgme: cannot list signatures");
+		goto fail;
+	}
+	err = getk_gpg_keylist(g_, NULL, why, sizeof(why));
+	if (err)
+		goto fail;
+	while ((k = getk_gpg_next_key(g_)) != NULL) {
+		i = k->subkeys && k->subkeys->fpr ? owner(preps, offers, n, g,
+		    k->subkeys->fpr) : n;
+		if (i == n) {
+			gpgme_key_unref(k);
+			continue;
+		}
+		weigh_key(k, offers[i].mailbox, &preps[i].best,
+		    &preps[i].best_time, &preps[i].problem, offers[i].revoked);
+	}
+	/* The verdicts on offers without a usable key, as an import of the
+	 * offer alone would give them (getk_key_verify_batch). */
+	for (i = 0; i < n; i++) {
+		struct getk_key_offer *o = &offers[i];
+		const struct prep *p = &preps[i];
+
+		if (o->err || p->group != g || p->best)
+			continue;
+		o->err = GETK_ERR_BADKEY;
+		if (p->problem)
+			snprintf(o->why, sizeof(o->why), "%s", p->problem);
+		else if (members == 1 && (!ires || ires->considered == 0))
+			snprintf(o->why, sizeof(o->why), "offered data holds no "
+			    "OpenPGP key");
+		else if (p->lost_uids || (ires && ires->no_user_id))
+			snprintf(o->why, sizeof(o->why), "key has no valid User "
+			    "ID for the address");
+		else if (p->nfprs)
+			snprintf(o->why, sizeof(o->why), "key could not be "
+			    "imported");
+		else
+			snprintf(o->why, sizeof(o->why), "offered data holds no "
+			    "OpenPGP key");
+	}
+	/* The winners, in one export, split by key. */
+	fprs = calloc(members + 1, sizeof(*fprs));
+	keys = calloc(members + 1, sizeof(*keys));
+	created = calloc(members + 1, sizeof(*created));
+	expires = calloc(members + 1, sizeof(*expires));
+	if (!fprs || !keys || !created || !expires) {
 		err = GETK_ERR_NOMEM;
 		goto leave;
 	}
-	gerr = gpgme_set_ctx_flag(ctx, "import-filter", filter.data);
-	if (gerr) {
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
-		goto leave;
-	}
-	err = getk_gpg_import(g, data, len, why, whysz);
-	if (err)
-		goto leave;
-	ires = gpgme_op_import_result(ctx);
-	if (!ires || ires->considered == 0) {
-		err = GETK_ERR_BADKEY;
-		snprintf(why, whysz, "offered data holds no OpenPGP key");
-		goto leave;
-	}
-	if (ires->imported + ires->unchanged == 0) {
-		err = GETK_ERR_BADKEY;
-		snprintf(why, whysz, "%s", ires->no_user_id ?
-		    "key has no valid User ID for the address" :
-		    "key could not be imported");
-		goto leave;
-	}
+	for (i = 0; i < n; i++) {
+		const struct prep *p = &preps[i];
 
-	gerr = gpgme_set_keylist_mode(ctx, GPGME_KEYLIST_MODE_LOCAL |
-	    GPGME_KEYLIST_MODE_SIGS);
-	if (gerr) {
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
+		if (offers[i].err || p->group != g || !p->best)
+			continue;
+		fprs[m] = p->best->subkeys->fpr;
+		created[m] = p->best_time;
+		expires[m++] = p->best->subkeys->expires > 0 ?
+		    (time_t)p->best->subkeys->expires : 0;
+	}
+	if (!m)
+		goto leave;
+	if (gpgme_data_new(&out)) {
+		err = GETK_ERR_NOMEM;
 		goto leave;
 	}
-	err = getk_gpg_keylist(g, NULL, why, whysz);
+	gpgme_set_armor(ctx, 0);
+	err = getk_gpg_export_ext(g_, fprs, 0, out, why, sizeof(why));
 	if (err)
-		goto leave;
-	pick_key(g, mailbox, &best, &best_time, &problem, r_revoked);
-	if (!best) {
-		err = GETK_ERR_BADKEY;
-		snprintf(why, whysz, "%s", problem ? problem :
-		    "key could not be imported");
-		goto leave;
+		goto fail;
+	exported = gpgme_data_release_and_get_mem(out, &outlen);
+	out = NULL;
+	if (!exported || !outlen) {
+		err = GETK_ERR_CRYPTO;
+		snprintf(why, sizeof(why), "gpg exported nothing");
+		goto fail;
 	}
-	err = export_key(g, best->subkeys->fpr, 0, best_time,
-	    best->subkeys->expires > 0 ? (time_t)best->subkeys->expires : 0,
-	    r_key, why, whysz);
+	err = getk_key_split((const unsigned char *)exported, outlen, fprs, m,
+	    created, expires, keys, why, sizeof(why));
+	if (err == GETK_ERR_NOMEM)
+		goto leave;
+	if (err)
+		goto fail;
+	for (i = 0, m = 0; i < n; i++) {
+		if (offers[i].err || preps[i].group != g || !preps[i].best)
+			continue;
+		offers[i].key = keys[m];
+		keys[m++] = NULL;
+		if (!offers[i].key) {
+			offers[i].err = GETK_ERR_CRYPTO;
+			snprintf(offers[i].why, sizeof(offers[i].why), "gpg did "
+			    "not export the key it listed");
+		}
+	}
+	goto leave;
+fail:
+	if (err == GETK_ERR_NOMEM)
+		goto leave;
+	group_fails(offers, preps, n, g, err, why);
+	err = GETK_OK;
 leave:
-	if (best)
-		gpgme_key_unref(best);
+	for (i = 0; keys && i < members; i++)
+		getk_key_free(keys[i]);
+	for (i = 0; i < n; i++) {
+		if (preps[i].group == g && preps[i].best) {
+			gpgme_key_unref(preps[i].best);
+			preps[i].best = NULL;
+		}
+	}
+	free(fprs);
+	free(keys);
+	free(created);
+	free(expires);
+	gpgme_free(exported);
+	gpgme_data_release(out);
 	/* gpg has ended, or was killed and is gone: its home can go. */
-	getk_gpg_free(g);
+	getk_gpg_free(g_);
 	if (home) {
 		nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
 		free(home);
 	}
-	getk_buf_free(&filter);
+	getk_buf_free(&all);
+	return err;
+}
+
+enum getk_err
+getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
+    const char *tmpdir, long deadline_ms)
+{
+	struct prep *preps = NULL;
+	size_t i, g, ngroups = 0;
+	enum getk_err err = GETK_OK;
+
+	for (i = 0; i < n; i++) {
+		offers[i].err = GETK_OK;
+		offers[i].key = NULL;
+		offers[i].why[0] = '\0';
+		offers[i].revoked[0] = '\0';
+	}
+	preps = calloc(n ? n : 1, sizeof(*preps));
+	if (!preps)
+		return GETK_ERR_NOMEM;
+	for (i = 0; i < n && !err; i++)
+		err = prepare(&offers[i], &preps[i]);
+	if (err)
+		goto leave;
+	/* Each offer joins the first group it fits: no two offers of one
+	 * key ever share a home, where gpg would merge them. */
+	for (i = 0; i < n; i++) {
+		if (offers[i].err)
+			continue;
+		for (g = 0; g < ngroups; g++) {
+			preps[i].group = g;
+			if (fits(preps, offers, i, g, &preps[i]))
+				break;
+		}
+		preps[i].group = g;
+		if (g == ngroups)
+			ngroups++;
+	}
+	for (g = 0; g < ngroups && !err; g++)
+		err = judge_group(offers, preps, n, g, tmpdir, deadline_ms);
+leave:
+	for (i = 0; i < n; i++) {
+		getk_buf_free(&preps[i].data);
+		free(preps[i].fprs);
+		if (err) {
+			getk_key_free(offers[i].key);
+			offers[i].key = NULL;
+		}
+	}
+	free(preps);
 	return err;
 }
 

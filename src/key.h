@@ -38,28 +38,64 @@ enum getk_err getk_key_init(void);
  */
 enum getk_err getk_key_engine_init(void);
 
+/* One offer of keys for a mailbox, and the verdict on it. */
+struct getk_key_offer {
+	const char *mailbox;		/* the address the keys are for */
+	const unsigned char *data;	/* one or more transferable public
+					   keys, LEN octets */
+	size_t len;
+	/* The verdict: GETK_OK with KEY, a new key for getk_key_free;
+	 * GETK_ERR_BADKEY, no key passed, WHY says why (e.g. "key has no
+	 * usable encryption subkey", "not a transferable public key: a
+	 * compressed data packet (type 8) at octet 51, which no public key
+	 * holds"); GETK_ERR_TIMEOUT, gpg was killed at the deadline, and
+	 * GETK_ERR_CRYPTO, GETK_ERR_SYSTEM, gpg could not judge: temporary,
+	 * never a verdict on the key. */
+	enum getk_err err;
+	struct getk_key *key;
+	char why[300];
+	/* Whatever the verdict: a revoked key among the offered ones with
+	 * a User ID for MAILBOX (the owner withdrew it), or "". */
+	char revoked[41];
+};
+
 /*
- * Verifies the LEN bytes at DATA (one or more transferable public keys)
- * as keys for MAILBOX.  Before gpg sees them, their packets must pass
- * getk_packet_check_key() (packet.h): no compressed, literal or
- * encrypted data, nothing outside the grammar of a key, within its
- * limits.  When several keys pass, the one with the newest
- * self-signature wins.  TMPDIR is where the temporary GnuPG home goes
- * (NULL: $TMPDIR or /tmp).  Every gpg run must end by DEADLINE_MS
- * (getk_mono_ms(); 0: no deadline), else it is killed.  On success
- * *R_KEY is a new key for getk_key_free.  GETK_ERR_BADKEY with *WHY
- * saying why no key passed (e.g. "key has no usable encryption subkey",
- * "not a transferable public key: a compressed data packet (type 8) at
- * octet 51, which no public key holds"); GETK_ERR_TIMEOUT when gpg was
- * killed at the deadline (temporary: never a verdict on the key);
- * GETK_ERR_CRYPTO when gpg could not be run, GETK_ERR_SYSTEM,
- * GETK_ERR_NOMEM.  Whatever the result, R_REVOKED receives the
- * fingerprint of a revoked key among the offered ones with a User ID for
- * MAILBOX (the owner withdrew it), or "".
+ * Verifies the N OFFERS (GETK.md 6.5), each as it would be verified
+ * alone: its packets must pass getk_packet_check_key() (packet.h)
+ * before gpg sees them; the User IDs whose addr-spec is not the
+ * offer's mailbox are dropped (as gpg's import filter "keep-uid=mbox"
+ * drops them, getk_uid_mbox), the key must be neither revoked nor
+ * expired, have a valid self-signed User ID for the mailbox and a usable
+ * encryption subkey; of several that pass, the one with the newest
+ * self-signature wins.  All offers share one temporary GnuPG home under
+ * TMPDIR (NULL: $TMPDIR or /tmp), but two offers of the same primary
+ * key never do, so that gpg never merges them: each home costs three
+ * gpg processes (import, listing, export).  Every gpg run must end by
+ * DEADLINE_MS (getk_mono_ms(); 0: no deadline), else it is killed.
+ * Fails only with GETK_ERR_NOMEM; the verdicts are in OFFERS.
  */
-enum getk_err getk_key_verify(const char *mailbox, const unsigned char *data,
-    size_t len, const char *tmpdir, long deadline_ms, struct getk_key **r_key,
-    char *why, size_t whysz, char r_revoked[41]);
+enum getk_err getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
+    const char *tmpdir, long deadline_ms);
+
+/*
+ * The fingerprint of the version 4 public key packet body BODY (LEN
+ * octets) into FPR, upper-case hex: SHA-1 of 0x99, the two-octet body
+ * length and the body (RFC 4880 12.2).  Non-zero when it is no version 4
+ * key.
+ */
+int getk_key_v4_fpr(const unsigned char *body, size_t len, char fpr[41]);
+
+/*
+ * Splits the LEN octets at P, gpg's export of several keys, at each
+ * public key packet (the packet walker of packet.c), and gives each key
+ * whose fingerprint is one of the N FPRS to KEYS at its index, with the
+ * times CREATED and EXPIRES at that index (either may be NULL: 0).
+ * GETK_ERR_CRYPTO with WHY when the export is not made of version 4
+ * keys, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_key_split(const unsigned char *p, size_t len,
+    const char *const *fprs, size_t n, const time_t *created,
+    const time_t *expires, struct getk_key **keys, char *why, size_t whysz);
 
 /*
  * Sets *R_YES to 1 when the key NEW_KEY carries a valid certification by

@@ -381,6 +381,52 @@ test_uid_addr_spec(void)
 	match("alice@example.org", "Alice@Example.org", 0);
 }
 
+/* getk_uid_mbox of UID is WANT (NULL: none). */
+static void
+mbox(const char *uid, const char *want)
+{
+	char got[300];
+	int have = getk_uid_mbox(uid, got, sizeof(got));
+
+	if (!want)
+		CHECK(!have && got[0] == '\0', "gpg's mbox of \"%s\": none",
+		    uid);
+	else
+		CHECK(have && strcmp(got, want) == 0, "gpg's mbox of \"%s\" is "
+		    "%s", uid, want);
+}
+
+/* The cases of GnuPG 2.2's mailbox_from_userid (common/mbox-util.c). */
+static void
+test_uid_mbox(void)
+{
+	char small[8];
+
+	mbox("Alice <Alice@Example.org>", "alice@example.org");
+	mbox("<dan@example.org>", "dan@example.org");
+	mbox("Bob (x) <b+tag@example.org> trailing", "b+tag@example.org");
+	mbox("carol@EXAMPLE.org", "carol@example.org");
+	mbox("a.b-c_d@example.org", "a.b-c_d@example.org");
+	mbox("x <a@b@example.org>", NULL);
+	mbox("x <@example.org>", NULL);
+	mbox("x <alice@>", NULL);
+	mbox("x <alice@example.org.>", NULL);
+	mbox("x <\"q r\"@example.org>", NULL);
+	mbox("x <a\tb@example.org>", NULL);
+	mbox("x <alice@example..org>", NULL);
+	mbox("x <al..ice@example.org>", "al..ice@example.org");
+	mbox("x <>", NULL);
+	mbox("x <alice@example.org", NULL);
+	mbox("Alice alice@example.org", NULL);
+	mbox("al..ice@example.org", NULL);
+	mbox("a(b)@example.org", NULL);
+	mbox("a@exa_mple.org", "a@exa_mple.org");
+	mbox("a@ex+ample.org", NULL);
+	mbox("", NULL);
+	CHECK(!getk_uid_mbox("x <alice@example.org>", small, sizeof(small)),
+	    "gpg's mbox: none when it does not fit");
+}
+
 static void
 test_match(void)
 {
@@ -804,6 +850,7 @@ main(void)
 	test_domain();
 	test_match();
 	test_uid_addr_spec();
+	test_uid_mbox();
 	test_addrlist();
 	test_addrlist_limits();
 	test_addrlist_roundtrip();
