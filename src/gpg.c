@@ -31,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "clock.h"
+#include "file.h"
 #include "gpg.h"
 #include "packet.h"
 
@@ -55,6 +57,7 @@ struct io_slot {
 
 struct getk_gpg {
 	gpgme_ctx_t ctx;
+	char *home;			/* the GnuPG home; NULL: the user's */
 	long deadline;			/* getk_mono_ms(); 0: none */
 	struct io_slot slots[GPG_MAX_FDS];
 	unsigned gen;
@@ -151,6 +154,10 @@ getk_gpg_new(const char *home, long deadline_ms, struct getk_gpg **r_gpg,
 	if (!g)
 		return GETK_ERR_NOMEM;
 	g->deadline = deadline_ms;
+	if (home && (g->home = strdup(home)) == NULL) {
+		free(g);
+		return GETK_ERR_NOMEM;
+	}
 	gerr = gpgme_new(&g->ctx);
 	if (!gerr)
 		gerr = gpgme_set_protocol(g->ctx, GPGME_PROTOCOL_OpenPGP);
@@ -192,6 +199,7 @@ getk_gpg_free(struct getk_gpg *g)
 	free(g->keys);
 	if (g->ctx)
 		gpgme_release(g->ctx);
+	free(g->home);
 	free(g);
 }
 
@@ -567,4 +575,80 @@ getk_gpg_encrypt(struct getk_gpg *g, const char *recipients,
 		return GETK_ERR_TIMEOUT;
 	return finish(g, gpgme_op_encrypt_ext_start(g->ctx, NULL, recipients,
 	    flags, plain, cipher), "encryption", why, whysz);
+}
+
+/*
+ * Writes the key R, checked by packet.c first, to the file NAME of the
+ * directory open at DIRFD, for gpg's --recipient-file.  The file lives
+ * as long as the throw-away home it is in: no sync.
+ */
+static enum getk_err
+write_rcpt(int dirfd, const char *name, const struct getk_gpg_rcpt *r,
+    char *why, size_t whysz)
+{
+	char reason[200];
+	enum getk_err err;
+	int fd;
+
+	err = getk_packet_check_key(r->data, r->len, reason, sizeof(reason));
+	if (err == GETK_ERR_NOMEM)
+		return err;
+	if (err) {
+		snprintf(why, whysz, "not a transferable public key: %s",
+		    reason);
+		return GETK_ERR_BADKEY;
+	}
+	err = getk_file_create(dirfd, name, &fd);
+	if (!err) {
+		err = getk_file_write(fd, r->data, r->len);
+		if (close(fd) != 0 && !err)
+			err = GETK_ERR_SYSTEM;
+	}
+	if (err)
+		snprintf(why, whysz, "cannot write a recipient's key: %s",
+		    strerror(errno));
+	return err;
+}
+
+enum getk_err
+getk_gpg_encrypt_to(struct getk_gpg *g, const struct getk_gpg_rcpt *rcpts,
+    size_t n, gpgme_encrypt_flags_t flags, gpgme_data_t plain,
+    gpgme_data_t cipher, char *why, size_t whysz)
+{
+	struct getk_buf list;
+	char name[32];
+	size_t i;
+	enum getk_err err = GETK_OK;
+	int dirfd;
+
+	reset(g, why);
+	if (!g->home || !n) {
+		snprintf(why, whysz, "no throw-away home or no recipient for "
+		    "gpg encryption");
+		return GETK_ERR_CRYPTO;
+	}
+	dirfd = open(g->home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		snprintf(why, whysz, "cannot open the GnuPG home %s: %s",
+		    g->home, strerror(errno));
+		return GETK_ERR_SYSTEM;
+	}
+	getk_buf_init(&list, 0);
+	for (i = 0; !err && i < n; i++) {
+		snprintf(name, sizeof(name), "rcpt-%zu.pgp", i);
+		err = write_rcpt(dirfd, name, &rcpts[i], why, whysz);
+		if (!err)
+			err = getk_buf_printf(&list, "--file\n%s/%s\n", g->home,
+			    name);
+	}
+	close(dirfd);
+	if (!err && expired(g, "encryption", why, whysz))
+		err = GETK_ERR_TIMEOUT;
+	if (!err)
+		err = finish(g, gpgme_op_encrypt_ext_start(g->ctx, NULL,
+		    list.data, flags, plain, cipher), "encryption", why, whysz);
+	else if (err == GETK_ERR_NOMEM && !why[0])
+		snprintf(why, whysz, "out of memory");
+	getk_buf_free(&list);
+	return err;
 }

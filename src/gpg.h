@@ -6,7 +6,8 @@
  * its deadline passes; the gpg process behind it is then killed and
  * waited for, since gpgme never kills it (gpgme double-forks, so gpg is
  * not even getk's child).  Key data reaches gpg only through
- * getk_gpg_import(), after getk_packet_check_key().
+ * getk_gpg_import() and getk_gpg_encrypt_to(), after
+ * getk_packet_check_key().
  *
  * Deadlines are absolute, in milliseconds of getk_mono_ms() (clock.h);
  * 0 means none.  An operation whose deadline has passed is not started.
@@ -94,5 +95,26 @@ enum getk_err getk_gpg_export_ext(struct getk_gpg *g,
 enum getk_err getk_gpg_encrypt(struct getk_gpg *g, const char *recipients,
     gpgme_encrypt_flags_t flags, gpgme_data_t plain, gpgme_data_t cipher,
     char *why, size_t whysz);
+
+/* A recipient's key for getk_gpg_encrypt_to: a transferable public key. */
+struct getk_gpg_rcpt {
+	const unsigned char *data;	/* binary, LEN bytes */
+	size_t len;
+};
+
+/*
+ * Encrypts PLAIN to CIPHER with FLAGS for the N keys at RCPTS, in one
+ * gpg run that reads each key from a file (gpg's --recipient-file), so
+ * that no import, no keyring and no second gpg process is needed: as
+ * many gpg processes as `gpg --encrypt` itself.  The files are written
+ * into the session's home, which must be a throw-away one (getk_gpg_new
+ * with a HOME; it goes with the home).  Each key must first pass
+ * getk_packet_check_key(), as for getk_gpg_import(): if not,
+ * GETK_ERR_BADKEY with WHY "not a transferable public key: ...", and gpg
+ * never sees it.  GETK_ERR_CRYPTO also when gpg refuses a key.
+ */
+enum getk_err getk_gpg_encrypt_to(struct getk_gpg *g,
+    const struct getk_gpg_rcpt *rcpts, size_t n, gpgme_encrypt_flags_t flags,
+    gpgme_data_t plain, gpgme_data_t cipher, char *why, size_t whysz);
 
 #endif

@@ -453,11 +453,11 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 	    NULL };
 	struct plain_src ps;
 	struct cipher_sink cs;
-	struct getk_buf head, rcpts;
+	struct getk_buf head;
+	struct getk_gpg_rcpt *rcpts = NULL;
 	struct getk_gpg *g = NULL;
 	gpgme_ctx_t ctx;
 	gpgme_data_t plain = NULL, cipher = NULL;
-	gpgme_import_result_t ires;
 	gpgme_encrypt_result_t eres;
 	gpgme_error_t gerr;
 	unsigned char rnd[12];
@@ -467,7 +467,6 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 
 	why[0] = '\0';
 	getk_buf_init(&head, 0);
-	getk_buf_init(&rcpts, 0);
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		err = GETK_ERR_SYSTEM;
 		snprintf(why, whysz, "no random bytes: %s", strerror(errno));
@@ -477,10 +476,18 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(boundary + 5 + 2 * i, 3, "%02x", rnd[i]);
 	err = inner_header(m, &head);
-	for (i = 0; !err && i < n; i++)
-		err = getk_buf_printf(&rcpts, "%s\n", keys[i]->fpr);
 	if (err)
 		goto leave;
+	rcpts = calloc(n ? n : 1, sizeof(*rcpts));
+	if (!rcpts) {
+		err = GETK_ERR_NOMEM;
+		snprintf(why, whysz, "out of memory");
+		goto leave;
+	}
+	for (i = 0; i < n; i++) {
+		rcpts[i].data = keys[i]->data;
+		rcpts[i].len = keys[i]->len;
+	}
 	err = getk_key_tmphome(m->tmpdir, &home);
 	if (err) {
 		snprintf(why, whysz, "cannot make a GnuPG home: %s",
@@ -491,19 +498,6 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 	if (err)
 		goto leave;
 	ctx = getk_gpg_ctx(g);
-	/* One key at a time: packet.c's limits are those of one key. */
-	for (i = 0; i < n; i++) {
-		err = getk_gpg_import(g, keys[i]->data, keys[i]->len, why, whysz);
-		if (err)
-			goto leave;
-		ires = gpgme_op_import_result(ctx);
-		if (!ires || ires->imported + ires->unchanged < 1) {
-			err = GETK_ERR_CRYPTO;
-			snprintf(why, whysz, "gpg did not take the key %s",
-			    keys[i]->fpr);
-			goto leave;
-		}
-	}
 
 	memset(&ps, 0, sizeof(ps));
 	ps.head = head.data;
@@ -524,9 +518,11 @@ getk_pgpmime_encrypt(const struct getk_pgpmime *m,
 		snprintf(why, whysz, "gpgme: %s", gpgme_strerror(gerr));
 		goto leave;
 	}
-	/* Trust is getk's decision: the keys were verified and pinned. */
-	err = getk_gpg_encrypt(g, rcpts.data, GPGME_ENCRYPT_ALWAYS_TRUST, plain,
-	    cipher, why, whysz);
+	/* Trust is getk's decision: the keys were verified and pinned.
+	 * gpg reads them from files (--recipient-file): one gpg process,
+	 * no import, as many as `gpg --encrypt` itself (issue 14). */
+	err = getk_gpg_encrypt_to(g, rcpts, n, GPGME_ENCRYPT_ALWAYS_TRUST,
+	    plain, cipher, why, whysz);
 	if (ps.err || cs.err) {
 		err = ps.err ? ps.err : cs.err;
 		snprintf(why, whysz, "spool: %s", strerror(errno));
@@ -554,6 +550,6 @@ leave:
 	getk_gpg_free(g);
 	getk_key_rmhome(home);
 	getk_buf_free(&head);
-	getk_buf_free(&rcpts);
+	free(rcpts);
 	return err;
 }
