@@ -27,6 +27,8 @@
 
 struct getk_net;
 
+struct getk_smtp;
+
 struct getk_lookup_settings {
 	const enum getk_source *sources;	/* in order of preference */
 	size_t nsources;
@@ -47,6 +49,13 @@ struct getk_lookup_settings {
 	/* The user's relay, asked by the relay source (GETK.md 7). */
 	struct getk_relay relay;
 	const char *relay_password;	/* the caller runs passwordeval */
+	/* When not NULL, the relay source leaves here its session to the
+	 * relay, authenticated and still sound after its GETKs, instead
+	 * of closing it, so that the submission goes on with it
+	 * (getk-sendmail): a connection, a TLS handshake and an AUTH less.
+	 * The caller then owns it (getk_smtp_close, or getk_submit's
+	 * session); it stays NULL when the relay was not asked. */
+	struct getk_smtp **relay_session;
 	const char *keyring_home;	/* the keyring source's GnuPG home;
 					   NULL: $GNUPGHOME, else ~/.gnupg */
 

@@ -78,6 +78,9 @@ struct send {
 	const struct getk_key *self;	/* the sender's key, or NULL */
 	int plain;			/* copies go unchanged or in clear */
 	struct getk_spool **written;	/* one per pending copy */
+	/* The relay source's session, which the submission goes on with
+	 * (lookup.h), or NULL. */
+	struct getk_smtp *relay_session;
 	char host[256];
 };
 
@@ -557,6 +560,7 @@ on_lookup(struct send *sd)
 	ls.net = getk_net_linked;
 	ls.log = sd->s->log;
 	ls.relay_password = sd->s->password;
+	ls.relay_session = &sd->relay_session;
 	err = open_cache(sd);
 	if (err) {
 		sd->err = err;
@@ -870,6 +874,10 @@ on_submit(struct send *sd)
 	ss.keep_going = sd->s->keep_going;
 	ss.accepted = copy_accepted;
 	ss.accepted_arg = sd;
+	/* The lookup's session to the relay, if it left one: getk_submit
+	 * takes it over. */
+	ss.session = sd->relay_session;
+	sd->relay_session = NULL;
 	err = getk_submit(&ss, subs, sd->npending, res, &done,
 	    &sd->r->smtp_code, why, sizeof(why));
 	/* A copy refused for good speaks for the message: another try
@@ -931,6 +939,7 @@ getk_outgoing_send(struct getk_outgoing *out,
 		getk_spool_free(sd.written[k]);
 	free(sd.written);
 	getk_results_free(sd.results, sd.nboxes);
+	getk_smtp_close(sd.relay_session);
 	getk_key_free(sd.self_owned);
 	getk_store_close(sd.store);
 	free(sd.boxes);

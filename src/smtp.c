@@ -1003,6 +1003,21 @@ leave:
 	return err;
 }
 
+int
+getk_smtp_sound(const struct getk_smtp *smtp)
+{
+	return smtp && smtp->state == SMTP_READY;
+}
+
+void
+getk_smtp_adopt(struct getk_smtp *smtp, const struct getk_logger *log,
+    long timeout_ms, long deadline_ms)
+{
+	smtp->log = log;
+	smtp->timeout_ms = timeout_ms;
+	smtp->deadline = deadline_ms;
+}
+
 void
 getk_smtp_close(struct getk_smtp *smtp)
 {

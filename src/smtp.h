@@ -128,6 +128,21 @@ enum getk_err getk_smtp_send(struct getk_smtp *smtp, const void *p,
     size_t len);
 
 /*
+ * Non-zero when the session is sound and between commands: nothing
+ * broke it, no reply is owed, so that another owner may go on with it.
+ */
+int getk_smtp_sound(const struct getk_smtp *smtp);
+
+/*
+ * Hands the session to a new owner (the relay source's session to the
+ * submission): from now on it logs to LOG, and each operation has
+ * TIMEOUT_MS, within DEADLINE_MS (getk_mono_ms(); 0: none), instead of
+ * the opener's.
+ */
+void getk_smtp_adopt(struct getk_smtp *smtp, const struct getk_logger *log,
+    long timeout_ms, long deadline_ms);
+
+/*
  * Sends QUIT when the session is still sound and the server has said
  * nothing out of turn, closes the connection and frees the session.
  * NULL is a no-op.

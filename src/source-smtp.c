@@ -291,6 +291,13 @@ getk_source_relay(void *arg)
 	exchange(smtp, rl->host, all, e->naddrs, GETK_SOURCE_RELAY,
 	    GETK_TRUST_RELAY);
 leave:
+	/* The submission may go on with the session (lookup.h): written
+	 * here alone, read once the engine's tasks have ended. */
+	if (!err && s->relay_session && !*s->relay_session &&
+	    getk_smtp_sound(smtp)) {
+		*s->relay_session = smtp;
+		smtp = NULL;
+	}
 	getk_smtp_close(smtp);
 	for (i = 0; all && i < e->naddrs; i++)
 		getk_source_done(all[i]);

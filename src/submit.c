@@ -388,6 +388,33 @@ static void (*const tx_handlers[TX_NSTATES])(struct tx *) = {
 	[TX_QUIT] = on_quit,
 };
 
+/*
+ * The session S hands over (the relay source's), when it is sound and
+ * the relay still answers NOOP on it; else it is closed, and NULL.  A
+ * relay may have dropped a session that waited while the message was
+ * encrypted: one NOOP is cheaper than a connection, a TLS handshake and
+ * an AUTH, and tells.
+ */
+static struct getk_smtp *
+adopt(const struct getk_submit_settings *s)
+{
+	struct getk_smtp *smtp = s->session;
+	struct getk_multiline reply;
+	char why[GETK_REPLY_TEXT_MAX + 128];
+
+	getk_smtp_adopt(smtp, s->log, s->timeout_ms, 0);
+	if (getk_smtp_sound(smtp) && getk_smtp_command(smtp, "NOOP", NULL,
+	    &reply, why, sizeof(why)) == GETK_OK && reply.code == 250) {
+		getk_log(s->log, GETK_LOG_DEBUG, "the relay %s: going on with "
+		    "the session of the lookup", s->relay.host);
+		return smtp;
+	}
+	getk_log(s->log, GETK_LOG_INFO, "the relay %s: the session of the "
+	    "lookup is gone, connecting anew", s->relay.host);
+	getk_smtp_close(smtp);
+	return NULL;
+}
+
 enum getk_err
 getk_submit(const struct getk_submit_settings *s,
     const struct getk_submission *msgs, size_t n,
@@ -405,8 +432,10 @@ getk_submit(const struct getk_submit_settings *s,
 	why[0] = '\0';
 	if (!res) {
 		mine = calloc(n ? n : 1, sizeof(*mine));
-		if (!mine)
+		if (!mine) {
+			getk_smtp_close(s->session);
 			return GETK_ERR_NOMEM;
+		}
 		res = mine;
 	}
 	for (k = 0; k < n; k++) {
@@ -422,10 +451,16 @@ getk_submit(const struct getk_submit_settings *s,
 	ss.timeout_ms = s->timeout_ms;
 	ss.ehlo_name = s->ehlo_name;
 	ss.log = s->log;
-	getk_log(s->log, GETK_LOG_DEBUG, "connecting to the relay %s port %d",
-	    s->relay.host, s->relay.port);
 	memset(&t, 0, sizeof(t));
-	err = getk_smtp_open(&ss, &t.smtp, why, whysz);
+	if (s->session)
+		t.smtp = adopt(s);
+	if (!t.smtp) {
+		getk_log(s->log, GETK_LOG_DEBUG, "connecting to the relay %s "
+		    "port %d", s->relay.host, s->relay.port);
+		err = getk_smtp_open(&ss, &t.smtp, why, whysz);
+	} else {
+		err = GETK_OK;
+	}
 	if (err) {
 		if (err == GETK_ERR_NOTSUPP)
 			err = GETK_ERR_TLS;

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "error.h"
 #include "log.h"
+#include "smtp.h"
 #include "spool.h"
 
 struct getk_submit_settings {
@@ -34,6 +35,11 @@ struct getk_submit_settings {
 	 * with that error).  NULL: none. */
 	enum getk_err (*accepted)(void *arg, size_t i);
 	void *accepted_arg;
+	/* An open session to this very relay, authenticated as this
+	 * account (the relay source's, lookup.h), or NULL.  getk_submit
+	 * takes it over and closes it whatever happens; when the relay no
+	 * longer answers NOOP on it, it connects anew. */
+	struct getk_smtp *session;
 };
 
 /* One transaction: envelope and message. */

@@ -274,6 +274,7 @@ class Session(peerlib.LineSession):
     def __init__(self, server, reader, writer, tls):
         super().__init__(server, reader, writer, tls)
         self.auth_user = None
+        self.getk_asked = False  # --drop-after-getk: a GETK was answered
         self.reset_transaction()
 
     def reset_transaction(self):
@@ -586,8 +587,12 @@ class Session(peerlib.LineSession):
         return ok, user.decode("utf-8", "replace")
 
     async def cmd_noop(self, arg):
-        """NOOP."""
+        """NOOP.  Under --drop-after-getk, the NOOP after a GETK is the
+        session's last word: the connection is closed after its 250, as
+        a relay drops a session that waited too long."""
         await self.reply("250 2.0.0 OK")
+        if self.opts.drop_after_getk and self.getk_asked:
+            self.done = True
 
     async def cmd_rset(self, arg):
         """RSET: drop the mail transaction."""
@@ -619,6 +624,7 @@ class Session(peerlib.LineSession):
         elif self.opts.user is not None and self.auth_user is None:
             await self.reply("530 5.7.0 Authentication required")
         else:
+            self.getk_asked = True
             await self.reply(*self.getk_lookup(arg))
 
     def getk_lookup(self, arg):
@@ -913,6 +919,10 @@ def parse_args(argv):
                         "prefix once TLS is active; AUTH redacted")
     g.add_argument("--delay-ms", type=int, default=0, metavar="N",
                    help="sleep N ms before every reply")
+    g.add_argument("--drop-after-getk", action="store_true",
+                   help="close a session, without a word, after the "
+                        "250 to the first NOOP that follows an answered "
+                        "GETK")
 
     f = p.add_argument_group("refusals (REPLY is one line, 4xx or 5xx; "
                              "a 421 then closes the connection)")
