@@ -1,7 +1,7 @@
 /*
- * sha256.h: SHA-256 (FIPS 180-4) without libgcrypt, for the few hashes
- * that a cache hit needs (the state of a GnuPG home), so that answering
- * from the cache loads no cryptographic library.
+ * sha256.h: SHA-256 (FIPS 180-4) by Nettle, for the few hashes that a
+ * cache hit needs (the state of a GnuPG home), so that answering from the
+ * cache loads neither libgcrypt nor the network's libraries.
  */
 #ifndef GETK_SHA256_H
 #define GETK_SHA256_H

@@ -1,5 +1,5 @@
 /*
- * test-sha256.c: unit tests of src/sha256.c against the vectors of FIPS
+ * test-sha256.c: unit tests of src/sha256.c (Nettle's SHA-256) against the vectors of FIPS
  * 180-4's examples (NIST CSRC) and lengths around the block edges,
  * checked against libgcrypt.
  */
