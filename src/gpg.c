@@ -497,16 +497,13 @@ reset(struct getk_gpg *g, char *why)
 	drop_keys(g);
 }
 
-enum getk_err
-getk_gpg_import(struct getk_gpg *g, const unsigned char *data, size_t len,
-    char *why, size_t whysz)
+/* packet.c's check of bytes about to reach gpg as a public key. */
+static enum getk_err
+check_key(const unsigned char *data, size_t len, char *why, size_t whysz)
 {
-	gpgme_data_t in = NULL;
-	gpgme_error_t gerr;
 	char reason[200];
 	enum getk_err err;
 
-	reset(g, why);
 	err = getk_packet_check_key(data, len, reason, sizeof(reason));
 	if (err == GETK_ERR_NOMEM)
 		return err;
@@ -515,6 +512,21 @@ getk_gpg_import(struct getk_gpg *g, const unsigned char *data, size_t len,
 		    reason);
 		return GETK_ERR_BADKEY;
 	}
+	return GETK_OK;
+}
+
+enum getk_err
+getk_gpg_import(struct getk_gpg *g, const unsigned char *data, size_t len,
+    char *why, size_t whysz)
+{
+	gpgme_data_t in = NULL;
+	gpgme_error_t gerr;
+	enum getk_err err;
+
+	reset(g, why);
+	err = check_key(data, len, why, whysz);
+	if (err)
+		return err;
 	if (expired(g, "import", why, whysz))
 		return GETK_ERR_TIMEOUT;
 	gerr = gpgme_data_new_from_mem(&in, (const char *)data, len, 0);
@@ -586,18 +598,12 @@ static enum getk_err
 write_rcpt(int dirfd, const char *name, const struct getk_gpg_rcpt *r,
     char *why, size_t whysz)
 {
-	char reason[200];
 	enum getk_err err;
 	int fd;
 
-	err = getk_packet_check_key(r->data, r->len, reason, sizeof(reason));
-	if (err == GETK_ERR_NOMEM)
+	err = check_key(r->data, r->len, why, whysz);
+	if (err)
 		return err;
-	if (err) {
-		snprintf(why, whysz, "not a transferable public key: %s",
-		    reason);
-		return GETK_ERR_BADKEY;
-	}
 	err = getk_file_create(dirfd, name, &fd);
 	if (!err) {
 		err = getk_file_write(fd, r->data, r->len);
