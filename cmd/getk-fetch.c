@@ -47,7 +47,7 @@ usage(FILE *f)
 	    "  -a, --account NAME    use this account of the configuration\n"
 	    "  -o, --output FORMAT   armor (default), binary, fingerprint, json\n"
 	    "  -s, --sources LIST    sources in order: keyring,relay,getk,wkd,dane\n"
-	    "  -j, --jobs N          at most N connections at once (default 8)\n"
+	    "  -j, --jobs N          at most N connections at once (default 16)\n"
 	    "      --no-cache        neither read nor write the key cache\n"
 	    "      --refresh         re-fetch cached addresses that are due\n"
 	    "      --all             with --refresh: every cached address\n"
@@ -505,7 +505,7 @@ main(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.out = OUT_ARMOR;
-	o.jobs = 8;
+	o.jobs = GETK_JOBS;
 	while ((c = getopt_long(argc, argv, "C:a:o:s:j:vhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {

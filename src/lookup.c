@@ -49,7 +49,7 @@ getk_lookup_settings_init(struct getk_lookup_settings *ls,
 	ls->lookup_timeout_ms = (a->lookup_timeout ? a->lookup_timeout :
 	    2 * a->timeout) * 1000;
 	ls->max_octets = GETK_MAX_OCTETS;
-	ls->jobs = 8;
+	ls->jobs = GETK_JOBS;
 	getk_local_name(host, hostsz);
 	ls->ehlo_name = host;
 	ls->key_trust_any = a->key_trust_any;

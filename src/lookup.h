@@ -29,6 +29,10 @@ struct getk_net;
 
 struct getk_smtp;
 
+/* Lookup tasks at once by default: enough that a batch of a dozen
+ * domains, each with its MX session and WKD request, goes in one wave. */
+#define GETK_JOBS 16
+
 struct getk_lookup_settings {
 	const enum getk_source *sources;	/* in order of preference */
 	size_t nsources;
@@ -116,7 +120,7 @@ struct getk_result {
 /*
  * Fills LS from ACCOUNT: sources, DNS, TLS, port, timeout, cache ages;
  * the relay (its password only when given as such: the caller runs
- * passwordeval); 65536 octets, 8 jobs, this host's EHLO name in HOST
+ * passwordeval); 65536 octets, GETK_JOBS jobs, this host's EHLO name in HOST
  * (HOSTSZ bytes, which must outlive LS), no store, no log.
  */
 void getk_lookup_settings_init(struct getk_lookup_settings *ls,
