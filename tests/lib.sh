@@ -185,26 +185,7 @@ subkey_id() {
 
 # --- peers ---------------------------------------------------------------
 
-# free_port: a port that was free a moment ago, for UDP and TCP both.
-# (A UDP port the kernel picks may be taken for TCP: try until both bind.)
-free_port() {
-	"$PYTHON3" -c 'import socket
-for attempt in range(50):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    t = socket.socket()
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        s.close()
-        t.close()
-        continue
-    print(port)
-    break
-else:
-    raise SystemExit("no free port")'
-}
+. "$top_srcdir/tests/peers/ports.sh"
 
 # wait_file FILE: until FILE exists (10 s at most).
 wait_file() {

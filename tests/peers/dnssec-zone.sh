@@ -38,26 +38,7 @@ die() {
 PYTHON3=${PYTHON3:-python3}
 [ -x /usr/bin/python3 ] && PYTHON3=/usr/bin/python3
 
-# free_port: a port that was free a moment ago (UDP and TCP); as lib.sh
-# (-S: no site module, a faster start).
-free_port() {
-	"$PYTHON3" -S -c 'import socket
-for attempt in range(50):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    t = socket.socket()
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        # The TCP port is taken (by another test): pick again.
-        continue
-    finally:
-        s.close()
-        t.close()
-    print(port)
-    break'
-}
+. "$(dirname "$0")/ports.sh"
 
 # absname NAME: sets $name to NAME lowercased, with the trailing dot.
 absname() {

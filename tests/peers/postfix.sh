@@ -47,12 +47,7 @@ die() {
 PYTHON3=${PYTHON3:-python3}
 [ -x /usr/bin/python3 ] && PYTHON3=/usr/bin/python3
 
-free_port() {
-	"$PYTHON3" -S -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
+. "$(dirname "$0")/ports.sh"
 
 stop() {
 	dir=$1
