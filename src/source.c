@@ -212,7 +212,7 @@ getk_sources_verify(struct engine *e)
 	}
 	if (!err)
 		err = getk_key_verify_batch(offers, n, e->s->tmpdir,
-		    getk_mono_ms() + e->s->timeout_ms);
+		    getk_mono_ms() + getk_engine_op_timeout(e));
 	for (i = 0; i < e->naddrs; i++) {
 		struct address *a = &e->addrs[i];
 
