@@ -259,7 +259,7 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	struct getk_pin_verdict v;
 	const struct getk_net *net;
 	char why[300], agreed[128];
-	enum getk_err err = GETK_OK;
+	enum getk_err err = GETK_OK, cerr;
 	int yes = 0;
 
 	why[0] = '\0';
@@ -271,12 +271,38 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 	in.revoked_fpr = r->revoked_fpr;
 	in.from_keyring = r->status == GETK_STATUS_FOUND &&
 	    r->source == GETK_SOURCE_KEYRING;
-	if (getk_trust_wants_certification(&pv, &in, s->key_trust_any) &&
-	    (net = get_net(s, why, sizeof(why))) != NULL &&
-	    net->key_certifies(ce->key->data, ce->key->len,
-	    ce->key->fingerprint, r->key->data, r->key->len, r->key->fpr,
-	    s->tmpdir, getk_mono_ms() + s->timeout_ms, &yes) == GETK_OK)
-		in.certified = yes;
+	if (getk_trust_wants_certification(&pv, &in, s->key_trust_any)) {
+		net = get_net(s, why, sizeof(why));
+		cerr = net ? net->key_certifies(ce->key->data, ce->key->len,
+		    ce->key->fingerprint, r->key->data, r->key->len,
+		    r->key->fpr, s->tmpdir, getk_mono_ms() + s->timeout_ms,
+		    &yes) : GETK_ERR_CRYPTO;
+		if (cerr == GETK_ERR_NOMEM)
+			return cerr;
+		/* Bytes that are no key (a cache damaged or tampered with)
+		 * certify nothing: the change is judged uncertified.  But no
+		 * answer from gpg is no verdict on the change: neither a
+		 * rotation nor a refusal, a temporary failure of the lookup,
+		 * as if the network had failed (so the pinned key may stand
+		 * in). */
+		if (cerr == GETK_ERR_BADKEY) {
+			cerr = GETK_OK;
+			yes = 0;
+		}
+		if (cerr) {
+			getk_result_set(r, GETK_STATUS_TEMPFAIL, "cannot check "
+			    "whether the pinned key %s certifies the offered "
+			    "%s: %s", ce->pin ? ce->pin : ce->key->fingerprint,
+			    r->key->fpr, net ? getk_strerror(cerr) : why);
+			getk_key_free(r->key);
+			r->key = NULL;
+			why[0] = '\0';
+			in.status = r->status;
+			in.fpr = NULL;
+			in.from_keyring = 0;
+		}
+		in.certified = !cerr && yes;
+	}
 	getk_trust_pin(&pv, &in, now, s->key_trust_any, &v);
 	if (r->key)
 		store_key_of(r, now, &sk, agreed, sizeof(agreed));
