@@ -784,7 +784,9 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 	why[0] = '\0';
 	memset(&e, 0, sizeof(e));
 	e.s = settings;
-	if (settings->lookup_timeout_ms > 0)
+	if (settings->deadline_ms)
+		e.deadline = settings->deadline_ms;
+	else if (settings->lookup_timeout_ms > 0)
 		e.deadline = getk_mono_ms() + settings->lookup_timeout_ms;
 	e.known = known;
 	e.naddrs = n;

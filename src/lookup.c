@@ -102,6 +102,18 @@ get_net(const struct getk_lookup_settings *s, char *why, size_t whysz)
 	return s->net(why, whysz);
 }
 
+/*
+ * When a gpg run of the lookup must end: after timeout, and never past
+ * DEADLINE, the end of the whole lookup (lookup_timeout), unless 0.
+ */
+static long
+op_until(const struct getk_lookup_settings *s, long deadline)
+{
+	long until = getk_mono_ms() + s->timeout_ms;
+
+	return deadline && deadline < until ? deadline : until;
+}
+
 /* Makes R a FOUND result from the cached key of CE. */
 static enum getk_err
 from_cache(struct getk_result *r, const struct getk_store_entry *ce,
@@ -251,7 +263,7 @@ store_key_of(const struct getk_result *r, time_t now,
  */
 static enum getk_err
 cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
-    const struct getk_store_entry *ce, time_t now)
+    const struct getk_store_entry *ce, time_t now, long deadline)
 {
 	struct getk_store_key sk;
 	struct getk_pin_view pv;
@@ -275,8 +287,8 @@ cache_merge(const struct getk_lookup_settings *s, struct getk_result *r,
 		net = get_net(s, why, sizeof(why));
 		cerr = net ? net->key_certifies(ce->key->data, ce->key->len,
 		    ce->key->fingerprint, r->key->data, r->key->len,
-		    r->key->fpr, s->tmpdir, getk_mono_ms() + s->timeout_ms,
-		    &yes) : GETK_ERR_CRYPTO;
+		    r->key->fpr, s->tmpdir, op_until(s, deadline), &yes) :
+		    GETK_ERR_CRYPTO;
 		if (cerr == GETK_ERR_NOMEM)
 			return cerr;
 		/* Bytes that are no key (a cache damaged or tampered with)
@@ -391,6 +403,7 @@ struct kr_batch {
 	struct getk_keyring_find *finds;	/* by address */
 	enum kr_how *how;		/* by address */
 	char why[300];			/* KR_FAILED: why */
+	long deadline;			/* the lookup's end, or 0 */
 };
 
 static int
@@ -513,7 +526,7 @@ kr_ask(const struct getk_lookup_settings *s, struct getk_result *results,
 		goto leave;
 	err = kr_open(s, kb);
 	if (!err)
-		err = kb->net->keyring_list(kb->kr, getk_mono_ms() + s->timeout_ms,
+		err = kb->net->keyring_list(kb->kr, op_until(s, kb->deadline),
 		    boxes, nask, found, kb->why, sizeof(kb->why));
 	if (err == GETK_ERR_NOMEM || err == GETK_ERR_NOKEY) {
 		/* NOKEY: the keyring went away meanwhile; it is silent. */
@@ -664,8 +677,8 @@ kr_export(const struct getk_lookup_settings *s, struct kr_batch *kb,
 	}
 	err = kr_open(s, kb);
 	if (!err)
-		err = kb->net->keyring_export(kb->kr, getk_mono_ms() +
-		    s->timeout_ms, fprs, m, created, expires, keys, kb->why,
+		err = kb->net->keyring_export(kb->kr, op_until(s,
+		    kb->deadline), fprs, m, created, expires, keys, kb->why,
 		    sizeof(kb->why));
 	if (err == GETK_ERR_NOMEM)
 		goto leave;
@@ -721,6 +734,10 @@ getk_lookup(const struct getk_lookup_settings *settings,
 	*r_results = NULL;
 	why[0] = '\0';
 	memset(&kb, 0, sizeof(kb));
+	/* One deadline for the whole lookup: the keyring's listing, the
+	 * engine and the pin rules' gpg share lookup_timeout. */
+	if (settings->lookup_timeout_ms > 0)
+		kb.deadline = getk_mono_ms() + settings->lookup_timeout_ms;
 	results = calloc(n ? n : 1, sizeof(*results));
 	entries = calloc(n ? n : 1, sizeof(*entries));
 	net = calloc(n ? n : 1, sizeof(*net));
@@ -790,9 +807,15 @@ getk_lookup(const struct getk_lookup_settings *settings,
 			    "keys" : swhy);
 		nnet = 0;
 	}
-	if (nnet)
-		err = nw->engine_run(settings, boxes, nnet, net, known,
+	if (nnet) {
+		/* The engine works to the lookup's deadline: what the
+		 * keyring used is not given again. */
+		struct getk_lookup_settings es = *settings;
+
+		es.deadline_ms = kb.deadline;
+		err = nw->engine_run(&es, boxes, nnet, net, known,
 		    uses_keyring(settings) ? kfind : NULL, why, whysz);
+	}
 	for (i = 0; i < nnet; i++) {
 		struct getk_result *r = &results[which[i]];
 
@@ -805,7 +828,7 @@ getk_lookup(const struct getk_lookup_settings *settings,
 		net[i].key = NULL;
 		if (!err && settings->store && entries[which[i]]) {
 			enum getk_err e2 = cache_merge(settings, r,
-			    entries[which[i]], now);
+			    entries[which[i]], now, kb.deadline);
 
 			if (e2)
 				err = e2;

@@ -42,9 +42,12 @@ struct getk_lookup_settings {
 	const char *tls_trust_file;	/* NULL: system store */
 	int getk_port;			/* port asked at an MX */
 	long timeout_ms;		/* per network operation */
-	long lookup_timeout_ms;		/* the whole network lookup: sources
-					   still at work then are temporary
-					   failures; 0: none */
+	long lookup_timeout_ms;		/* the whole lookup: sources still at
+					   work then are temporary failures;
+					   0: none */
+	long deadline_ms;		/* set by getk_lookup for the engine:
+					   when lookup_timeout_ms ends
+					   (getk_mono_ms), or 0 */
 	size_t max_octets;		/* largest key accepted */
 	size_t jobs;			/* most parallel connections */
 	const char *ehlo_name;		/* NULL: "localhost" */

@@ -22,7 +22,7 @@
 
 /* Changes with any change of this table or of the structures it takes,
  * so that a program never uses a module of another build. */
-#define GETK_NET_ABI 1
+#define GETK_NET_ABI 2
 
 struct getk_net {
 	int abi;			/* GETK_NET_ABI */
