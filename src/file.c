@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,4 +143,22 @@ getk_replace_file(int dirfd, const char *name, const void *p, size_t len)
 	if (!err)
 		err = getk_sync_dir(dirfd);
 	return err;
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void
+getk_remove_tree(const char *path)
+{
+	if (path)
+		nftw(path, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }

@@ -62,4 +62,10 @@ enum getk_err getk_write_file(int dirfd, const char *name, const void *p,
 enum getk_err getk_replace_file(int dirfd, const char *name, const void *p,
     size_t len);
 
+/*
+ * rm -rf PATH: removes what it can of the tree, links not followed (a
+ * throw-away GnuPG home, a test's directory).  NULL is ignored.
+ */
+void getk_remove_tree(const char *path);
+
 #endif

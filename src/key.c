@@ -14,10 +14,8 @@
  */
 #include <config.h>
 
-#define _XOPEN_SOURCE_EXTENDED 1
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <gcrypt.h>
 #include <gpgme.h>
 #include <stdio.h>
@@ -28,6 +26,7 @@
 
 #include "addr.h"
 #include "buf.h"
+#include "file.h"
 #include "gpg.h"
 #include "key.h"
 #include "packet.h"
@@ -50,16 +49,6 @@ getk_key_engine_init(void)
 	if (gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP))
 		return GETK_ERR_CRYPTO;
 	return GETK_OK;
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 /* Makes a private temporary GnuPG home getk-NAME-XXXXXX; *R_HOME is
@@ -100,8 +89,7 @@ make_home(const char *tmpdir, const char *name, char **r_home)
 	    (ssize_t)(sizeof(conf) - 1)) {
 		if (fd >= 0)
 			close(fd);
-		nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-		free(home);
+		getk_key_rmhome(home);
 		return GETK_ERR_SYSTEM;
 	}
 	close(fd);
@@ -809,10 +797,7 @@ leave:
 	gpgme_data_release(out);
 	/* gpg has ended, or was killed and is gone: its home can go. */
 	getk_gpg_free(g_);
-	if (home) {
-		nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-		free(home);
-	}
+	getk_key_rmhome(home);
 	getk_buf_free(&all);
 	return err;
 }
@@ -919,8 +904,7 @@ leave:
 	if (k)
 		gpgme_key_unref(k);
 	getk_gpg_free(g);
-	nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	free(home);
+	getk_key_rmhome(home);
 	return err;
 }
 
@@ -952,6 +936,6 @@ getk_key_rmhome(char *home)
 {
 	if (!home)
 		return;
-	nftw(home, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	getk_remove_tree(home);
 	free(home);
 }

@@ -1027,18 +1027,6 @@ test_sources(void)
 	    "name of an unknown source");
 }
 
-/* A mkstemp/mkdtemp template in $TMPDIR (else /tmp). */
-static void
-tmp_template(char *buf, size_t size, const char *name)
-{
-	const char *dir = getenv("TMPDIR");
-
-	if (!dir || *dir != '/')
-		dir = "/tmp";
-	if ((size_t)snprintf(buf, size, "%s/%s-XXXXXX", dir, name) >= size)
-		BAIL_OUT("TMPDIR is too long");
-}
-
 /* getk_config_load: reading a file. */
 static void
 test_load(void)
@@ -1049,7 +1037,7 @@ test_load(void)
 	int fd;
 	FILE *f;
 
-	tmp_template(path, sizeof(path), "getk-test-conf");
+	unit_tmp_template(path, sizeof(path), "getk-test-conf");
 	fd = mkstemp(path);
 	if (fd < 0)
 		BAIL_OUT("mkstemp failed");
@@ -1122,7 +1110,7 @@ test_read(void)
 	char msg[1024];
 	FILE *f;
 
-	tmp_template(dir, sizeof(dir), "getk-test-xdg");
+	unit_tmp_template(dir, sizeof(dir), "getk-test-xdg");
 	if (!mkdtemp(dir))
 		BAIL_OUT("mkdtemp failed");
 	snprintf(sub, sizeof(sub), "%s/getk", dir);

@@ -8,8 +8,6 @@
  */
 #include <config.h>
 
-#define _XOPEN_SOURCE_EXTENDED 1
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "conf.h"
+#include "file.h"
 #include "message.h"
 #include "outgoing.h"
 #include "queue.h"
@@ -26,15 +25,6 @@
 #include "unit.h"
 
 static char top[4096];
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* A message of the header and body in TEXT (LF line ends), no copies. */
 static struct getk_outgoing *
@@ -629,12 +619,7 @@ test_log_line(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(top, sizeof(top), "%s/getk-test-queue.XXXXXX", tmp && *tmp ?
-	    tmp : "/tmp");
-	if (!mkdtemp(top))
-		BAIL_OUT("cannot make a test directory");
+	unit_tmpdir(top, sizeof(top), "getk-test-queue");
 	test_delays();
 	test_durations();
 	test_envelope_round_trip();
@@ -644,6 +629,6 @@ main(void)
 	test_copies();
 	test_envelope_choice();
 	test_log_line();
-	nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	getk_remove_tree(top);
 	return done_testing();
 }

@@ -7,8 +7,6 @@
  */
 #include <config.h>
 
-#define _XOPEN_SOURCE_EXTENDED 1
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "store.h"
 #include "unit.h"
 
@@ -24,15 +23,6 @@
 #define NOW 1700000000L
 
 static char top[4096];
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 /* A fresh directory path under TOP (not yet created) in BUF. */
 static const char *
@@ -414,12 +404,7 @@ test_refused_files(void)
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(top, sizeof(top), "%s/getk-test-store.XXXXXX",
-	    tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(top))
-		BAIL_OUT("cannot make a directory under %s", top);
+	unit_tmpdir(top, sizeof(top), "getk-test-store");
 	test_open();
 	test_keys_and_pins();
 	test_negative();
@@ -427,6 +412,6 @@ main(void)
 	test_due();
 	test_policies();
 	test_refused_files();
-	nftw(top, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	getk_remove_tree(top);
 	return done_testing();
 }

@@ -205,4 +205,26 @@ done_testing(void)
 #define DIAG(...) unit_diag(__VA_ARGS__)
 #define BAIL_OUT(...) unit_bail_out(__VA_ARGS__)
 
+/*
+ * Writes into BUF (SIZE bytes) a mkstemp/mkdtemp template NAME-XXXXXX in
+ * $TMPDIR (an absolute path), else /tmp.
+ */
+static inline void
+unit_tmp_template(char *buf, size_t size, const char *name)
+{
+	const char *dir = getenv("TMPDIR");
+
+	if (!dir || *dir != '/')
+		dir = "/tmp";
+	if ((size_t)snprintf(buf, size, "%s/%s-XXXXXX", dir, name) >= size)
+		BAIL_OUT("TMPDIR is too long");
+}
+
+/* Makes a new directory NAME-XXXXXX under $TMPDIR (else /tmp) into BUF. */
+#define unit_tmpdir(buf, size, name) do { \
+	unit_tmp_template((buf), (size), (name)); \
+	if (!mkdtemp(buf)) \
+		BAIL_OUT("cannot make a directory %s", (buf)); \
+} while (0)
+
 #endif
