@@ -44,7 +44,7 @@
 #define QNAME_MAX (GETK_DNS_NAME_MAX + 32)
 
 /* Pool tags: the policy fetches are waited for on their own. */
-enum { TAG_SOURCE, TAG_POLICY };
+enum { TAG_SOURCE, TAG_POLICY, TAG_WARM };
 
 /* Orders MX hosts by preference, then by name (a canonical order). */
 static int
@@ -737,6 +737,9 @@ ask_network(struct engine *e, struct getk_dns **dns,
 		err = getk_pool_new(s->jobs ? s->jobs : 8, &e->pool);
 	if (err)
 		return err;
+	/* gpgme's probe of GnuPG and the first home's gpg run while the
+	 * sources wait for the network; every source may offer a key. */
+	getk_pool_add(e->pool, TAG_WARM, getk_sources_warm, e);
 	if (e->use[GETK_SOURCE_RELAY])
 		getk_pool_add(e->pool, TAG_SOURCE, getk_source_relay, e);
 	if (e->use[GETK_SOURCE_GETK] || e->use[GETK_SOURCE_WKD] ||
@@ -841,6 +844,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		err = ask_network(&e, &dns, names, why, whysz);
 		if (err)
 			goto leave;
+		getk_pool_wait(e.pool, TAG_WARM);
 		getk_sources_verify(&e);
 	}
 	for (i = 0; i < n; i++) {
@@ -851,6 +855,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 leave:
 	/* Every task is done before anything it uses is freed. */
 	getk_pool_free(e.pool);
+	getk_key_home_free(e.ready);
 	getk_https_share_free(e.https);
 	for (i = 0; e.addrs && i < n; i++) {
 		for (k = 0; k < GETK_NSOURCES; k++) {

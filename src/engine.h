@@ -151,6 +151,12 @@ struct engine {
 	struct getk_pool *pool;
 	int relay_auth_failed;		/* written by the relay task */
 	struct getk_https_share *https;	/* WKD and MTA-STS connections */
+	/* The first GnuPG home of the verification, made by a task while
+	 * the network is asked (getk_key_homes_new), and that task's
+	 * verdict: read once TAG_WARM's task is done. */
+	struct getk_key_home *ready;
+	enum getk_err ready_err;
+	char ready_why[200];
 	struct getk_dns_query *q;	/* round 1 */
 	size_t nq;
 	size_t settled;			/* guarded by lock */
@@ -212,6 +218,8 @@ void getk_source_dane(void *address);	/* from DNS round 1's answers */
  * Call when every source is done.
  */
 void getk_sources_verify(struct engine *e);
+/* The task that makes E's first GnuPG home (e->ready). */
+void getk_sources_warm(void *engine);
 
 /*
  * Fetches the MTA-STS policy of a domain into its policy members; on

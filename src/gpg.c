@@ -209,6 +209,12 @@ getk_gpg_ctx(struct getk_gpg *g)
 	return g->ctx;
 }
 
+void
+getk_gpg_set_deadline(struct getk_gpg *g, long deadline_ms)
+{
+	g->deadline = deadline_ms;
+}
+
 gpgme_key_t
 getk_gpg_next_key(struct getk_gpg *g)
 {

@@ -41,6 +41,9 @@ void getk_gpg_free(struct getk_gpg *g);
  */
 gpgme_ctx_t getk_gpg_ctx(struct getk_gpg *g);
 
+/* Sets the deadline of the session's later operations (0: none). */
+void getk_gpg_set_deadline(struct getk_gpg *g, long deadline_ms);
+
 /*
  * The errors of the operations below: GETK_ERR_TIMEOUT when the deadline
  * passed (gpg was killed, and is gone); GETK_ERR_CRYPTO when gpg failed

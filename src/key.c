@@ -8,7 +8,9 @@
  * left behind), as few as can be without two offers of one primary key
  * in the same home, where gpg would merge them; each home costs one
  * import, one listing, to which the checks of GETK.md 6.5 are applied
- * offer by offer, and one export of the winning keys in binary.  Every
+ * offer by offer, and one export of the winning keys in binary.  gpg
+ * checks signatures in one thread, so a large batch is spread over one
+ * home per CPU (up to GETK_KEY_MAX_HOMES), judged at once.  Every
  * gpg runs through gpg.c, under the caller's deadline, and no byte
  * reaches gpg before packet.c has found it to be a public key.
  */
@@ -18,6 +20,8 @@
 #include <fcntl.h>
 #include <gcrypt.h>
 #include <gpgme.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,9 @@
 #include "key.h"
 #include "packet.h"
 
+/* Offers a home gets before a batch is spread over one more. */
+#define GETK_KEY_SPREAD 8
+
 enum getk_err
 getk_key_init(void)
 {
@@ -42,9 +49,15 @@ getk_key_init(void)
 }
 
 enum getk_err
+getk_key_lib_init(void)
+{
+	return gpgme_check_version(NULL) ? GETK_OK : GETK_ERR_CRYPTO;
+}
+
+enum getk_err
 getk_key_engine_init(void)
 {
-	if (!gpgme_check_version(NULL))
+	if (getk_key_lib_init() != GETK_OK)
 		return GETK_ERR_CRYPTO;
 	if (gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP))
 		return GETK_ERR_CRYPTO;
@@ -632,9 +645,106 @@ group_fails(struct getk_key_offer *offers, const struct prep *preps,
  * Judges the offers of group G in one GnuPG home: one import of them
  * all, one listing, one export of the winners.
  */
+struct getk_key_home {
+	char *home;
+	struct getk_gpg *gpg;		/* a session of HOME */
+	struct getk_key_home *next;
+};
+
+size_t
+getk_key_homes_for(size_t noffers)
+{
+	size_t want = (noffers + GETK_KEY_SPREAD - 1) / GETK_KEY_SPREAD;
+	long cpus = -1;
+#ifdef CPU_COUNT
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		cpus = CPU_COUNT(&set);
+#endif
+	if (cpus < 1)
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		cpus = 1;
+	if (want > (size_t)cpus)
+		want = (size_t)cpus;
+	if (want > GETK_KEY_MAX_HOMES)
+		want = GETK_KEY_MAX_HOMES;
+	return want ? want : 1;
+}
+
+/* One home of getk_key_homes_new. */
+static enum getk_err
+home_new(const char *tmpdir, struct getk_key_home **r_home, char *why,
+    size_t whysz)
+{
+	struct getk_key_home *h;
+	enum getk_err err;
+
+	*r_home = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return GETK_ERR_NOMEM;
+	err = make_home(tmpdir, "gpg", &h->home);
+	if (err) {
+		if (err == GETK_ERR_SYSTEM)
+			snprintf(why, whysz, "cannot make a temporary GnuPG "
+			    "home: %s", strerror(errno));
+		free(h);
+		return err;
+	}
+	err = getk_gpg_new(h->home, 0, &h->gpg, why, whysz);
+	if (err) {
+		getk_key_home_free(h);
+		return err;
+	}
+	*r_home = h;
+	return GETK_OK;
+}
+
+enum getk_err
+getk_key_homes_new(const char *tmpdir, size_t count,
+    struct getk_key_home **r_homes, char *why, size_t whysz)
+{
+	struct getk_key_home *h;
+	enum getk_err err = GETK_OK;
+	size_t i;
+
+	*r_homes = NULL;
+	why[0] = '\0';
+	if (getk_key_engine_init() != GETK_OK) {
+		snprintf(why, whysz, "GnuPG (gpg) cannot be used");
+		return GETK_ERR_CRYPTO;
+	}
+	for (i = 0; i < (count ? count : 1); i++) {
+		err = home_new(tmpdir, &h, why, whysz);
+		if (err)
+			break;
+		h->next = *r_homes;
+		*r_homes = h;
+	}
+	/* The homes made serve; the batch makes the rest itself. */
+	return *r_homes ? GETK_OK : err;
+}
+
+void
+getk_key_home_free(struct getk_key_home *h)
+{
+	struct getk_key_home *next;
+
+	for (; h; h = next) {
+		next = h->next;
+		/* No operation of the session runs: its home can go. */
+		getk_gpg_free(h->gpg);
+		getk_key_rmhome(h->home);
+		free(h);
+	}
+}
+
 static enum getk_err
 judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
-    size_t g, const char *tmpdir, long deadline_ms)
+    size_t g, const char *tmpdir, long deadline_ms,
+    struct getk_key_home **ready)
 {
 	struct getk_gpg *g_ = NULL;
 	struct getk_buf all;
@@ -660,15 +770,24 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 			goto leave;
 		}
 	}
-	err = make_home(tmpdir, "gpg", &home);
-	if (err) {
-		snprintf(why, sizeof(why), "cannot make a temporary GnuPG home: "
-		    "%s", strerror(errno));
-		goto fail;
+	if (*ready) {
+		/* Made while the network was asked. */
+		home = (*ready)->home;
+		g_ = (*ready)->gpg;
+		free(*ready);
+		*ready = NULL;
+		getk_gpg_set_deadline(g_, deadline_ms);
+	} else {
+		err = make_home(tmpdir, "gpg", &home);
+		if (err) {
+			snprintf(why, sizeof(why), "cannot make a temporary GnuPG "
+			    "home: %s", strerror(errno));
+			goto fail;
+		}
+		err = getk_gpg_new(home, deadline_ms, &g_, why, sizeof(why));
+		if (err)
+			goto fail;
 	}
-	err = getk_gpg_new(home, deadline_ms, &g_, why, sizeof(why));
-	if (err)
-		goto fail;
 	ctx = getk_gpg_ctx(g_);
 	err = getk_gpg_import(g_, (const unsigned char *)all.data, all.len,
 	    why, sizeof(why));
@@ -802,12 +921,98 @@ leave:
 	return err;
 }
 
+/* The groups of a batch, judged by workers that take them in turn. */
+struct judging {
+	struct getk_key_offer *offers;
+	struct prep *preps;
+	size_t n;
+	const char *tmpdir;
+	long deadline_ms;
+	pthread_mutex_t lock;		/* guards what follows */
+	size_t next, ngroups;		/* the next group to judge */
+	struct getk_key_home *ready;	/* homes not yet taken */
+	enum getk_err err;		/* the first failure */
+};
+
+static void *
+judge_worker(void *arg)
+{
+	struct judging *j = arg;
+	struct getk_key_home *home;
+	enum getk_err err;
+	size_t g;
+
+	for (;;) {
+		pthread_mutex_lock(&j->lock);
+		if (j->err || j->next == j->ngroups) {
+			pthread_mutex_unlock(&j->lock);
+			return NULL;
+		}
+		g = j->next++;
+		home = j->ready;
+		if (home) {
+			j->ready = home->next;
+			home->next = NULL;
+		}
+		pthread_mutex_unlock(&j->lock);
+		/* Each group's offers and preps are its own: the workers
+		 * share only what they read. */
+		err = judge_group(j->offers, j->preps, j->n, g, j->tmpdir,
+		    j->deadline_ms, &home);
+		getk_key_home_free(home);
+		if (err) {
+			pthread_mutex_lock(&j->lock);
+			if (!j->err)
+				j->err = err;
+			pthread_mutex_unlock(&j->lock);
+		}
+	}
+}
+
+/*
+ * Judges the NGROUPS groups of OFFERS, as many at a time as
+ * getk_key_homes_for allows for NVALID offers: gpg checks signatures in
+ * one thread, and the homes' gpgs are independent.
+ */
+static enum getk_err
+judge_groups(struct getk_key_offer *offers, struct prep *preps, size_t n,
+    size_t ngroups, size_t nvalid, const char *tmpdir, long deadline_ms,
+    struct getk_key_home **ready)
+{
+	struct judging j;
+	pthread_t tids[GETK_KEY_MAX_HOMES];
+	size_t w, workers = getk_key_homes_for(nvalid), started = 0;
+
+	memset(&j, 0, sizeof(j));
+	j.offers = offers;
+	j.preps = preps;
+	j.n = n;
+	j.tmpdir = tmpdir;
+	j.deadline_ms = deadline_ms;
+	j.ngroups = ngroups;
+	j.ready = *ready;
+	*ready = NULL;
+	pthread_mutex_init(&j.lock, NULL);
+	if (workers > ngroups)
+		workers = ngroups;
+	for (w = 1; w < workers; w++)
+		if (pthread_create(&tids[started], NULL, judge_worker, &j) == 0)
+			started++;
+	judge_worker(&j);
+	for (w = 0; w < started; w++)
+		pthread_join(tids[w], NULL);
+	pthread_mutex_destroy(&j.lock);
+	getk_key_home_free(j.ready);
+	return j.err;
+}
+
 enum getk_err
 getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
-    const char *tmpdir, long deadline_ms)
+    const char *tmpdir, long deadline_ms, struct getk_key_home *ready)
 {
 	struct prep *preps = NULL;
-	size_t i, g, ngroups = 0;
+	size_t *members = NULL;
+	size_t i, g, ngroups = 0, nvalid = 0, cap;
 	enum getk_err err = GETK_OK;
 
 	for (i = 0; i < n; i++) {
@@ -817,29 +1022,43 @@ getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
 		offers[i].revoked[0] = '\0';
 	}
 	preps = calloc(n ? n : 1, sizeof(*preps));
-	if (!preps)
-		return GETK_ERR_NOMEM;
+	members = calloc(n ? n : 1, sizeof(*members));
+	if (!preps || !members) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
 	for (i = 0; i < n && !err; i++)
 		err = prepare(&offers[i], &preps[i]);
 	if (err)
 		goto leave;
-	/* Each offer joins the first group it fits: no two offers of one
-	 * key ever share a home, where gpg would merge them. */
+	for (i = 0; i < n; i++)
+		nvalid += !offers[i].err;
+	/* Each offer joins the first group it fits that has room: no two
+	 * offers of one key ever share a home, where gpg would merge them,
+	 * and a large batch is spread over as many homes as may be judged
+	 * at once. */
+	g = getk_key_homes_for(nvalid);
+	cap = (nvalid + g - 1) / g;
 	for (i = 0; i < n; i++) {
 		if (offers[i].err)
 			continue;
 		for (g = 0; g < ngroups; g++) {
 			preps[i].group = g;
-			if (fits(preps, offers, i, g, &preps[i]))
+			if (members[g] < cap && fits(preps, offers, i, g,
+			    &preps[i]))
 				break;
 		}
 		preps[i].group = g;
+		members[g]++;
 		if (g == ngroups)
 			ngroups++;
 	}
-	for (g = 0; g < ngroups && !err; g++)
-		err = judge_group(offers, preps, n, g, tmpdir, deadline_ms);
+	if (ngroups)
+		err = judge_groups(offers, preps, n, ngroups, nvalid, tmpdir,
+		    deadline_ms, &ready);
 leave:
+	getk_key_home_free(ready);
+	free(members);
 	for (i = 0; i < n; i++) {
 		getk_buf_free(&preps[i].data);
 		free(preps[i].fprs);

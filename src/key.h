@@ -32,11 +32,49 @@ enum getk_err getk_key_init(void);
 
 /*
  * Initialises gpgme, which runs gpgconf and gpg a few times: call it from
- * the main thread before the first key is verified, and only then, so
- * that answers from the cache start no process.  May be called again.
+ * the main thread (or from any, once getk_key_lib_init has run there)
+ * before the first key is verified, and only then, so that answers
+ * from the cache start no process.  May be called again.
  * GETK_ERR_CRYPTO when GnuPG is unusable.
  */
 enum getk_err getk_key_engine_init(void);
+
+/*
+ * The part of getk_key_engine_init that starts no process (gpgme's
+ * version check): call it from the main thread before threads that may
+ * call getk_key_homes_new.  GETK_ERR_CRYPTO when gpgme is unusable.
+ */
+enum getk_err getk_key_lib_init(void);
+
+/*
+ * A throw-away GnuPG home with its gpgme session, made ready ahead of
+ * getk_key_verify_batch: gpgme's probe of GnuPG (getk_key_engine_init)
+ * and the gpg that gpgme runs for a session of its own home are then
+ * done while the network is asked, not after it.
+ */
+struct getk_key_home;
+
+/* The most homes a batch is judged in at once. */
+#define GETK_KEY_MAX_HOMES 4
+
+/*
+ * How many homes getk_key_verify_batch judges NOFFERS offers in at
+ * once: one per 8 offers, no more than the CPUs this process may run
+ * on, nor GETK_KEY_MAX_HOMES.
+ */
+size_t getk_key_homes_for(size_t noffers);
+
+/*
+ * Makes COUNT (at least one) such homes under TMPDIR (NULL: $TMPDIR or
+ * /tmp), after getk_key_engine_init, into the list *R_HOMES.  May run in
+ * any thread once getk_key_lib_init has.  Succeeds when one home at
+ * least was made; else GETK_ERR_CRYPTO (GnuPG is unusable) or
+ * GETK_ERR_SYSTEM with WHY (WHYSZ bytes) set, GETK_ERR_NOMEM.
+ */
+enum getk_err getk_key_homes_new(const char *tmpdir, size_t count,
+    struct getk_key_home **r_homes, char *why, size_t whysz);
+/* Removes every home of the list HOMES and frees it; NULL: no-op. */
+void getk_key_home_free(struct getk_key_home *homes);
 
 /* One offer of keys for a mailbox, and the verdict on it. */
 struct getk_key_offer {
@@ -67,15 +105,18 @@ struct getk_key_offer {
  * drops them, getk_uid_mbox), the key must be neither revoked nor
  * expired, have a valid self-signed User ID for the mailbox and a usable
  * encryption subkey; of several that pass, the one with the newest
- * self-signature wins.  All offers share one temporary GnuPG home under
+ * self-signature wins.  The offers share temporary GnuPG homes under
  * TMPDIR (NULL: $TMPDIR or /tmp), but two offers of the same primary
- * key never do, so that gpg never merges them: each home costs three
- * gpg processes (import, listing, export).  Every gpg run must end by
+ * key never share one, so that gpg never merges them, and a large
+ * batch is spread over getk_key_homes_for(N) homes, judged at once:
+ * each home costs three gpg processes (import, listing, export).  The
+ * homes of READY (NULL: none), made by getk_key_homes_new, serve
+ * first; they are freed here in every case.  Every gpg run must end by
  * DEADLINE_MS (getk_mono_ms(); 0: no deadline), else it is killed.
  * Fails only with GETK_ERR_NOMEM; the verdicts are in OFFERS.
  */
 enum getk_err getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
-    const char *tmpdir, long deadline_ms);
+    const char *tmpdir, long deadline_ms, struct getk_key_home *ready);
 
 /*
  * The fingerprint of the version 4 public key packet body BODY (LEN

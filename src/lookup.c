@@ -798,9 +798,10 @@ getk_lookup(const struct getk_lookup_settings *settings,
 		nnet++;
 	}
 	/* Only now, with addresses the cache cannot answer, is the network
-	 * half loaded (net.h). */
+	 * half loaded (net.h).  gpgme's probe of GnuPG runs in the engine,
+	 * while the network is asked. */
 	if (nnet && ((nw = get_net(settings, swhy, sizeof(swhy))) == NULL ||
-	    nw->key_engine_init() != GETK_OK)) {
+	    nw->key_lib_init() != GETK_OK)) {
 		for (i = 0; i < nnet; i++)
 			getk_result_set(&results[which[i]], GETK_STATUS_TEMPFAIL,
 			    "%s", nw ? "GnuPG (gpg) cannot be used to verify "

@@ -22,7 +22,7 @@
 
 /* Changes with any change of this table or of the structures it takes,
  * so that a program never uses a module of another build. */
-#define GETK_NET_ABI 2
+#define GETK_NET_ABI 3
 
 struct getk_net {
 	int abi;			/* GETK_NET_ABI */
@@ -35,6 +35,7 @@ struct getk_net {
 	    char *why, size_t whysz);
 	/* key.h */
 	enum getk_err (*key_engine_init)(void);
+	enum getk_err (*key_lib_init)(void);
 	enum getk_err (*key_certifies)(const unsigned char *old_key,
 	    size_t old_len, const char *old_fpr, const unsigned char *new_key,
 	    size_t new_len, const char *new_fpr, const char *tmpdir,

@@ -16,6 +16,7 @@ static const struct getk_net table = {
 	getk_net_sizes(),
 	getk_engine_run,
 	getk_key_engine_init,
+	getk_key_lib_init,
 	getk_key_certifies,
 	getk_keyring_open,
 	getk_keyring_list,

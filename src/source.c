@@ -181,6 +181,16 @@ take_verdict(struct address *a, enum getk_source src, struct finding *f,
 }
 
 void
+getk_sources_warm(void *engine)
+{
+	struct engine *e = engine;
+
+	e->ready_err = getk_key_homes_new(e->s->tmpdir,
+	    getk_key_homes_for(e->naddrs), &e->ready, e->ready_why,
+	    sizeof(e->ready_why));
+}
+
+void
 getk_sources_verify(struct engine *e)
 {
 	struct getk_key_offer *offers = NULL;
@@ -210,9 +220,15 @@ getk_sources_verify(struct engine *e)
 			offers[n++].len = a->f[k].offered_len;
 		}
 	}
-	if (!err)
+	if (!err && e->ready_err == GETK_ERR_CRYPTO)
+		/* gpg is not there, or unusable: a second try would only
+		 * say so again. */
+		err = GETK_ERR_CRYPTO;
+	if (!err) {
 		err = getk_key_verify_batch(offers, n, e->s->tmpdir,
-		    getk_mono_ms() + getk_engine_op_timeout(e));
+		    getk_mono_ms() + getk_engine_op_timeout(e), e->ready);
+		e->ready = NULL;
+	}
 	for (i = 0; i < e->naddrs; i++) {
 		struct address *a = &e->addrs[i];
 
@@ -225,6 +241,7 @@ getk_sources_verify(struct engine *e)
 				f->sha256[0] = '\0';
 				getk_finding_set(f, F_TEMP, "cannot verify the "
 				    "key from %s: %s", f->origin,
+				    err == GETK_ERR_CRYPTO ? e->ready_why :
 				    getk_strerror(err));
 			} else {
 				o = n_of[i * GETK_NSOURCES + k];

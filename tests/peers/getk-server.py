@@ -298,8 +298,8 @@ class Session(peerlib.LineSession):
         """GETK (or XGETK under --xgetk): look a key up and answer it.
 
         Order of checks: switches that disable GETK, EHLO, TLS state,
-        --close-after, --fail, syntax, domain, key file.  --delay-ms is
-        applied before whatever reply results.
+        --close-after, --fail, syntax, domain, key file.  --delay-ms holds
+        whatever reply results until that long after the command arrived.
         """
         opts = self.opts
         if opts.hang_after_ehlo:
@@ -336,8 +336,7 @@ class Session(peerlib.LineSession):
                 # the next GETK, and every later reply shifts by one.
                 lines = lines + [self.fmt(550, "5.7.0", "No key available")]
         if opts.delay_ms:
-            await self.writer.drain()
-            await asyncio.sleep(opts.delay_ms / 1000)
+            await self.latency(opts.delay_ms)
         self.send(*lines)
         if self.fragment:
             self.send_raw(self.fragment)
@@ -438,7 +437,9 @@ def parse_args(argv):
                    help="append every command line received; '[TLS] ' "
                         "prefix once TLS is active")
     g.add_argument("--delay-ms", type=int, default=0, metavar="N",
-                   help="sleep N ms before each GETK reply")
+                   help="send each GETK reply N ms after the command "
+                        "arrived (a link's latency: GETKs pipelined in one "
+                        "write are answered together)")
 
     h = p.add_argument_group("hostile or abnormal behaviour")
     h.add_argument("--no-getk", action="store_true",

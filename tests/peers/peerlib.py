@@ -356,6 +356,9 @@ class LineSession:
         self.ehlo = False
         self.done = False       # stop reading commands, close the connection
         self.peer = writer.get_extra_info("peername")
+        # When the octets that completed the last line returned by
+        # next_line() were read (loop.time()): --delay-ms counts from it.
+        self.line_arrived = 0.0
 
     async def next_line(self, limit=MAX_COMMAND_LINE):
         """Return (line, too_long) for the next line, or None at EOF.
@@ -389,7 +392,21 @@ class LineSession:
             data = await self.reader.read(READ_CHUNK)
             if not data:
                 return None
+            self.line_arrived = asyncio.get_running_loop().time()
             self.buf += data
+
+    async def latency(self, ms):
+        """Wait until ms milliseconds after the current line arrived.
+
+        A link's latency, not a server's think time: commands pipelined
+        in one write are answered together, ms after they came, as over
+        a long network path; a command sent on its own waits ms.
+        """
+        await self.writer.drain()
+        loop = asyncio.get_running_loop()
+        wait = self.line_arrived + ms / 1000 - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def check_connected(self):
         """Raise (ConnectionError) if the client is gone.
