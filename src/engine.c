@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,9 +44,11 @@
 /* Room for an owner name made from a domain name and a prefix; names
  * over 255 octets fail in the resolver. */
 #define QNAME_MAX (GETK_DNS_NAME_MAX + 32)
+/* The niceness of the thread that makes the GnuPG homes. */
+#define WARM_NICE 10
 
 /* Pool tags: the policy fetches are waited for on their own. */
-enum { TAG_SOURCE, TAG_POLICY, TAG_WARM };
+enum { TAG_SOURCE, TAG_POLICY };
 
 /* Orders MX hosts by preference, then by name (a canonical order). */
 static int
@@ -718,6 +722,30 @@ store_policies(struct engine *e)
 	}
 }
 
+static void *
+warm_thread(void *engine)
+{
+	/* Of this thread alone (Linux), and of the gpgs it starts. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+	    WARM_NICE) != 0) {
+		/* Nothing lost: it runs at the priority it has. */
+	}
+	getk_sources_warm(engine);
+	return NULL;
+}
+
+/* Waits for E's homes to be made; makes them here when no thread did. */
+static void
+warm_done(struct engine *e)
+{
+	if (e->warming) {
+		pthread_join(e->warm, NULL);
+		e->warming = 0;
+	} else if (!e->ready && !e->ready_err) {
+		getk_sources_warm(e);
+	}
+}
+
 /*
  * Asks the network sources of E about all its addresses, and waits for
  * them to be done.  *DNS receives the resolver (the caller frees it).
@@ -737,9 +765,11 @@ ask_network(struct engine *e, struct getk_dns **dns,
 		err = getk_pool_new(s->jobs ? s->jobs : 8, &e->pool);
 	if (err)
 		return err;
-	/* gpgme's probe of GnuPG and the first home's gpg run while the
-	 * sources wait for the network; every source may offer a key. */
-	getk_pool_add(e->pool, TAG_WARM, getk_sources_warm, e);
+	/* gpgme's probe of GnuPG and the homes' gpgs run while the sources
+	 * wait for the network (every source may offer a key), in a thread
+	 * of their own whose low priority, which the gpgs inherit, leaves
+	 * the CPUs to the TLS handshakes first. */
+	e->warming = pthread_create(&e->warm, NULL, warm_thread, e) == 0;
 	if (e->use[GETK_SOURCE_RELAY])
 		getk_pool_add(e->pool, TAG_SOURCE, getk_source_relay, e);
 	if (e->use[GETK_SOURCE_GETK] || e->use[GETK_SOURCE_WKD] ||
@@ -844,7 +874,7 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 		err = ask_network(&e, &dns, names, why, whysz);
 		if (err)
 			goto leave;
-		getk_pool_wait(e.pool, TAG_WARM);
+		warm_done(&e);
 		getk_sources_verify(&e);
 	}
 	for (i = 0; i < n; i++) {
@@ -855,6 +885,8 @@ getk_engine_run(const struct getk_lookup_settings *settings,
 leave:
 	/* Every task is done before anything it uses is freed. */
 	getk_pool_free(e.pool);
+	if (e.warming)
+		pthread_join(e.warm, NULL);
 	getk_key_home_free(e.ready);
 	getk_https_share_free(e.https);
 	for (i = 0; e.addrs && i < n; i++) {

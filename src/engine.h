@@ -152,8 +152,10 @@ struct engine {
 	int relay_auth_failed;		/* written by the relay task */
 	struct getk_https_share *https;	/* WKD and MTA-STS connections */
 	/* The first GnuPG home of the verification, made by a task while
-	 * the network is asked (getk_key_homes_new), and that task's
-	 * verdict: read once TAG_WARM's task is done. */
+	 * the network is asked (getk_key_homes_new) by the thread WARM
+	 * (when WARMING), and its verdict: read once WARM is joined. */
+	pthread_t warm;
+	int warming;
 	struct getk_key_home *ready;
 	enum getk_err ready_err;
 	char ready_why[200];
@@ -218,7 +220,7 @@ void getk_source_dane(void *address);	/* from DNS round 1's answers */
  * Call when every source is done.
  */
 void getk_sources_verify(struct engine *e);
-/* The task that makes E's first GnuPG home (e->ready). */
+/* Makes E's first GnuPG homes (e->ready, e->ready_err). */
 void getk_sources_warm(void *engine);
 
 /*

@@ -10,7 +10,8 @@
  * import, one listing, to which the checks of GETK.md 6.5 are applied
  * offer by offer, and one export of the winning keys in binary.  gpg
  * checks signatures in one thread, so a large batch is spread over one
- * home per CPU (up to GETK_KEY_MAX_HOMES), judged at once.  Every
+ * home per CPU (up to GETK_KEY_MAX_HOMES), judged at once, and first
+ * without gpg's repair-keys (FAST_CONF).  Every
  * gpg runs through gpg.c, under the caller's deadline, and no byte
  * reaches gpg before packet.c has found it to be a public key.
  */
@@ -64,10 +65,22 @@ getk_key_engine_init(void)
 	return GETK_OK;
 }
 
-/* Makes a private temporary GnuPG home getk-NAME-XXXXXX; *R_HOME is
- * new. */
+/*
+ * gpg.conf's line for a home where offers are judged fast: gpg's
+ * repair-keys checks every signature a second time, to move one that
+ * sits under the wrong subkey or User ID to its place, and doubles the
+ * cost of an import.  Without it gpg drops such a signature; a batch
+ * whose gpg kept fewer signatures of an offer than it was given judges
+ * that offer again in a home with repair-keys (getk_key_verify_batch),
+ * so that every verdict is the one repair-keys gives.
+ */
+#define FAST_CONF "import-options no-repair-keys\n"
+
+/* Makes a private temporary GnuPG home getk-NAME-XXXXXX, with EXTRA
+ * (NULL: none) added to its gpg.conf; *R_HOME is new. */
 static enum getk_err
-make_home(const char *tmpdir, const char *name, char **r_home)
+make_home(const char *tmpdir, const char *name, const char *extra,
+    char **r_home)
 {
 	struct getk_buf b;
 	char *home;
@@ -98,8 +111,11 @@ make_home(const char *tmpdir, const char *name, char **r_home)
 	}
 	fd = open(b.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	getk_buf_free(&b);
+	if (!extra)
+		extra = "";
 	if (fd < 0 || write(fd, conf, sizeof(conf) - 1) !=
-	    (ssize_t)(sizeof(conf) - 1)) {
+	    (ssize_t)(sizeof(conf) - 1) || write(fd, extra, strlen(extra)) !=
+	    (ssize_t)strlen(extra)) {
 		if (fd >= 0)
 			close(fd);
 		getk_key_rmhome(home);
@@ -269,6 +285,10 @@ struct split {
 	size_t n;
 	const time_t *created, *expires;
 	struct getk_key **keys;		/* by the index of FPRS */
+	size_t *sigs;			/* signature packets, by the index
+					   of FPRS; NULL: not counted */
+	size_t cur;			/* the index of the current key, or
+					   N */
 	int open;			/* a key has started */
 	unsigned long long start;	/* where it starts */
 	char fpr[41];			/* its fingerprint, once known */
@@ -309,6 +329,9 @@ split_packet(void *arg, enum getk_packet_event ev,
 			    pkt->offset);
 			return GETK_ERR_CRYPTO;
 		}
+		if (ev == GETK_PACKET_START && pkt->tag == GETK_PKT_SIG &&
+		    s->sigs && s->cur < s->n)
+			s->sigs[s->cur]++;
 		return GETK_OK;
 	}
 	switch (ev) {
@@ -333,16 +356,22 @@ split_packet(void *arg, enum getk_packet_event ev,
 			snprintf(s->why, s->whysz, "gpg exported a key other "
 			    "than of version 4 at octet %llu", s->start);
 			err = GETK_ERR_CRYPTO;
+			break;
 		}
+		for (s->cur = 0; s->cur < s->n; s->cur++)
+			if (strcasecmp(s->fprs[s->cur], s->fpr) == 0)
+				break;
 		break;
 	}
 	return err;
 }
 
-enum getk_err
-getk_key_split(const unsigned char *p, size_t len, const char *const *fprs,
+/* getk_key_split, and the signature packets of each key into SIGS
+ * (NULL: not counted), by the index of FPRS. */
+static enum getk_err
+split_keys(const unsigned char *p, size_t len, const char *const *fprs,
     size_t n, const time_t *created, const time_t *expires,
-    struct getk_key **keys, char *why, size_t whysz)
+    struct getk_key **keys, size_t *sigs, char *why, size_t whysz)
 {
 	struct getk_packet_walker *w = NULL;
 	struct split *s;
@@ -357,6 +386,8 @@ getk_key_split(const unsigned char *p, size_t len, const char *const *fprs,
 	s->created = created;
 	s->expires = expires;
 	s->keys = keys;
+	s->sigs = sigs;
+	s->cur = n;
 	s->why = why;
 	s->whysz = whysz;
 	why[0] = '\0';
@@ -378,6 +409,15 @@ getk_key_split(const unsigned char *p, size_t len, const char *const *fprs,
 	return err;
 }
 
+enum getk_err
+getk_key_split(const unsigned char *p, size_t len, const char *const *fprs,
+    size_t n, const time_t *created, const time_t *expires,
+    struct getk_key **keys, char *why, size_t whysz)
+{
+	return split_keys(p, len, fprs, n, created, expires, keys, NULL, why,
+	    whysz);
+}
+
 /* --- batches ---------------------------------------------------------- */
 
 /*
@@ -397,6 +437,10 @@ struct prep {
 					   dropped */
 	size_t packets, sigs, uids;	/* kept, for packet.c's limits */
 	size_t group;
+	int careful;			/* judged in a home with gpg's
+					   repair-keys */
+	int recheck;			/* gpg dropped signatures in a fast
+					   home: to be judged carefully */
 	gpgme_key_t best;		/* the winner, while listing */
 	time_t best_time;
 	const char *problem;
@@ -685,7 +729,7 @@ home_new(const char *tmpdir, struct getk_key_home **r_home, char *why,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return GETK_ERR_NOMEM;
-	err = make_home(tmpdir, "gpg", &h->home);
+	err = make_home(tmpdir, "gpg", FAST_CONF, &h->home);
 	if (err) {
 		if (err == GETK_ERR_SYSTEM)
 			snprintf(why, whysz, "cannot make a temporary GnuPG "
@@ -755,8 +799,10 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 	const char **fprs = NULL;
 	struct getk_key **keys = NULL;
 	time_t *created = NULL, *expires = NULL;
+	size_t *sigs = NULL;
 	char *home = NULL, *exported = NULL, why[200];
-	size_t i, m = 0, members = 0, outlen = 0;
+	size_t i, k2, m = 0, nall = 0, members = 0, outlen = 0;
+	int careful = 0;
 	enum getk_err err;
 
 	why[0] = '\0';
@@ -765,12 +811,13 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 		if (offers[i].err || preps[i].group != g)
 			continue;
 		members++;
+		careful = preps[i].careful;
 		if (getk_buf_add(&all, preps[i].data.data, preps[i].data.len)) {
 			err = GETK_ERR_NOMEM;
 			goto leave;
 		}
 	}
-	if (*ready) {
+	if (*ready && !careful) {
 		/* Made while the network was asked. */
 		home = (*ready)->home;
 		g_ = (*ready)->gpg;
@@ -778,7 +825,8 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 		*ready = NULL;
 		getk_gpg_set_deadline(g_, deadline_ms);
 	} else {
-		err = make_home(tmpdir, "gpg", &home);
+		err = make_home(tmpdir, "gpg", careful ? NULL : FAST_CONF,
+		    &home);
 		if (err) {
 			snprintf(why, sizeof(why), "cannot make a temporary GnuPG "
 			    "home: %s", strerror(errno));
@@ -816,14 +864,91 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 		weigh_key(k, offers[i].mailbox, &preps[i].best,
 		    &preps[i].best_time, &preps[i].problem, offers[i].revoked);
 	}
-	/* The verdicts on offers without a usable key, as an import of the
-	 * offer alone would give them (getk_key_verify_batch). */
+	/* Every key of the group, in one export, split by key: the winners
+	 * are taken from it, and in a fast home the signatures that gpg
+	 * kept are counted. */
+	for (i = 0; i < n; i++)
+		if (!offers[i].err && preps[i].group == g)
+			nall += preps[i].nfprs;
+	fprs = calloc(nall + 1, sizeof(*fprs));
+	keys = calloc(nall + 1, sizeof(*keys));
+	created = calloc(nall + 1, sizeof(*created));
+	expires = calloc(nall + 1, sizeof(*expires));
+	sigs = calloc(nall + 1, sizeof(*sigs));
+	if (!fprs || !keys || !created || !expires || !sigs) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
 	for (i = 0; i < n; i++) {
-		struct getk_key_offer *o = &offers[i];
 		const struct prep *p = &preps[i];
 
-		if (o->err || p->group != g || p->best)
+		if (offers[i].err || p->group != g)
 			continue;
+		for (k2 = 0; k2 < p->nfprs; k2++, m++) {
+			fprs[m] = p->fprs[k2];
+			if (!p->best || strcasecmp(p->best->subkeys->fpr,
+			    fprs[m]) != 0)
+				continue;
+			created[m] = p->best_time;
+			expires[m] = p->best->subkeys->expires > 0 ?
+			    (time_t)p->best->subkeys->expires : 0;
+		}
+	}
+	if (m) {
+		if (gpgme_data_new(&out)) {
+			err = GETK_ERR_NOMEM;
+			goto leave;
+		}
+		gpgme_set_armor(ctx, 0);
+		err = getk_gpg_export_ext(g_, fprs, 0, out, why, sizeof(why));
+		if (err)
+			goto fail;
+		exported = gpgme_data_release_and_get_mem(out, &outlen);
+		out = NULL;
+		if (outlen)
+			err = split_keys((const unsigned char *)exported, outlen,
+			    fprs, m, created, expires, keys, sigs, why,
+			    sizeof(why));
+		if (err == GETK_ERR_NOMEM)
+			goto leave;
+		if (err)
+			goto fail;
+	}
+	for (i = 0, m = 0; i < n; i++) {
+		struct getk_key_offer *o = &offers[i];
+		struct prep *p = &preps[i];
+		size_t first = m, kept = 0;
+
+		if (o->err || p->group != g)
+			continue;
+		for (k2 = 0; k2 < p->nfprs; k2++, m++)
+			kept += sigs[m];
+		if (!p->careful && kept < p->sigs) {
+			/* gpg dropped signatures, which gpg's repair-keys
+			 * might have put in their place: the offer is judged
+			 * again in a careful home (getk_key_verify_batch). */
+			p->recheck = 1;
+			continue;
+		}
+		if (p->best) {
+			for (k2 = first; k2 < m; k2++)
+				if (strcasecmp(p->best->subkeys->fpr,
+				    fprs[k2]) == 0)
+					break;
+			if (k2 < m) {
+				o->key = keys[k2];
+				keys[k2] = NULL;
+			}
+			if (!o->key) {
+				o->err = GETK_ERR_CRYPTO;
+				snprintf(o->why, sizeof(o->why), "gpg did not "
+				    "export the key it listed");
+			}
+			continue;
+		}
+		/* The verdict on an offer without a usable key, as an
+		 * import of the offer alone would give it
+		 * (getk_key_verify_batch). */
 		o->err = GETK_ERR_BADKEY;
 		if (p->problem)
 			snprintf(o->why, sizeof(o->why), "%s", p->problem);
@@ -840,59 +965,6 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 			snprintf(o->why, sizeof(o->why), "offered data holds no "
 			    "OpenPGP key");
 	}
-	/* The winners, in one export, split by key. */
-	fprs = calloc(members + 1, sizeof(*fprs));
-	keys = calloc(members + 1, sizeof(*keys));
-	created = calloc(members + 1, sizeof(*created));
-	expires = calloc(members + 1, sizeof(*expires));
-	if (!fprs || !keys || !created || !expires) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	for (i = 0; i < n; i++) {
-		const struct prep *p = &preps[i];
-
-		if (offers[i].err || p->group != g || !p->best)
-			continue;
-		fprs[m] = p->best->subkeys->fpr;
-		created[m] = p->best_time;
-		expires[m++] = p->best->subkeys->expires > 0 ?
-		    (time_t)p->best->subkeys->expires : 0;
-	}
-	if (!m)
-		goto leave;
-	if (gpgme_data_new(&out)) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	gpgme_set_armor(ctx, 0);
-	err = getk_gpg_export_ext(g_, fprs, 0, out, why, sizeof(why));
-	if (err)
-		goto fail;
-	exported = gpgme_data_release_and_get_mem(out, &outlen);
-	out = NULL;
-	if (!exported || !outlen) {
-		err = GETK_ERR_CRYPTO;
-		snprintf(why, sizeof(why), "gpg exported nothing");
-		goto fail;
-	}
-	err = getk_key_split((const unsigned char *)exported, outlen, fprs, m,
-	    created, expires, keys, why, sizeof(why));
-	if (err == GETK_ERR_NOMEM)
-		goto leave;
-	if (err)
-		goto fail;
-	for (i = 0, m = 0; i < n; i++) {
-		if (offers[i].err || preps[i].group != g || !preps[i].best)
-			continue;
-		offers[i].key = keys[m];
-		keys[m++] = NULL;
-		if (!offers[i].key) {
-			offers[i].err = GETK_ERR_CRYPTO;
-			snprintf(offers[i].why, sizeof(offers[i].why), "gpg did "
-			    "not export the key it listed");
-		}
-	}
 	goto leave;
 fail:
 	if (err == GETK_ERR_NOMEM)
@@ -900,7 +972,7 @@ fail:
 	group_fails(offers, preps, n, g, err, why);
 	err = GETK_OK;
 leave:
-	for (i = 0; keys && i < members; i++)
+	for (i = 0; keys && i < nall; i++)
 		getk_key_free(keys[i]);
 	for (i = 0; i < n; i++) {
 		if (preps[i].group == g && preps[i].best) {
@@ -912,6 +984,7 @@ leave:
 	free(keys);
 	free(created);
 	free(expires);
+	free(sigs);
 	gpgme_free(exported);
 	gpgme_data_release(out);
 	/* gpg has ended, or was killed and is gone: its home can go. */
@@ -970,14 +1043,14 @@ judge_worker(void *arg)
 }
 
 /*
- * Judges the NGROUPS groups of OFFERS, as many at a time as
+ * Judges groups FIRST to NGROUPS - 1 of OFFERS, as many at a time as
  * getk_key_homes_for allows for NVALID offers: gpg checks signatures in
  * one thread, and the homes' gpgs are independent.
  */
 static enum getk_err
 judge_groups(struct getk_key_offer *offers, struct prep *preps, size_t n,
-    size_t ngroups, size_t nvalid, const char *tmpdir, long deadline_ms,
-    struct getk_key_home **ready)
+    size_t first, size_t ngroups, size_t nvalid, const char *tmpdir,
+    long deadline_ms, struct getk_key_home **ready)
 {
 	struct judging j;
 	pthread_t tids[GETK_KEY_MAX_HOMES];
@@ -989,12 +1062,13 @@ judge_groups(struct getk_key_offer *offers, struct prep *preps, size_t n,
 	j.n = n;
 	j.tmpdir = tmpdir;
 	j.deadline_ms = deadline_ms;
+	j.next = first;
 	j.ngroups = ngroups;
 	j.ready = *ready;
 	*ready = NULL;
 	pthread_mutex_init(&j.lock, NULL);
-	if (workers > ngroups)
-		workers = ngroups;
+	if (workers > ngroups - first)
+		workers = ngroups - first;
 	for (w = 1; w < workers; w++)
 		if (pthread_create(&tids[started], NULL, judge_worker, &j) == 0)
 			started++;
@@ -1006,43 +1080,33 @@ judge_groups(struct getk_key_offer *offers, struct prep *preps, size_t n,
 	return j.err;
 }
 
-enum getk_err
-getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
-    const char *tmpdir, long deadline_ms, struct getk_key_home *ready)
+/*
+ * Puts each offer of OFFERS that is still to be judged (RECHECK: the
+ * offers to be judged again, made careful) into the first group from
+ * FIRST on that it fits and that has room: no two offers of one key ever
+ * share a home, where gpg would merge them, and the offers are spread
+ * over as many homes as may be judged at once.  MEMBERS counts each
+ * group's offers.  Returns the number of groups after, and the number
+ * of offers put in *R_PUT.
+ */
+static size_t
+assign_groups(struct getk_key_offer *offers, struct prep *preps, size_t n,
+    size_t first, int recheck, size_t *members, size_t *r_put)
 {
-	struct prep *preps = NULL;
-	size_t *members = NULL;
-	size_t i, g, ngroups = 0, nvalid = 0, cap;
-	enum getk_err err = GETK_OK;
+	size_t i, g, ngroups = first, put = 0, cap;
 
-	for (i = 0; i < n; i++) {
-		offers[i].err = GETK_OK;
-		offers[i].key = NULL;
-		offers[i].why[0] = '\0';
-		offers[i].revoked[0] = '\0';
-	}
-	preps = calloc(n ? n : 1, sizeof(*preps));
-	members = calloc(n ? n : 1, sizeof(*members));
-	if (!preps || !members) {
-		err = GETK_ERR_NOMEM;
-		goto leave;
-	}
-	for (i = 0; i < n && !err; i++)
-		err = prepare(&offers[i], &preps[i]);
-	if (err)
-		goto leave;
 	for (i = 0; i < n; i++)
-		nvalid += !offers[i].err;
-	/* Each offer joins the first group it fits that has room: no two
-	 * offers of one key ever share a home, where gpg would merge them,
-	 * and a large batch is spread over as many homes as may be judged
-	 * at once. */
-	g = getk_key_homes_for(nvalid);
-	cap = (nvalid + g - 1) / g;
+		put += !offers[i].err && preps[i].recheck == recheck;
+	g = getk_key_homes_for(put);
+	cap = (put + g - 1) / g;
 	for (i = 0; i < n; i++) {
-		if (offers[i].err)
+		if (offers[i].err || preps[i].recheck != recheck)
 			continue;
-		for (g = 0; g < ngroups; g++) {
+		if (recheck) {
+			preps[i].recheck = 0;
+			preps[i].careful = 1;
+		}
+		for (g = first; g < ngroups; g++) {
 			preps[i].group = g;
 			if (members[g] < cap && fits(preps, offers, i, g,
 			    &preps[i]))
@@ -1053,8 +1117,48 @@ getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
 		if (g == ngroups)
 			ngroups++;
 	}
+	*r_put = put;
+	return ngroups;
+}
+
+enum getk_err
+getk_key_verify_batch(struct getk_key_offer *offers, size_t n,
+    const char *tmpdir, long deadline_ms, struct getk_key_home *ready)
+{
+	struct prep *preps = NULL;
+	size_t *members = NULL;
+	size_t i, ngroups, first, put;
+	enum getk_err err = GETK_OK;
+
+	for (i = 0; i < n; i++) {
+		offers[i].err = GETK_OK;
+		offers[i].key = NULL;
+		offers[i].why[0] = '\0';
+		offers[i].revoked[0] = '\0';
+	}
+	preps = calloc(n ? n : 1, sizeof(*preps));
+	/* A group for each offer, and again for each offer judged again. */
+	members = calloc(2 * n + 1, sizeof(*members));
+	if (!preps || !members) {
+		err = GETK_ERR_NOMEM;
+		goto leave;
+	}
+	for (i = 0; i < n && !err; i++)
+		err = prepare(&offers[i], &preps[i]);
+	if (err)
+		goto leave;
+	ngroups = assign_groups(offers, preps, n, 0, 0, members, &put);
 	if (ngroups)
-		err = judge_groups(offers, preps, n, ngroups, nvalid, tmpdir,
+		err = judge_groups(offers, preps, n, 0, ngroups, put, tmpdir,
+		    deadline_ms, &ready);
+	/* The offers of which gpg dropped signatures in a fast home, in
+	 * homes with repair-keys. */
+	first = ngroups;
+	if (!err)
+		ngroups = assign_groups(offers, preps, n, first, 1, members,
+		    &put);
+	if (!err && ngroups > first)
+		err = judge_groups(offers, preps, n, first, ngroups, put, tmpdir,
 		    deadline_ms, &ready);
 leave:
 	getk_key_home_free(ready);
@@ -1088,7 +1192,7 @@ getk_key_certifies(const unsigned char *old_key, size_t old_len,
 	if (strlen(old_fpr) < 16)
 		return GETK_ERR_INVAL;
 	old_keyid = old_fpr + strlen(old_fpr) - 16;
-	err = make_home(tmpdir, "gpg", &home);
+	err = make_home(tmpdir, "gpg", NULL, &home);
 	if (err)
 		return err;
 	err = getk_gpg_new(home, deadline_ms, &g, why, sizeof(why));
@@ -1141,13 +1245,13 @@ getk_key_digest(const unsigned char *data, size_t len, char hex[65])
 enum getk_err
 getk_key_tmphome(const char *tmpdir, char **r_home)
 {
-	return make_home(tmpdir, "gpg", r_home);
+	return make_home(tmpdir, "gpg", NULL, r_home);
 }
 
 enum getk_err
 getk_key_tmphome_named(const char *tmpdir, const char *name, char **r_home)
 {
-	return make_home(tmpdir, name, r_home);
+	return make_home(tmpdir, name, NULL, r_home);
 }
 
 void

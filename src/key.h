@@ -109,7 +109,10 @@ struct getk_key_offer {
  * TMPDIR (NULL: $TMPDIR or /tmp), but two offers of the same primary
  * key never share one, so that gpg never merges them, and a large
  * batch is spread over getk_key_homes_for(N) homes, judged at once:
- * each home costs three gpg processes (import, listing, export).  The
+ * each home costs three gpg processes (import, listing, export).  gpg
+ * imports without its repair-keys, which checks every signature twice;
+ * an offer of which gpg kept fewer signatures than it was given is
+ * judged again in a home with repair-keys, whose verdict it gets.  The
  * homes of READY (NULL: none), made by getk_key_homes_new, serve
  * first; they are freed here in every case.  Every gpg run must end by
  * DEADLINE_MS (getk_mono_ms(); 0: no deadline), else it is killed.
