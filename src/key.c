@@ -8,7 +8,7 @@
  * left behind), as few as can be without two offers of one primary key
  * in the same home, where gpg would merge them; each home costs one
  * import, one listing, to which the checks of GETK.md 6.5 are applied
- * offer by offer, and one export of the winning keys in binary.  gpg
+ * offer by offer, and one export of its keys in binary.  gpg
  * checks signatures in one thread, so a large batch is spread over one
  * home per CPU (up to GETK_KEY_MAX_HOMES), judged at once, and first
  * without gpg's repair-keys (FAST_CONF).  Every
