@@ -725,11 +725,14 @@ store_policies(struct engine *e)
 static void *
 warm_thread(void *engine)
 {
-	/* Of this thread alone (Linux), and of the gpgs it starts. */
+#ifdef SYS_gettid
+	/* Linux: of this thread alone, and of the gpgs it starts.  When it
+	 * fails nothing is lost: the thread runs at the priority it has. */
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
 	    WARM_NICE) != 0) {
-		/* Nothing lost: it runs at the priority it has. */
+		/* as it was */
 	}
+#endif
 	getk_sources_warm(engine);
 	return NULL;
 }
