@@ -728,10 +728,7 @@ warm_thread(void *engine)
 #ifdef SYS_gettid
 	/* Linux: of this thread alone, and of the gpgs it starts.  When it
 	 * fails nothing is lost: the thread runs at the priority it has. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	    WARM_NICE) != 0) {
-		/* as it was */
-	}
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WARM_NICE);
 #endif
 	getk_sources_warm(engine);
 	return NULL;
