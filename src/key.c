@@ -442,6 +442,8 @@ struct prep {
 	int recheck;			/* gpg dropped signatures in a fast
 					   home: to be judged carefully */
 	gpgme_key_t best;		/* the winner, while listing */
+	size_t win;			/* its index in the group's export
+					   list */
 	time_t best_time;
 	const char *problem;
 };
@@ -685,10 +687,6 @@ group_fails(struct getk_key_offer *offers, const struct prep *preps,
 		}
 }
 
-/*
- * Judges the offers of group G in one GnuPG home: one import of them
- * all, one listing, one export of the winners.
- */
 struct getk_key_home {
 	char *home;
 	struct getk_gpg *gpg;		/* a session of HOME */
@@ -717,10 +715,10 @@ getk_key_homes_for(size_t noffers)
 	return want ? want : 1;
 }
 
-/* One home of getk_key_homes_new. */
+/* A home with its session; EXTRA as make_home's. */
 static enum getk_err
-home_new(const char *tmpdir, struct getk_key_home **r_home, char *why,
-    size_t whysz)
+home_new(const char *tmpdir, const char *extra, struct getk_key_home **r_home,
+    char *why, size_t whysz)
 {
 	struct getk_key_home *h;
 	enum getk_err err;
@@ -729,7 +727,7 @@ home_new(const char *tmpdir, struct getk_key_home **r_home, char *why,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return GETK_ERR_NOMEM;
-	err = make_home(tmpdir, "gpg", FAST_CONF, &h->home);
+	err = make_home(tmpdir, "gpg", extra, &h->home);
 	if (err) {
 		if (err == GETK_ERR_SYSTEM)
 			snprintf(why, whysz, "cannot make a temporary GnuPG "
@@ -761,7 +759,7 @@ getk_key_homes_new(const char *tmpdir, size_t count,
 		return GETK_ERR_CRYPTO;
 	}
 	for (i = 0; i < (count ? count : 1); i++) {
-		err = home_new(tmpdir, &h, why, whysz);
+		err = home_new(tmpdir, FAST_CONF, &h, why, whysz);
 		if (err)
 			break;
 		h->next = *r_homes;
@@ -785,6 +783,11 @@ getk_key_home_free(struct getk_key_home *h)
 	}
 }
 
+/*
+ * Judges the offers of group G in one GnuPG home, the first of *READY
+ * when the group is not careful: one import of them all, one listing,
+ * one export of their keys.
+ */
 static enum getk_err
 judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
     size_t g, const char *tmpdir, long deadline_ms,
@@ -817,25 +820,19 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 			goto leave;
 		}
 	}
-	if (*ready && !careful) {
-		/* Made while the network was asked. */
-		home = (*ready)->home;
-		g_ = (*ready)->gpg;
-		free(*ready);
-		*ready = NULL;
-		getk_gpg_set_deadline(g_, deadline_ms);
-	} else {
-		err = make_home(tmpdir, "gpg", careful ? NULL : FAST_CONF,
-		    &home);
-		if (err) {
-			snprintf(why, sizeof(why), "cannot make a temporary GnuPG "
-			    "home: %s", strerror(errno));
-			goto fail;
-		}
-		err = getk_gpg_new(home, deadline_ms, &g_, why, sizeof(why));
+	/* A fast group takes a home made while the network was asked. */
+	if (careful || !*ready) {
+		getk_key_home_free(*ready);
+		err = home_new(tmpdir, careful ? NULL : FAST_CONF, ready, why,
+		    sizeof(why));
 		if (err)
 			goto fail;
 	}
+	home = (*ready)->home;
+	g_ = (*ready)->gpg;
+	free(*ready);
+	*ready = NULL;
+	getk_gpg_set_deadline(g_, deadline_ms);
 	ctx = getk_gpg_ctx(g_);
 	err = getk_gpg_import(g_, (const unsigned char *)all.data, all.len,
 	    why, sizeof(why));
@@ -880,15 +877,17 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 		goto leave;
 	}
 	for (i = 0; i < n; i++) {
-		const struct prep *p = &preps[i];
+		struct prep *p = &preps[i];
 
 		if (offers[i].err || p->group != g)
 			continue;
+		p->win = nall;
 		for (k2 = 0; k2 < p->nfprs; k2++, m++) {
 			fprs[m] = p->fprs[k2];
 			if (!p->best || strcasecmp(p->best->subkeys->fpr,
 			    fprs[m]) != 0)
 				continue;
+			p->win = m;
 			created[m] = p->best_time;
 			expires[m] = p->best->subkeys->expires > 0 ?
 			    (time_t)p->best->subkeys->expires : 0;
@@ -917,7 +916,7 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 	for (i = 0, m = 0; i < n; i++) {
 		struct getk_key_offer *o = &offers[i];
 		struct prep *p = &preps[i];
-		size_t first = m, kept = 0;
+		size_t kept = 0;
 
 		if (o->err || p->group != g)
 			continue;
@@ -931,13 +930,9 @@ judge_group(struct getk_key_offer *offers, struct prep *preps, size_t n,
 			continue;
 		}
 		if (p->best) {
-			for (k2 = first; k2 < m; k2++)
-				if (strcasecmp(p->best->subkeys->fpr,
-				    fprs[k2]) == 0)
-					break;
-			if (k2 < m) {
-				o->key = keys[k2];
-				keys[k2] = NULL;
+			if (p->win < nall) {
+				o->key = keys[p->win];
+				keys[p->win] = NULL;
 			}
 			if (!o->key) {
 				o->err = GETK_ERR_CRYPTO;
