@@ -151,9 +151,9 @@ struct engine {
 	struct getk_pool *pool;
 	int relay_auth_failed;		/* written by the relay task */
 	struct getk_https_share *https;	/* WKD and MTA-STS connections */
-	/* The first GnuPG home of the verification, made by a task while
-	 * the network is asked (getk_key_homes_new) by the thread WARM
-	 * (when WARMING), and its verdict: read once WARM is joined. */
+	/* The first GnuPG homes of the verification (getk_key_homes_new),
+	 * made while the network is asked by the thread WARM (when
+	 * WARMING), and their verdict: read once WARM is joined. */
 	pthread_t warm;
 	int warming;
 	struct getk_key_home *ready;
